@@ -1,0 +1,122 @@
+"""The Store protocol: everything the bot keeps between messages and across restarts.
+
+One implementation per database (SQLite for the embedded default, PostgreSQL to scale out); both pass
+the same test suite. Methods are coarse on purpose: each is one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.types import ThreadRef, Turn
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """Tokens and cost of one answer."""
+
+    ref: ThreadRef
+    reply_id: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One tool call: who, which tool, a digest of the arguments, allowed or denied, how long."""
+
+    at: datetime
+    platform: str
+    user_id: str
+    principal: str
+    thread_key: str
+    tool: str
+    args_digest: str
+    allowed: bool
+    outcome: str
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    ref: ThreadRef
+    user_id: str
+    summary: str
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingReply:
+    """A reply whose placeholder is on the platform but whose final edit has not been made yet."""
+
+    reply_id: str
+    ref: ThreadRef
+    message_ref: str
+    started_at: datetime
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+
+    # Dedup of inbound platform events (Slack retries, Discord redelivery).
+    async def claim_event(self, event_id: str) -> bool:
+        """Record ``event_id``; True the first time it is seen, False for every repeat."""
+        ...
+
+    # Conversations.
+    async def append_turn(self, ref: ThreadRef, turn: Turn) -> None: ...
+
+    async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
+        """The newest ``limit`` turns of the thread (all when None), oldest first."""
+        ...
+
+    async def clear_turns(self, ref: ThreadRef) -> None: ...
+
+    # Identity links: a platform user is a given customer.
+    async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None: ...
+
+    async def unlink_identity(self, platform: str, user_id: str) -> bool: ...
+
+    async def customer_for(self, platform: str, user_id: str) -> str | None: ...
+
+    # Usage and audit.
+    async def record_usage(self, record: UsageRecord) -> None: ...
+
+    async def usage_since(self, since: datetime) -> list[UsageRecord]: ...
+
+    async def record_tool_call(self, record: AuditRecord) -> None: ...
+
+    async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
+        """The newest audit rows, newest first."""
+        ...
+
+    # Escalations: while one is open in a thread, the bot steps back there.
+    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation: ...
+
+    async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int: ...
+
+    async def open_escalations(self) -> list[Escalation]: ...
+
+    async def is_escalated(self, ref: ThreadRef) -> bool: ...
+
+    # Feedback on a reply (one vote per user and reply; a new vote replaces the old one).
+    async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None: ...
+
+    async def feedback_for(self, reply_id: str) -> dict[str, bool]: ...
+
+    # Replies in flight, settled on start after a crash.
+    async def add_pending_reply(self, pending: PendingReply) -> None: ...
+
+    async def settle_pending_reply(self, reply_id: str) -> None: ...
+
+    async def pending_replies(self, platform: str) -> list[PendingReply]: ...
