@@ -1,0 +1,109 @@
+"""`config/bot.toml`: roles, channel overrides, limits, prices and platform facts, validated with pydantic.
+
+The file is data the support team edits; a mistake gives one line naming the key (exit status 2).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigError
+from bot.settings import describe_validation_error
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlackRoles(_Strict):
+    lead_user_ids: tuple[str, ...] = ()
+    lead_usergroup_id: str | None = None
+    leads_channel: str | None = None
+
+
+class DiscordRoles(_Strict):
+    lead_role_ids: tuple[str, ...] = ()
+    leads_channel_id: str | None = None
+
+
+class ConsoleRoles(_Strict):
+    """The console has no platform identity; `--as` picks the principal."""
+
+
+class ChannelOverride(_Strict):
+    """Per-channel behaviour, keyed by channel id in `[channels."<id>"]`."""
+
+    answer_bots: bool = False
+    solved_tag: str | None = None
+    forum: bool = False
+
+
+class Limits(_Strict):
+    messages_per_user_per_minute: int = Field(default=10, ge=1)
+    daily_tokens_per_space: int = Field(default=2_000_000, ge=1000)
+    max_input_chars: int = Field(default=4000, ge=100)
+    leads_exempt: bool = True
+
+
+class AgentLimits(_Strict):
+    max_tool_rounds: int = Field(default=6, ge=1, le=50)
+    tool_timeout_seconds: float = Field(default=10.0, gt=0)
+    history_turns: int = Field(default=40, ge=2)
+
+
+class ModelPrice(_Strict):
+    """US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float = Field(ge=0)
+    cache_write: float = Field(ge=0)
+
+
+class PlatformFacts(_Strict):
+    """Rate and size facts of one platform (DESIGN.md §5), overridable here."""
+
+    max_message_chars: int = Field(ge=200)
+    edit_interval_seconds: float = Field(default=1.0, gt=0)
+    edits_per_minute: float = Field(gt=0)
+    edit_burst: int = Field(default=5, ge=1)
+    posts_per_second: float = Field(default=1.0, gt=0)
+
+
+class BotConfig(_Strict):
+    slack: SlackRoles = SlackRoles()
+    discord: DiscordRoles = DiscordRoles()
+    channels: dict[str, ChannelOverride] = {}
+    limits: Limits = Limits()
+    agent: AgentLimits = AgentLimits()
+    prices: dict[str, ModelPrice] = {}
+    platforms: dict[str, PlatformFacts] = {}
+
+    def facts(self, platform: str) -> PlatformFacts:
+        try:
+            return self.platforms[platform]
+        except KeyError:
+            raise ConfigError(
+                f"config/bot.toml: platforms.{platform}: missing; add a [platforms.{platform}] table"
+            ) from None
+
+    def price(self, model: str) -> ModelPrice | None:
+        """The price of ``model`` by the longest configured prefix (``claude-sonnet`` covers dated names)."""
+        matches = [name for name in self.prices if model.startswith(name)]
+        return self.prices[max(matches, key=len)] if matches else None
+
+
+def load_bot_config(path: Path) -> BotConfig:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"BOT_CONFIG_PATH: {path} does not exist; point it at a bot.toml file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return BotConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, env=False, where=f"{path}: ")) from None

@@ -1,0 +1,57 @@
+"""Answers without the model: the same tools, the same authorization, and a plain note (DESIGN.md §7).
+
+Used when there is no API key, while the circuit breaker is open, or when the model stays unavailable
+after the client's retries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from bot.events import AgentEvent, Completed, TextDelta
+from bot.history import last_user_text
+from bot.tooling import ToolBox
+from bot.types import Conversation, Principal, Source, Usage
+
+MODEL_UNAVAILABLE_NOTE = (
+    "The AI model is not available right now, so this answer comes straight from our order system "
+    "and help articles."
+)
+_ORDER_IDS = re.compile(r"\b(?:ORD[-\s#]?\d{3,12}|#\d{3,12})\b", re.IGNORECASE)
+_MY_ORDERS = re.compile(r"\bmy\s+(?:recent\s+|last\s+)?orders?\b", re.IGNORECASE)
+
+
+class FallbackResponder:
+    def __init__(self, toolbox: ToolBox, max_orders: int = 3) -> None:
+        self._toolbox = toolbox
+        self._max_orders = max_orders
+
+    async def answer(self, conversation: Conversation, principal: Principal) -> AsyncIterator[AgentEvent]:
+        question = last_user_text(conversation.turns)
+        parts: list[str] = []
+        sources: tuple[Source, ...] = ()
+        order_ids = list(dict.fromkeys(m.upper() for m in _ORDER_IDS.findall(question)))
+        if order_ids:
+            for order_id in order_ids[: self._max_orders]:
+                result = await self._toolbox.call(
+                    "lookup_order", {"order_id": order_id}, principal, conversation.ref
+                )
+                parts.append(result.text)
+        elif _MY_ORDERS.search(question):
+            result = await self._toolbox.call("list_my_orders", {}, principal, conversation.ref)
+            parts.append(result.text)
+        elif question.strip():
+            result = await self._toolbox.call(
+                "search_kb", {"query": question[:500]}, principal, conversation.ref
+            )
+            if result.sources:
+                parts.append("These help articles look relevant:\n\n" + result.text)
+                sources = result.sources
+            else:
+                parts.append(
+                    "No help article matched your question. Ask for a human and a support lead will help."
+                )
+        text = "\n\n".join([f"_{MODEL_UNAVAILABLE_NOTE}_", *parts])
+        yield TextDelta(text)
+        yield Completed(text=text, sources=sources, usage=Usage(), stop_reason="fallback")

@@ -1,0 +1,172 @@
+"""The tool interface and the toolbox that validates, times out, runs concurrently and audits every call.
+
+Authorization lives in each tool (DESIGN.md §6); the toolbox makes sure no call escapes the audit log and
+that bad input from the model is a tool error the model sees, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from bot.store import AuditRecord, Store
+from bot.types import Principal, Source, ThreadRef
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    principal: Principal
+    thread: ThreadRef
+    store: Store
+    deadline: float
+    """`time.monotonic()` value by which the tool must be done."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool returns.
+
+    ``text`` is readable by people and the model alike (the fallback responder shows it as is).
+    ``blocks``, when set, replace ``text`` as the tool_result content sent to the model (e.g. search_result
+    blocks). ``outcome`` is the audit word: ok, denied, not_found, invalid_input, timeout, error.
+    """
+
+    text: str
+    outcome: str = "ok"
+    is_error: bool = False
+    blocks: tuple[dict[str, Any], ...] = ()
+    sources: tuple[Source, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome != "denied"
+
+    def content(self) -> list[dict[str, Any]]:
+        if self.blocks:
+            return list(self.blocks)
+        return [{"type": "text", "text": self.text}]
+
+
+class Tool(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    input_model: ClassVar[type[BaseModel]]
+
+    async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult: ...
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    input: object
+
+
+@dataclass
+class ToolBox:
+    """The agent's tools. `call` is the only way a tool runs."""
+
+    tools: Sequence[Tool]
+    store: Store
+    timeout: float = 10.0
+    _by_name: dict[str, Tool] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {tool.name: tool for tool in self.tools}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._by_name
+
+    def definitions(self) -> list[dict[str, Any]]:
+        """Tool definitions for the Messages API; the last carries the cache breakpoint for the prefix."""
+        defs: list[dict[str, Any]] = [
+            {
+                "name": tool.name,
+                "description": tool.description,
+                "input_schema": tool.input_model.model_json_schema(),
+            }
+            for tool in self.tools
+        ]
+        if defs:
+            defs[-1]["cache_control"] = {"type": "ephemeral"}
+        return defs
+
+    async def call(self, name: str, raw_input: object, principal: Principal, thread: ThreadRef) -> ToolResult:
+        started = time.monotonic()
+        result = await self._run(name, raw_input, principal, thread, started)
+        await self._audit(name, raw_input, principal, thread, result, started)
+        return result
+
+    async def call_many(
+        self, calls: Iterable[ToolCall], principal: Principal, thread: ThreadRef
+    ) -> list[ToolResult]:
+        """Run calls concurrently; results come back in the order of ``calls``."""
+        return list(await asyncio.gather(*(self.call(c.name, c.input, principal, thread) for c in calls)))
+
+    async def _run(
+        self, name: str, raw_input: object, principal: Principal, thread: ThreadRef, started: float
+    ) -> ToolResult:
+        tool = self._by_name.get(name)
+        if tool is None:
+            return ToolResult(f"There is no tool named {name!r}.", outcome="invalid_input", is_error=True)
+        try:
+            args = tool.input_model.model_validate(raw_input if raw_input is not None else {})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}" for e in exc.errors()[:3]
+            )
+            return ToolResult(
+                f"Invalid input for {name}: {problems}.", outcome="invalid_input", is_error=True
+            )
+        ctx = ToolContext(principal, thread, self.store, started + self.timeout)
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await tool.run(args, ctx)
+        except TimeoutError:
+            return ToolResult(f"{name} did not answer in time.", outcome="timeout", is_error=True)
+        except Exception:
+            log.exception("tool %s failed", name)
+            return ToolResult(f"{name} failed unexpectedly.", outcome="error", is_error=True)
+
+    async def _audit(
+        self,
+        name: str,
+        raw_input: object,
+        principal: Principal,
+        thread: ThreadRef,
+        result: ToolResult,
+        started: float,
+    ) -> None:
+        record = AuditRecord(
+            at=datetime.now(UTC),
+            platform=principal.platform,
+            user_id=principal.user_id,
+            principal=principal.describe(),
+            thread_key=thread.key,
+            tool=name,
+            args_digest=args_digest(raw_input),
+            allowed=result.allowed,
+            outcome=result.outcome,
+            latency_ms=(time.monotonic() - started) * 1000,
+        )
+        await self.store.record_tool_call(record)
+
+
+def args_digest(raw_input: object) -> str:
+    """A short stable digest of tool arguments, so the audit log shows repeats without storing the values."""
+    try:
+        canonical = json.dumps(raw_input, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        canonical = repr(raw_input)
+    return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()[:16]

@@ -1,0 +1,53 @@
+"""`search_kb`: knowledge-base search, filtered by what the asking principal may read.
+
+Results go back to Claude as `search_result` blocks so answers cite their sources natively; `public`
+articles are for everyone, `internal` ones for staff only (the filter is in the index query).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.kb import KnowledgeBase
+from bot.tooling import ToolContext, ToolResult
+from bot.types import Source
+
+
+class SearchKbInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=500, description="What to search for, in a few words")
+
+
+class SearchKb:
+    name: ClassVar[str] = "search_kb"
+    description: ClassVar[str] = (
+        "Search the help-center knowledge base (shipping, returns, refunds, warranty, accounts, payments, "
+        "and staff procedures for staff). Returns the most relevant articles to cite."
+    )
+    input_model: ClassVar[type[BaseModel]] = SearchKbInput
+
+    def __init__(self, kb: KnowledgeBase, limit: int = 4) -> None:
+        self._kb = kb
+        self._limit = limit
+
+    async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
+        assert isinstance(args, SearchKbInput)
+        hits = await self._kb.asearch(args.query, include_internal=ctx.principal.is_staff, limit=self._limit)
+        if not hits:
+            return ToolResult("No knowledge-base articles matched that search.", outcome="not_found")
+        blocks = tuple(
+            {
+                "type": "search_result",
+                "source": hit.url,
+                "title": hit.title,
+                "content": [{"type": "text", "text": hit.snippet}],
+                "citations": {"enabled": True},
+            }
+            for hit in hits
+        )
+        text = "\n\n".join(f"{hit.title} ({hit.url})\n{hit.snippet}" for hit in hits)
+        sources = tuple(Source(hit.title, hit.url) for hit in hits)
+        return ToolResult(text, blocks=blocks, sources=sources)
