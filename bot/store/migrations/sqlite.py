@@ -1,0 +1,136 @@
+"""SQLite schema migrations (see ``bot.store.migrations`` for the rules).
+
+Datetimes are TEXT in ISO-8601 UTC with microseconds (``2024-05-01T12:00:00.000000+00:00``), which sorts
+chronologically as text. Booleans are INTEGER 0/1. A thread is keyed by
+``(platform, space_id, channel_id, thread_id)``.
+"""
+
+from __future__ import annotations
+
+from bot.store.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        name="initial",
+        statements=(
+            # Inbound platform event ids already handled; pruned after a retention period.
+            """
+            CREATE TABLE processed_events (
+                event_id   TEXT PRIMARY KEY,
+                claimed_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX processed_events_claimed_at ON processed_events (claimed_at)",
+            # Conversation history. A message id appears at most once per thread (an edit replaces it);
+            # turns without a platform message id (empty string) are never merged.
+            """
+            CREATE TABLE turns (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform   TEXT NOT NULL,
+                space_id   TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                thread_id  TEXT NOT NULL,
+                role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+                author     TEXT NOT NULL,
+                text       TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                sent_at    TEXT NOT NULL,
+                exchange   TEXT NOT NULL DEFAULT '[]'
+            )
+            """,
+            "CREATE INDEX turns_thread ON turns (platform, space_id, channel_id, thread_id, sent_at, id)",
+            """
+            CREATE UNIQUE INDEX turns_thread_message
+                ON turns (platform, space_id, channel_id, thread_id, message_id)
+                WHERE message_id <> ''
+            """,
+            """
+            CREATE TABLE identity_links (
+                platform    TEXT NOT NULL,
+                user_id     TEXT NOT NULL,
+                customer_id TEXT NOT NULL,
+                linked_at   TEXT NOT NULL,
+                PRIMARY KEY (platform, user_id)
+            )
+            """,
+            """
+            CREATE TABLE usage (
+                id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform           TEXT NOT NULL,
+                space_id           TEXT NOT NULL,
+                channel_id         TEXT NOT NULL,
+                thread_id          TEXT NOT NULL,
+                reply_id           TEXT NOT NULL,
+                model              TEXT NOT NULL,
+                input_tokens       INTEGER NOT NULL,
+                output_tokens      INTEGER NOT NULL,
+                cache_read_tokens  INTEGER NOT NULL,
+                cache_write_tokens INTEGER NOT NULL,
+                cost_usd           REAL NOT NULL,
+                at                 TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX usage_at ON usage (at)",
+            """
+            CREATE TABLE tool_calls (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                at          TEXT NOT NULL,
+                platform    TEXT NOT NULL,
+                user_id     TEXT NOT NULL,
+                principal   TEXT NOT NULL,
+                thread_key  TEXT NOT NULL,
+                tool        TEXT NOT NULL,
+                args_digest TEXT NOT NULL,
+                allowed     INTEGER NOT NULL CHECK (allowed IN (0, 1)),
+                outcome     TEXT NOT NULL,
+                latency_ms  REAL NOT NULL
+            )
+            """,
+            "CREATE INDEX tool_calls_at ON tool_calls (at, id)",
+            """
+            CREATE TABLE escalations (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform    TEXT NOT NULL,
+                space_id    TEXT NOT NULL,
+                channel_id  TEXT NOT NULL,
+                thread_id   TEXT NOT NULL,
+                user_id     TEXT NOT NULL,
+                summary     TEXT NOT NULL,
+                opened_at   TEXT NOT NULL,
+                resolved_at TEXT,
+                resolved_by TEXT,
+                CHECK ((resolved_at IS NULL) = (resolved_by IS NULL))
+            )
+            """,
+            """
+            CREATE INDEX escalations_open
+                ON escalations (platform, space_id, channel_id, thread_id)
+                WHERE resolved_at IS NULL
+            """,
+            """
+            CREATE TABLE feedback (
+                reply_id TEXT NOT NULL,
+                user_id  TEXT NOT NULL,
+                helpful  INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+                at       TEXT NOT NULL,
+                PRIMARY KEY (reply_id, user_id)
+            )
+            """,
+            """
+            CREATE TABLE pending_replies (
+                reply_id    TEXT PRIMARY KEY,
+                platform    TEXT NOT NULL,
+                space_id    TEXT NOT NULL,
+                channel_id  TEXT NOT NULL,
+                thread_id   TEXT NOT NULL,
+                message_ref TEXT NOT NULL,
+                started_at  TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX pending_replies_platform ON pending_replies (platform, started_at)",
+        ),
+    ),
+)
+
+__all__ = ["MIGRATIONS"]

@@ -1,0 +1,530 @@
+"""The Store on SQLite through aiosqlite: the embedded default (DESIGN.md §8).
+
+One connection per store, in WAL mode with foreign keys on and a busy timeout, so that several processes
+(``supportbot serve`` next to ``supportbot ask``) can share one file. Coroutines of one store are serialised
+by an ``asyncio.Lock``: every method is one statement or one explicit ``BEGIN IMMEDIATE`` transaction, and
+two coroutines never interleave statements of their transactions on the shared connection.
+
+Datetimes are stored as ISO-8601 UTC text with microseconds and come back timezone-aware (UTC). Naive
+datetimes are refused with ``ValueError``: their time zone is a guess, and a wrong guess reorders history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.migrations import Migration, MigrationError, check_migrations
+from bot.store.migrations.sqlite import MIGRATIONS
+from bot.store.protocol import AuditRecord, Escalation, PendingReply, UsageRecord
+from bot.types import ThreadRef, Turn
+
+logger = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+DEFAULT_BUSY_TIMEOUT = timedelta(seconds=5)
+DEFAULT_EVENT_RETENTION = timedelta(days=7)
+_PRUNE_INTERVAL = timedelta(hours=1)
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_db_time(value: datetime) -> str:
+    """``value`` as sortable ISO-8601 UTC text; ``ValueError`` for a naive datetime."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given to the store; pass a timezone-aware one")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _thread_params(ref: ThreadRef) -> tuple[str, str, str, str]:
+    return (ref.platform, ref.space_id, ref.channel_id, ref.thread_id)
+
+
+def _thread_ref(row: sqlite3.Row) -> ThreadRef:
+    return ThreadRef(row["platform"], row["space_id"], row["channel_id"], row["thread_id"])
+
+
+_THREAD_WHERE = "platform = ? AND space_id = ? AND channel_id = ? AND thread_id = ?"
+
+
+@asynccontextmanager
+async def _transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error (cancellation included).
+
+    IMMEDIATE takes the write lock up front, so a concurrent writer in another process waits for the busy
+    timeout instead of failing later when a read lock cannot be upgraded.
+    """
+    if db.in_transaction:  # defensive: never build on a transaction some earlier failure left open
+        await db.rollback()
+    try:
+        # Inside the try: if we are cancelled while BEGIN is queued, the ROLLBACK queued after it undoes it.
+        await db.execute("BEGIN IMMEDIATE")
+        yield db
+        await db.commit()
+    except BaseException:
+        await _finish(db.rollback())
+        raise
+
+
+async def _finish(operation: Coroutine[Any, Any, None]) -> None:
+    """Await ``operation`` to its end even if we are cancelled meanwhile (then re-raise the cancellation).
+
+    Used for ROLLBACK, so that the store lock is released only once the connection is out of the failed
+    transaction, whatever the caller does.
+    """
+    task = asyncio.ensure_future(operation)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+async def _fetchall(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async with db.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _fetchone(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+async def apply_migrations(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> list[int]:
+    """Bring the database to the newest version in ``migrations``; return the versions applied now.
+
+    Each migration runs in its own transaction together with its ``schema_migrations`` row, so a failed
+    migration leaves no trace and is retried on the next open. The applied set is re-read inside each
+    transaction, so two processes opening the same file at once apply every migration exactly once.
+    Raises ``MigrationError`` when the database holds a version this build does not know (it was written
+    by a newer build) or a known version under another name (the migration list was edited).
+    """
+    check_migrations(migrations)
+    await db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    by_version = {migration.version: migration for migration in migrations}
+    recorded = await _fetchall(db, "SELECT version, name FROM schema_migrations ORDER BY version")
+    for row in recorded:
+        known = by_version.get(row["version"])
+        if known is None:
+            newest = max(by_version, default=0)
+            raise MigrationError(
+                f"the database has schema version {row['version']} ({row['name']}), which this build does "
+                f"not know (it knows up to {newest}); it was written by a newer supportbot: upgrade this one"
+            )
+        if known.name != row["name"]:
+            raise MigrationError(
+                f"schema version {known.version} is recorded as {row['name']!r} in the database but is "
+                f"{known.name!r} in this build; released migrations must not be edited"
+            )
+
+    already = {row["version"] for row in recorded}
+    applied_now: list[int] = []
+    for migration in migrations:
+        if migration.version in already:
+            continue
+        async with _transaction(db):
+            done = await _fetchone(
+                db, "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            )
+            if done is not None:
+                continue
+            for statement in migration.statements:
+                await db.execute(statement)
+            await db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, to_db_time(_utcnow())),
+            )
+        applied_now.append(migration.version)
+        logger.info("applied schema migration %d (%s)", migration.version, migration.name)
+    return applied_now
+
+
+class SQLiteStore:
+    """The ``Store`` protocol on one aiosqlite connection. Create it with ``await SQLiteStore.open(path)``."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        clock: Clock = _utcnow,
+        event_retention: timedelta = DEFAULT_EVENT_RETENTION,
+    ) -> None:
+        """Wrap an already configured and migrated connection; use ``open`` instead."""
+        self._db = db
+        self._clock = clock
+        self._event_retention = event_retention
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._next_prune: datetime | None = None  # prune on the first claim after open
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        busy_timeout: timedelta = DEFAULT_BUSY_TIMEOUT,
+        event_retention: timedelta = DEFAULT_EVENT_RETENTION,
+        clock: Clock = _utcnow,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> SQLiteStore:
+        """Open (creating file and parent directory if missing) and migrate the database at ``path``.
+
+        ``path`` may be ``":memory:"`` for a private in-memory database. Raises ``sqlite3.Error`` or
+        ``OSError`` when the file cannot be opened and ``MigrationError`` when its schema cannot be used.
+        """
+        database = str(path)
+        if database != MEMORY:
+            await asyncio.to_thread(Path(database).parent.mkdir, parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; every write opens its own (see _transaction).
+        # timeout= sets SQLite's busy timeout through the C API, so no value is formatted into SQL.
+        db = await aiosqlite.connect(database, isolation_level=None, timeout=busy_timeout.total_seconds())
+        try:
+            db.row_factory = sqlite3.Row
+            await db.execute("PRAGMA foreign_keys = ON")
+            mode_row = await _fetchone(db, "PRAGMA journal_mode = WAL")
+            mode = str(mode_row[0]).lower() if mode_row is not None else "?"
+            if database != MEMORY and mode != "wal":
+                logger.warning("SQLite journal mode is %s, not WAL (file system without WAL support?)", mode)
+            # Safe with WAL: a power loss may drop the last commits but never corrupts the database.
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await apply_migrations(db, migrations)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, clock=clock, event_retention=event_retention)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock, _transaction(self._db) as db:
+            yield db
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._lock:
+            return await _fetchall(self._db, sql, params)
+
+    def _now(self) -> datetime:
+        return from_db_time(to_db_time(self._clock()))
+
+    async def close(self) -> None:
+        """Close the connection after the operation in progress; closing twice is harmless."""
+        async with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            await self._db.close()
+
+    # Dedup.
+
+    async def claim_event(self, event_id: str) -> bool:
+        """Atomic across coroutines and processes: the primary key decides, ``rowcount`` tells who won.
+
+        Ids older than ``event_retention`` are pruned (at most once per hour), after which a very late
+        redelivery of such an id would be claimed again.
+        """
+        if not event_id:
+            raise ValueError("event_id must not be empty")
+        now = self._now()
+        async with self._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO processed_events (event_id, claimed_at) VALUES (?, ?)"
+                " ON CONFLICT (event_id) DO NOTHING",
+                (event_id, to_db_time(now)),
+            )
+            claimed = cursor.rowcount == 1
+            if self._next_prune is None or now >= self._next_prune:
+                await db.execute(
+                    "DELETE FROM processed_events WHERE claimed_at < ?",
+                    (to_db_time(now - self._event_retention),),
+                )
+                self._next_prune = now + _PRUNE_INTERVAL
+        return claimed
+
+    # Conversations.
+
+    async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
+        """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
+        exchange = json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":"))
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
+                " message_id, sent_at, exchange) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
+                " WHERE message_id <> ''"
+                " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
+                " sent_at = excluded.sent_at, exchange = excluded.exchange",
+                (
+                    *_thread_params(ref),
+                    turn.role,
+                    turn.author,
+                    turn.text,
+                    turn.message_id,
+                    to_db_time(turn.sent_at),
+                    exchange,
+                ),
+            )
+
+    async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
+        """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0 or None, not {limit}")
+        rows = await self._read(
+            "SELECT role, author, text, message_id, sent_at, exchange FROM ("
+            f"  SELECT * FROM turns WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT ?"
+            ") ORDER BY sent_at, id",
+            (*_thread_params(ref), -1 if limit is None else limit),  # LIMIT -1: no limit in SQLite
+        )
+        return [
+            Turn(
+                role=row["role"],
+                author=row["author"],
+                text=row["text"],
+                message_id=row["message_id"],
+                sent_at=from_db_time(row["sent_at"]),
+                exchange=tuple(json.loads(row["exchange"])),
+            )
+            for row in rows
+        ]
+
+    async def clear_turns(self, ref: ThreadRef) -> None:
+        async with self._write() as db:
+            await db.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", _thread_params(ref))
+
+    # Identity links.
+
+    async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None:
+        """Link the user to ``customer_id``, replacing an earlier link."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO identity_links (platform, user_id, customer_id, linked_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (platform, user_id) DO UPDATE SET"
+                " customer_id = excluded.customer_id, linked_at = excluded.linked_at",
+                (platform, user_id, customer_id, to_db_time(self._now())),
+            )
+
+    async def unlink_identity(self, platform: str, user_id: str) -> bool:
+        """Remove the link; True when there was one."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM identity_links WHERE platform = ? AND user_id = ?", (platform, user_id)
+            )
+            return cursor.rowcount > 0
+
+    async def customer_for(self, platform: str, user_id: str) -> str | None:
+        rows = await self._read(
+            "SELECT customer_id FROM identity_links WHERE platform = ? AND user_id = ?", (platform, user_id)
+        )
+        return str(rows[0]["customer_id"]) if rows else None
+
+    # Usage and audit.
+
+    async def record_usage(self, record: UsageRecord) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
+                " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *_thread_params(record.ref),
+                    record.reply_id,
+                    record.model,
+                    record.input_tokens,
+                    record.output_tokens,
+                    record.cache_read_tokens,
+                    record.cache_write_tokens,
+                    record.cost_usd,
+                    to_db_time(record.at),
+                ),
+            )
+
+    async def usage_since(self, since: datetime) -> list[UsageRecord]:
+        """Usage rows at or after ``since``, oldest first."""
+        rows = await self._read("SELECT * FROM usage WHERE at >= ? ORDER BY at, id", (to_db_time(since),))
+        return [
+            UsageRecord(
+                ref=_thread_ref(row),
+                reply_id=row["reply_id"],
+                model=row["model"],
+                input_tokens=row["input_tokens"],
+                output_tokens=row["output_tokens"],
+                cache_read_tokens=row["cache_read_tokens"],
+                cache_write_tokens=row["cache_write_tokens"],
+                cost_usd=row["cost_usd"],
+                at=from_db_time(row["at"]),
+            )
+            for row in rows
+        ]
+
+    async def record_tool_call(self, record: AuditRecord) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
+                " allowed, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    to_db_time(record.at),
+                    record.platform,
+                    record.user_id,
+                    record.principal,
+                    record.thread_key,
+                    record.tool,
+                    record.args_digest,
+                    int(record.allowed),
+                    record.outcome,
+                    record.latency_ms,
+                ),
+            )
+
+    async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
+        """The newest ``limit`` audit rows, newest first (by ``at``, then by insertion)."""
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        rows = await self._read("SELECT * FROM tool_calls ORDER BY at DESC, id DESC LIMIT ?", (limit,))
+        return [
+            AuditRecord(
+                at=from_db_time(row["at"]),
+                platform=row["platform"],
+                user_id=row["user_id"],
+                principal=row["principal"],
+                thread_key=row["thread_key"],
+                tool=row["tool"],
+                args_digest=row["args_digest"],
+                allowed=bool(row["allowed"]),
+                outcome=row["outcome"],
+                latency_ms=row["latency_ms"],
+            )
+            for row in rows
+        ]
+
+    # Escalations.
+
+    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation:
+        """Record a new open escalation in the thread (also when one is already open there)."""
+        opened_at = self._now()
+        async with self._write() as db:
+            cursor = await db.execute(
+                "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
+                " opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*_thread_params(ref), user_id, summary, to_db_time(opened_at)),
+            )
+            escalation_id = cursor.lastrowid
+        if escalation_id is None:  # pragma: no cover - SQLite always reports the rowid of an INSERT
+            raise RuntimeError("SQLite did not report the id of the new escalation")
+        return Escalation(id=escalation_id, ref=ref, user_id=user_id, summary=summary, opened_at=opened_at)
+
+    async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int:
+        """Resolve every open escalation of the thread; return how many were open."""
+        async with self._write() as db:
+            cursor = await db.execute(
+                "UPDATE escalations SET resolved_at = ?, resolved_by = ?"
+                f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
+                (to_db_time(self._now()), resolved_by, *_thread_params(ref)),
+            )
+            return cursor.rowcount
+
+    async def open_escalations(self) -> list[Escalation]:
+        """Open escalations, oldest first."""
+        rows = await self._read("SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id")
+        return [_escalation(row) for row in rows]
+
+    async def is_escalated(self, ref: ThreadRef) -> bool:
+        rows = await self._read(
+            f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
+            _thread_params(ref),
+        )
+        return bool(rows)
+
+    # Feedback.
+
+    async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO feedback (reply_id, user_id, helpful, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (reply_id, user_id) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
+                (reply_id, user_id, int(helpful), to_db_time(self._now())),
+            )
+
+    async def feedback_for(self, reply_id: str) -> dict[str, bool]:
+        """Each voter's latest vote on the reply: user id → helpful."""
+        rows = await self._read(
+            "SELECT user_id, helpful FROM feedback WHERE reply_id = ? ORDER BY user_id", (reply_id,)
+        )
+        return {row["user_id"]: bool(row["helpful"]) for row in rows}
+
+    # Pending replies.
+
+    async def add_pending_reply(self, pending: PendingReply) -> None:
+        """Record a reply in flight; adding the same ``reply_id`` again replaces the record."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO pending_replies (reply_id, platform, space_id, channel_id, thread_id,"
+                " message_ref, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+                " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+                " thread_id = excluded.thread_id, message_ref = excluded.message_ref,"
+                " started_at = excluded.started_at",
+                (
+                    pending.reply_id,
+                    *_thread_params(pending.ref),
+                    pending.message_ref,
+                    to_db_time(pending.started_at),
+                ),
+            )
+
+    async def settle_pending_reply(self, reply_id: str) -> None:
+        """Forget the reply; settling an unknown or already settled reply is a no-op."""
+        async with self._write() as db:
+            await db.execute("DELETE FROM pending_replies WHERE reply_id = ?", (reply_id,))
+
+    async def pending_replies(self, platform: str) -> list[PendingReply]:
+        """Unsettled replies of ``platform``, oldest first."""
+        rows = await self._read(
+            "SELECT * FROM pending_replies WHERE platform = ? ORDER BY started_at, reply_id", (platform,)
+        )
+        return [
+            PendingReply(
+                reply_id=row["reply_id"],
+                ref=_thread_ref(row),
+                message_ref=row["message_ref"],
+                started_at=from_db_time(row["started_at"]),
+            )
+            for row in rows
+        ]
+
+
+def _escalation(row: sqlite3.Row) -> Escalation:
+    resolved_at: str | None = row["resolved_at"]
+    return Escalation(
+        id=row["id"],
+        ref=_thread_ref(row),
+        user_id=row["user_id"],
+        summary=row["summary"],
+        opened_at=from_db_time(row["opened_at"]),
+        resolved_at=from_db_time(resolved_at) if resolved_at is not None else None,
+        resolved_by=row["resolved_by"],
+    )
+
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_EVENT_RETENTION", "MEMORY", "SQLiteStore", "apply_migrations"]
