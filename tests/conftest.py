@@ -1,0 +1,3 @@
+"""Shared fixtures: the local fakes that stand in for the Anthropic, Slack and Discord APIs."""
+
+from fakes.anthropic_api import fake_anthropic  # noqa: F401
