@@ -1,0 +1,1 @@
+"""Front ends (Slack, Discord, console) and clients of outside services."""
