@@ -33,7 +33,9 @@ class HttpOrderBackend:
         try:
             return _ORDER.validate_python(body)
         except ValidationError as exc:
-            raise OrderBackendError(f"order service sent an invalid order: {exc.error_count()} error(s)") from None
+            raise OrderBackendError(
+                f"order service sent an invalid order: {exc.error_count()} error(s)"
+            ) from None
 
     async def orders_for_customer(self, customer_id: str, limit: int = 10) -> list[Order]:
         body = await self._get(f"/customers/{quote(customer_id, safe='')}/orders?limit={int(limit)}")
@@ -42,7 +44,9 @@ class HttpOrderBackend:
         try:
             return _ORDER_LIST.validate_python(body.get("orders", []) if isinstance(body, dict) else body)
         except ValidationError as exc:
-            raise OrderBackendError(f"order service sent invalid orders: {exc.error_count()} error(s)") from None
+            raise OrderBackendError(
+                f"order service sent invalid orders: {exc.error_count()} error(s)"
+            ) from None
 
     async def _get(self, path: str) -> Any:
         try:
