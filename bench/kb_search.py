@@ -1,0 +1,169 @@
+"""Knowledge-base search benchmark: index N synthetic articles with the real indexing code, time queries.
+
+    python bench/kb_search.py [--articles 100000] [--queries 2000] [--seed 7]
+
+The corpus is deterministic. Each article has a handful of topic words (mid-frequency words of a
+synthetic vocabulary) over a body of common English words and Zipf-distributed vocabulary words, about
+120 words in all; a tenth of the articles are internal. Queries are what people type: two to four words
+of one article's topic, sometimes with a filler phrase ("how do i …") or a frequent general word, which
+is the expensive case because it matches a large share of the corpus.
+
+Prints figures only; nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.kb import STOPWORDS, Article, KnowledgeBase
+
+TARGET_P50_MS = 5.0
+TARGET_P99_MS = 25.0
+
+_ONSETS = ("b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "br", "st", "tr")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou", "ea")
+_CODAS = ("", "", "n", "r", "s", "t", "l", "m", "nd", "rk")
+_FILLERS = ("how do i", "what is the", "can i", "where is my", "help with", "")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A synthetic vocabulary and the distributions articles and queries are drawn from."""
+
+    rng: random.Random
+    words: list[str]  # by decreasing frequency
+    cum_weights: list[float]  # Zipf (s = 1) over ``words``
+    function_words: list[str]
+
+    @classmethod
+    def create(cls, seed: int, vocabulary: int) -> Corpus:
+        rng = random.Random(seed)
+        words: dict[str, None] = {}
+        while len(words) < vocabulary:
+            word = "".join(
+                rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS)
+                for _ in range(rng.choice((1, 2, 2, 3)))
+            )
+            if len(word) >= 3 and word not in STOPWORDS:
+                words[word] = None
+        total = 0.0
+        cum_weights = []
+        for rank in range(1, vocabulary + 1):
+            total += 1.0 / rank
+            cum_weights.append(total)
+        return cls(rng, list(words), cum_weights, sorted(STOPWORDS))
+
+    def common(self, k: int) -> list[str]:
+        return self.rng.choices(self.words, cum_weights=self.cum_weights, k=k)
+
+    def topic(self) -> list[str]:
+        """Six mid-frequency words: what an article is about."""
+        return self.rng.sample(self.words[150:], 6)
+
+    def article(self, number: int) -> tuple[Article, list[str]]:
+        rng = self.rng
+        topic = self.topic()
+        words = rng.choices(self.function_words, k=40) + self.common(62) + rng.choices(topic, k=18)
+        rng.shuffle(words)
+        sentences = [" ".join(words[i : i + 12]).capitalize() + "." for i in range(0, len(words), 12)]
+        title_words = rng.sample(topic, 2) + self.common(rng.randint(1, 3))
+        rng.shuffle(title_words)
+        slug = f"article-{number:06d}"
+        article = Article(
+            slug=slug,
+            title=" ".join(title_words).capitalize(),
+            url=f"https://help.example/articles/{slug}",
+            visibility="internal" if rng.random() < 0.1 else "public",
+            tags=tuple(topic[:2]),
+            body="\n\n".join(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)),
+        )
+        return article, topic
+
+    def query(self, topic: list[str]) -> str:
+        rng = self.rng
+        words = rng.sample(topic, rng.randint(1, 3))
+        if len(words) < 2 or rng.random() < 0.3:
+            words += self.common(1)
+        return f"{rng.choice(_FILLERS)} {' '.join(words)}".strip()
+
+
+class Workload:
+    """The articles (a stream, so 100k of them are never all in memory) and the queries.
+
+    Queries are drawn from the topics of randomly chosen articles as those articles are generated;
+    ``generate_seconds`` is the time spent making articles, so that it can be told apart from indexing.
+    """
+
+    def __init__(self, corpus: Corpus, articles: int, queries: int) -> None:
+        self.corpus = corpus
+        self.count = articles
+        self.wanted = queries
+        self.queries: list[str] = []
+        self.generate_seconds = 0.0
+
+    def articles(self) -> Iterator[Article]:
+        chosen = set(self.corpus.rng.sample(range(self.count), min(self.wanted, self.count)))
+        for number in range(self.count):
+            started = time.perf_counter()
+            article, topic = self.corpus.article(number)
+            if number in chosen:
+                self.queries.append(self.corpus.query(topic))
+            self.generate_seconds += time.perf_counter() - started
+            yield article
+        while len(self.queries) < self.wanted:  # more queries than articles: use fresh topics
+            self.queries.append(self.corpus.query(self.corpus.topic()))
+
+
+def percentile(samples: list[float], pct: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--vocabulary", type=int, default=4_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    workload = Workload(Corpus.create(args.seed, args.vocabulary), args.articles, args.queries)
+    with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
+        index_path = Path(tmp) / "kb.sqlite3"
+        kb = KnowledgeBase(index_path, Path(tmp) / "no-articles")
+        started = time.perf_counter()
+        report = kb.index_articles(workload.articles())
+        index_s = time.perf_counter() - started - workload.generate_seconds
+        size_mb = index_path.stat().st_size / 1e6
+        print(f"articles indexed     {report.indexed:>10,}  (skipped {report.skipped})")
+        print(f"generate articles    {workload.generate_seconds:>10.1f} s   (benchmark overhead)")
+        print(f"build index          {index_s:>10.1f} s   (index file {size_mb:,.0f} MB)")
+
+        kb.search("warm up the cache", include_internal=True)
+        latencies: list[float] = []
+        hits = 0
+        for i, query in enumerate(workload.queries):
+            started = time.perf_counter()
+            results = kb.search(query, include_internal=i % 2 == 0, limit=5)
+            latencies.append((time.perf_counter() - started) * 1000)
+            hits += bool(results)
+        kb.close()
+
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    print(f"queries              {len(latencies):>10,}  ({hits:,} with results)")
+    print(f"query p50            {p50:>10.2f} ms  (target <= {TARGET_P50_MS:g} ms)")
+    print(f"query p99            {p99:>10.2f} ms  (target <= {TARGET_P99_MS:g} ms)")
+    print(f"query max            {max(latencies):>10.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
