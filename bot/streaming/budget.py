@@ -1,0 +1,164 @@
+"""Shared rate budgets for the posts and edits of many replies on one platform bucket (DESIGN.md §5).
+
+One budget covers what the platform limits together: Slack's ``chat.update`` for a whole workspace, a
+Discord channel's message route. Every reply streaming in that bucket asks the same budget for a permit
+before each call, so that together they stay under the limit instead of running into 429s. Permits go to
+the waiting callers by priority (a reply's final text first, then first texts, then middle edits) and in
+arrival order within a priority, which shares the budget fairly between replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Generic, Protocol, TypeVar
+
+from bot.streaming.clock import Clock, SystemClock
+
+_EPSILON = 1e-9  # tolerance of the token arithmetic, so float error never leaves a permit just short
+
+
+class Priority(IntEnum):
+    """Who is served first when several callers wait; lower values first."""
+
+    FINAL = 0
+    FIRST = 1
+    MIDDLE = 2
+
+
+class Budget(Protocol):
+    """A rate budget shared by the replies of one platform bucket."""
+
+    async def acquire(self, priority: Priority) -> None:
+        """Wait until a call may be made, then take the permit for it."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Grant no permit for ``seconds`` (the platform answered 429 with this ``Retry-After``)."""
+        ...
+
+
+class EditBudget:
+    """An in-process token bucket: ``rate`` permits a second on average, at most ``burst`` at once.
+
+    Used from one event loop. A caller cancelled while it waits takes no permit; one cancelled after its
+    permit was granted but before it ran gives the permit back.
+    """
+
+    def __init__(self, rate: float, burst: int = 1, *, clock: Clock | None = None) -> None:
+        _check(rate, burst)
+        self._rate = rate
+        self._burst = burst
+        self._clock: Clock = clock or SystemClock()
+        self._tokens = float(burst)
+        self._updated = self._clock.monotonic()
+        self._paused_until = self._updated
+        self._waiters: list[tuple[Priority, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.Task[None] | None = None
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    @property
+    def burst(self) -> int:
+        return self._burst
+
+    async def acquire(self, priority: Priority) -> None:
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), granted))
+        self._dispatch()
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                # Granted, but the caller went away before using it: give the permit to the next waiter.
+                self._tokens = min(float(self._burst), self._tokens + 1.0)
+                self._dispatch()
+            raise
+
+    async def pause(self, seconds: float) -> None:
+        self._refill()
+        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+        self._tokens = 0.0
+        self._dispatch()
+
+    def update(self, *, rate: float | None = None, burst: int | None = None) -> None:
+        """Retune from what the platform reports (e.g. Discord's ``X-RateLimit-*`` headers)."""
+        new_rate = self._rate if rate is None else rate
+        new_burst = self._burst if burst is None else burst
+        _check(new_rate, new_burst)
+        self._refill()
+        self._rate, self._burst = new_rate, new_burst
+        self._tokens = min(self._tokens, float(new_burst))
+        if self._timer is not None:
+            self._timer.cancel()  # it may be waiting for a permit that now comes sooner
+            self._timer = None
+        self._dispatch()
+
+    def _refill(self) -> None:
+        """Add the permits earned since the last look; none are earned while paused."""
+        now = self._clock.monotonic()
+        earning_since = max(self._updated, self._paused_until)
+        if now > earning_since:
+            self._tokens = min(float(self._burst), self._tokens + (now - earning_since) * self._rate)
+        self._updated = max(self._updated, now)
+
+    def _dispatch(self) -> None:
+        """Grant what can be granted now, best waiter first, and set a timer for the rest."""
+        self._refill()
+        paused = self._clock.monotonic() < self._paused_until
+        while self._waiters:
+            granted = self._waiters[0][2]
+            if granted.done():  # its caller was cancelled while waiting
+                heapq.heappop(self._waiters)
+                continue
+            if paused or self._tokens < 1.0 - _EPSILON:
+                break
+            heapq.heappop(self._waiters)
+            self._tokens -= 1.0
+            granted.set_result(None)
+        if self._waiters and self._timer is None:
+            self._timer = asyncio.create_task(self._wake_after(self._next_permit_in()))
+        elif not self._waiters and self._timer is not None:
+            self._timer.cancel()  # nobody left to wake
+            self._timer = None
+
+    def _next_permit_in(self) -> float:
+        now = self._clock.monotonic()
+        resume = max(now, self._paused_until)
+        return resume - now + max(0.0, 1.0 - self._tokens) / self._rate
+
+    async def _wake_after(self, delay: float) -> None:
+        await self._clock.sleep(delay)
+        self._timer = None
+        self._dispatch()
+
+
+def _check(rate: float, burst: int) -> None:
+    if rate <= 0 or burst < 1:
+        raise ValueError(f"a budget needs rate > 0 and burst >= 1, not rate={rate}, burst={burst}")
+
+
+B = TypeVar("B", bound=Budget)
+
+
+class BudgetRegistry(Generic[B]):
+    """Budgets by bucket key (a Slack workspace, a Discord channel), each made by ``factory`` on first use."""
+
+    def __init__(self, factory: Callable[[str], B]) -> None:
+        self._factory = factory
+        self._budgets: dict[str, B] = {}
+
+    def get(self, key: str) -> B:
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = self._factory(key)
+        return budget
+
+    def __len__(self) -> int:
+        return len(self._budgets)
