@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.types import Source, Usage
@@ -50,7 +50,7 @@ class Failed:
 
     reason: str
     user_message: str
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
 
 
 AgentEvent = TextDelta | ToolStarted | ToolFinished | Completed | Failed

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     bot_config_path: Path = Path("config/bot.toml")
     system_prompt_path: Path = Path("config/prompts/system.md")
     demo_orders_path: Path = Path("config/demo/orders.json")
+    orders_db_path: Path = Path("data/orders.sqlite3")
 
     # Order service (optional; the demo SQLite orders are used when unset)
     orders_api_url: str | None = None

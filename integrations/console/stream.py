@@ -1,0 +1,74 @@
+"""A `ReplyStream` on a terminal.
+
+On a TTY an edit rewrites the tail of the current line, so the answer grows in place with its
+in-progress marker. On a pipe nothing can be taken back, so only text that is settled is written: the
+placeholder and the marker are never printed, and a final text that does not continue what was printed
+is written out whole on a new line.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from bot.streaming.protocol import Footer, MessageRef, ReplyLimits
+
+
+class ConsoleStream:
+    def __init__(self, out: TextIO, *, limits: ReplyLimits, placeholder: str, marker: str, tty: bool) -> None:
+        self._out = out
+        self._limits = limits
+        self._placeholder = placeholder
+        self._marker = marker
+        self._tty = tty
+        self._shown: dict[MessageRef, str] = {}
+        self._current: MessageRef | None = None
+
+    @property
+    def limits(self) -> ReplyLimits:
+        return self._limits
+
+    async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
+        ref = str(len(self._shown) + 1)
+        if self._current is not None:
+            self._out.write("\n")
+        self._shown[ref] = ""
+        self._current = ref
+        self._show(ref, text, footer)
+        return ref
+
+    async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
+        self._show(ref, text, footer)
+
+    def _show(self, ref: MessageRef, text: str, footer: Footer | None) -> None:
+        if ref != self._current:
+            return  # an earlier message of a long answer; the terminal already moved past it
+        if not self._tty:
+            text = text.removesuffix(self._marker)
+            if text == self._placeholder:
+                text = ""
+        shown = self._shown[ref]
+        common = _common_prefix(shown, text)
+        tail = shown[common:]
+        if tail and "\n" not in tail and self._tty:
+            self._out.write("\b" * len(tail) + " " * len(tail) + "\b" * len(tail))
+            self._out.write(text[common:])
+        elif tail:
+            self._out.write("\n" + text)
+        else:
+            self._out.write(text[common:])
+        self._shown[ref] = text
+        if footer is not None:
+            self._out.write("\n")
+            if footer.sources:
+                self._out.write("\nSources:\n")
+                for source in footer.sources:
+                    self._out.write(f"  - {source.title}: {source.url}\n")
+        self._out.flush()
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
