@@ -146,14 +146,17 @@ class Agent:
                 turns, trimmed = _trim_harder(turns), True
                 messages = turns_to_messages(turns)
                 continue
-            if turn.content:
-                exchange.append({"role": "assistant", "content": turn.content})
+            content = turn.content
+            if stop != "tool_use":
+                # A tool call cut off (e.g. at max_tokens) has no result; kept, it would break the thread.
+                content = [block for block in content if block["type"] != "tool_use"]
+            _append_assistant(exchange, content)
             calls = [
                 ToolCall(block["id"], block["name"], block.get("input"))
-                for block in turn.content
+                for block in content
                 if block["type"] == "tool_use"
             ]
-            if stop == "tool_use" and calls:
+            if calls:
                 for call in calls:
                     yield ToolStarted(call.id, call.name)
                 results = await self._toolbox.call_many(calls, principal, conversation.ref)
@@ -219,6 +222,16 @@ class Agent:
                     cited.append(Source(citation.get("title") or citation["source"], citation["source"]))
         chosen = cited or retrieved
         return tuple(dict.fromkeys(chosen))[: self._options.max_sources]
+
+
+def _append_assistant(exchange: list[dict[str, Any]], content: list[dict[str, Any]]) -> None:
+    """Add the model's content; after `pause_turn` it continues the assistant message already there."""
+    if not content:
+        return
+    if exchange and exchange[-1]["role"] == "assistant":
+        exchange[-1] = {"role": "assistant", "content": [*exchange[-1]["content"], *content]}
+    else:
+        exchange.append({"role": "assistant", "content": content})
 
 
 def _trim_harder(turns: Sequence[Turn]) -> list[Turn]:

@@ -124,13 +124,13 @@ class AnthropicLLM:
         except anthropic.APIConnectionError as exc:
             raise ModelStreamBroken("the connection to the model API failed") from exc
         except anthropic.APIStatusError as exc:
+            if exc.status_code == 200:
+                # An `error` event inside a stream that had started fine (e.g. overloaded_error).
+                raise ModelStreamBroken(f"the model stream failed: {_api_message(exc)}") from exc
             raise ModelUnavailable(f"the model API answered HTTP {exc.status_code}") from exc
         except httpx2.TransportError as exc:
             # The connection dropped while the body was streaming; the SDK does not wrap this.
             raise ModelStreamBroken("the model stream was cut off") from exc
-        except anthropic.APIError as exc:
-            # An `error` event inside the stream (e.g. overloaded_error after the first tokens).
-            raise ModelStreamBroken(f"the model stream failed: {_api_message(exc)}") from exc
         yield ModelTurn(
             content=[block for block in map(_block_param, message.content) if block is not None],
             stop_reason=message.stop_reason or "end_turn",

@@ -82,14 +82,22 @@ class ToolBox:
     timeout: float = 10.0
     _by_name: dict[str, Tool] = field(init=False)
 
+    _definitions: list[dict[str, Any]] = field(init=False)
+
     def __post_init__(self) -> None:
         self._by_name = {tool.name: tool for tool in self.tools}
+        self._definitions = self._build_definitions()
 
     def __contains__(self, name: str) -> bool:
         return name in self._by_name
 
     def definitions(self) -> list[dict[str, Any]]:
-        """Tool definitions for the Messages API; the last carries the cache breakpoint for the prefix."""
+        """Tool definitions for the Messages API; the last carries the cache breakpoint for the prefix.
+
+        Built once: the tools are fixed for the toolbox's life, and schemas are costly to generate."""
+        return self._definitions
+
+    def _build_definitions(self) -> list[dict[str, Any]]:
         defs: list[dict[str, Any]] = [
             {
                 "name": tool.name,

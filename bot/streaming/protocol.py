@@ -8,7 +8,10 @@ from typing import Protocol
 from bot.types import Source
 
 MessageRef = str
-"""An opaque handle of a posted message, meaningful only to the ReplyStream that returned it."""
+"""An opaque handle of a posted message, meaningful only to the ReplyStream that returned it.
+
+Refs are unique within a thread (the platform's message id does that): the store keys the bot's turns by
+the ref of their first message."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ is written out whole on a new line.
 
 from __future__ import annotations
 
+import uuid
 from typing import TextIO
 
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits
@@ -22,13 +23,14 @@ class ConsoleStream:
         self._tty = tty
         self._shown: dict[MessageRef, str] = {}
         self._current: MessageRef | None = None
+        self._prefix = uuid.uuid4().hex[:12]
 
     @property
     def limits(self) -> ReplyLimits:
         return self._limits
 
     async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
-        ref = str(len(self._shown) + 1)
+        ref = f"{self._prefix}-{len(self._shown) + 1}"
         if self._current is not None:
             self._out.write("\n")
         self._shown[ref] = ""
