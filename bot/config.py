@@ -8,7 +8,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigError
 from bot.settings import describe_validation_error
@@ -64,13 +64,24 @@ class ModelPrice(_Strict):
 
 
 class PlatformFacts(_Strict):
-    """Rate and size facts of one platform (DESIGN.md §5), overridable here."""
+    """Rate and size facts of one platform (DESIGN.md §5), overridable here.
+
+    ``edit_burst`` is the burst of a token-bucket edit budget (Discord, console); ``edit_reserve`` is used
+    where edits are counted per minute (Slack): the edits of each minute kept for first and final texts.
+    """
 
     max_message_chars: int = Field(ge=200)
     edit_interval_seconds: float = Field(default=1.0, gt=0)
     edits_per_minute: float = Field(gt=0)
     edit_burst: int = Field(default=5, ge=1)
+    edit_reserve: int = Field(default=0, ge=0)
     posts_per_second: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _reserve_below_limit(self) -> PlatformFacts:
+        if self.edit_reserve >= self.edits_per_minute:
+            raise ValueError("edit_reserve must be smaller than edits_per_minute")
+        return self
 
 
 class BotConfig(_Strict):

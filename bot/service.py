@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -18,8 +18,9 @@ from typing import Literal
 from bot.agent import Agent
 from bot.events import Completed
 from bot.locks import ThreadLocks
-from bot.store import PendingReply, Store, UsageRecord
+from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
 from bot.streaming.budget import Budget
+from bot.streaming.clock import SystemClock
 from bot.streaming.protocol import MessageRef, ReplyStream
 from bot.streaming.reply import RenderOutcome, StreamingReply
 from bot.types import Conversation, Principal, ThreadRef, Turn
@@ -37,6 +38,10 @@ class Inbound:
     message_id: str
     sent_at: datetime
     event_id: str | None = None
+
+
+HistoryLoader = Callable[[], Awaitable[Sequence[Turn]]]
+"""Reads the thread's history from the platform; called with the thread's lock held (see ``handle``)."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,14 @@ class SupportService:
         message: Inbound,
         stream: ReplyStream,
         budgets: Budgets,
-        platform_history: Sequence[Turn] | None = None,
+        platform_history: Sequence[Turn] | HistoryLoader | None = None,
     ) -> Handled:
         """Answer ``message`` through ``stream``.
 
         ``platform_history`` is the thread as the platform shows it, the new message included; without it
-        the store's record of the thread is the history.
+        the store's record of the thread is the history. A loader is called only for a message that is
+        answered, once the thread's lock is held and the message is stored: the history then includes
+        the answers finished while the message waited its turn, and duplicates cost no platform call.
         """
         if message.event_id is not None and not await self._store.claim_event(message.event_id):
             log.info("duplicate delivery of %s ignored", message.event_id)
@@ -85,11 +92,14 @@ class SupportService:
                 return Handled("stepped_back")
             history = await self._history(message.ref, platform_history)
             reply_id = uuid.uuid4().hex
+            clock = SystemClock()
+            started_at, started = datetime.now(UTC), clock.monotonic()
             reply = StreamingReply(
                 stream,
                 budget=budgets.edits,
                 post_budget=budgets.posts,
                 reply_id=reply_id,
+                clock=clock,
                 on_first_post=lambda ref: self._store.add_pending_reply(
                     PendingReply(reply_id, message.ref, ref, datetime.now(UTC))
                 ),
@@ -100,21 +110,36 @@ class SupportService:
                 )
             finally:
                 await self._store.settle_pending_reply(reply_id)
-            await self._record(message.ref, reply_id, outcome)
+            first_text_ms = (
+                None if outcome.first_text_at is None else (outcome.first_text_at - started) * 1000
+            )
+            record = ReplyRecord(
+                reply_id, message.ref, started_at, first_text_ms, outcome.failed, _is_fallback(outcome)
+            )
+            await self._record(record, outcome)
             return Handled("answered", reply_id, outcome)
 
-    async def _history(self, ref: ThreadRef, platform_history: Sequence[Turn] | None) -> list[Turn]:
+    async def _history(
+        self, ref: ThreadRef, platform_history: Sequence[Turn] | HistoryLoader | None
+    ) -> list[Turn]:
+        if callable(platform_history):
+            platform_history = await platform_history()
         stored = await self._store.load_turns(ref, self._history_turns)
         if platform_history is None:
             return stored
         return enrich(list(platform_history)[-self._history_turns :], stored)
 
-    async def _record(self, ref: ThreadRef, reply_id: str, outcome: RenderOutcome) -> None:
+    async def _record(self, record: ReplyRecord, outcome: RenderOutcome) -> None:
+        """Store the bot's turn (with its tool blocks), the reply row and the answer's usage."""
+        ref, reply_id = record.ref, record.reply_id
         now = datetime.now(UTC)
         first: MessageRef = outcome.refs[0] if outcome.refs else reply_id
         end = outcome.end
         exchange = end.exchange if isinstance(end, Completed) else ()
-        await self._store.append_turn(ref, Turn("assistant", "bot", outcome.text, first, now, exchange))
+        # Dated when the reply started: a message that arrived meanwhile sorts after this answer.
+        turn = Turn("assistant", "bot", outcome.text, first, record.started_at, exchange)
+        await self._store.append_turn(ref, turn)
+        await self._store.record_reply(record)
         if end is None or not (end.usage.input_tokens or end.usage.output_tokens):
             return
         model = end.model if isinstance(end, Completed) and end.model else "unknown"
@@ -131,6 +156,10 @@ class SupportService:
                 at=now,
             )
         )
+
+
+def _is_fallback(outcome: RenderOutcome) -> bool:
+    return isinstance(outcome.end, Completed) and outcome.end.stop_reason == "fallback"
 
 
 def enrich(platform_turns: list[Turn], stored: Sequence[Turn]) -> list[Turn]:

@@ -3,9 +3,19 @@
 from bot.store.protocol import (
     AuditRecord,
     Escalation,
+    FeedbackVote,
     PendingReply,
+    ReplyRecord,
     Store,
     UsageRecord,
 )
 
-__all__ = ["AuditRecord", "Escalation", "PendingReply", "Store", "UsageRecord"]
+__all__ = [
+    "AuditRecord",
+    "Escalation",
+    "FeedbackVote",
+    "PendingReply",
+    "ReplyRecord",
+    "Store",
+    "UsageRecord",
+]

@@ -56,6 +56,29 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class ReplyRecord:
+    """One answer the bot gave: how fast its first text showed and how it ended (for stats)."""
+
+    reply_id: str
+    ref: ThreadRef
+    started_at: datetime
+    first_text_ms: float | None
+    """Milliseconds from the start of the reply to its first visible text; None if none showed."""
+    failed: bool
+    """The answer did not complete (the user saw what was written plus a notice)."""
+    fallback: bool
+    """The answer came from the fallback responder, without the model."""
+
+
+@dataclass(frozen=True)
+class FeedbackVote:
+    reply_id: str
+    user_id: str
+    helpful: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
 class PendingReply:
     """A reply whose placeholder is on the platform but whose final edit has not been made yet."""
 
@@ -113,6 +136,28 @@ class Store(Protocol):
     async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None: ...
 
     async def feedback_for(self, reply_id: str) -> dict[str, bool]: ...
+
+    async def feedback_since(self, since: datetime) -> list[FeedbackVote]:
+        """Votes cast or changed at or after ``since``, oldest first."""
+        ...
+
+    # Replies, one row per answer (for stats).
+    async def record_reply(self, record: ReplyRecord) -> None: ...
+
+    async def replies_since(self, since: datetime) -> list[ReplyRecord]:
+        """Replies started at or after ``since``, oldest first."""
+        ...
+
+    # Channels where a lead paused the bot.
+    async def pause_channel(self, platform: str, space_id: str, channel_id: str, paused_by: str) -> None:
+        """Pause the bot in the channel; pausing a paused channel keeps the first pause."""
+        ...
+
+    async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
+        """Resume the bot in the channel; True when it was paused."""
+        ...
+
+    async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool: ...
 
     # Replies in flight, settled on start after a crash.
     async def add_pending_reply(self, pending: PendingReply) -> None: ...

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,14 @@ import aiosqlite
 
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
-from bot.store.protocol import AuditRecord, Escalation, PendingReply, UsageRecord
+from bot.store.protocol import (
+    AuditRecord,
+    Escalation,
+    FeedbackVote,
+    PendingReply,
+    ReplyRecord,
+    UsageRecord,
+)
 from bot.types import ThreadRef, Turn
 
 logger = logging.getLogger(__name__)
@@ -34,6 +42,7 @@ MEMORY = ":memory:"
 DEFAULT_BUSY_TIMEOUT = timedelta(seconds=5)
 DEFAULT_EVENT_RETENTION = timedelta(days=7)
 _PRUNE_INTERVAL = timedelta(hours=1)
+_LOCKED_RETRY_SECONDS = 0.02
 
 Clock = Callable[[], datetime]
 
@@ -109,6 +118,24 @@ async def _fetchall(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = 
 async def _fetchone(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
     async with db.execute(sql, params) as cursor:
         return await cursor.fetchone()
+
+
+async def _journal_mode_wal(db: aiosqlite.Connection, busy_timeout: timedelta) -> str:
+    """Switch to WAL; returns the journal mode now in force.
+
+    Switching needs the database to itself and SQLite answers "database is locked" at once, without its
+    busy handler, while another connection (another process opening the same file) is migrating it; so
+    the switch is tried again until the busy timeout is up.
+    """
+    deadline = time.monotonic() + busy_timeout.total_seconds()
+    while True:
+        try:
+            row = await _fetchone(db, "PRAGMA journal_mode = WAL")
+            return str(row[0]).lower() if row is not None else "?"
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(_LOCKED_RETRY_SECONDS)
 
 
 async def apply_migrations(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> list[int]:
@@ -205,8 +232,7 @@ class SQLiteStore:
         try:
             db.row_factory = sqlite3.Row
             await db.execute("PRAGMA foreign_keys = ON")
-            mode_row = await _fetchone(db, "PRAGMA journal_mode = WAL")
-            mode = str(mode_row[0]).lower() if mode_row is not None else "?"
+            mode = await _journal_mode_wal(db, busy_timeout)
             if database != MEMORY and mode != "wal":
                 logger.warning("SQLite journal mode is %s, not WAL (file system without WAL support?)", mode)
             # Safe with WAL: a power loss may drop the last commits but never corrupts the database.
@@ -472,6 +498,79 @@ class SQLiteStore:
             "SELECT user_id, helpful FROM feedback WHERE reply_id = ? ORDER BY user_id", (reply_id,)
         )
         return {row["user_id"]: bool(row["helpful"]) for row in rows}
+
+    async def feedback_since(self, since: datetime) -> list[FeedbackVote]:
+        rows = await self._read(
+            "SELECT * FROM feedback WHERE at >= ? ORDER BY at, reply_id, user_id", (to_db_time(since),)
+        )
+        return [
+            FeedbackVote(row["reply_id"], row["user_id"], bool(row["helpful"]), from_db_time(row["at"]))
+            for row in rows
+        ]
+
+    # Replies.
+
+    async def record_reply(self, record: ReplyRecord) -> None:
+        """Record an answer; recording the same ``reply_id`` again replaces the row."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
+                " first_text_ms, failed, fallback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+                " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+                " thread_id = excluded.thread_id, started_at = excluded.started_at,"
+                " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
+                " fallback = excluded.fallback",
+                (
+                    record.reply_id,
+                    *_thread_params(record.ref),
+                    to_db_time(record.started_at),
+                    record.first_text_ms,
+                    int(record.failed),
+                    int(record.fallback),
+                ),
+            )
+
+    async def replies_since(self, since: datetime) -> list[ReplyRecord]:
+        rows = await self._read(
+            "SELECT * FROM replies WHERE started_at >= ? ORDER BY started_at, reply_id", (to_db_time(since),)
+        )
+        return [
+            ReplyRecord(
+                reply_id=row["reply_id"],
+                ref=_thread_ref(row),
+                started_at=from_db_time(row["started_at"]),
+                first_text_ms=row["first_text_ms"],
+                failed=bool(row["failed"]),
+                fallback=bool(row["fallback"]),
+            )
+            for row in rows
+        ]
+
+    # Paused channels.
+
+    async def pause_channel(self, platform: str, space_id: str, channel_id: str, paused_by: str) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO paused_channels (platform, space_id, channel_id, paused_by, paused_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, space_id, channel_id) DO NOTHING",
+                (platform, space_id, channel_id, paused_by, to_db_time(self._now())),
+            )
+
+    async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
+        async with self._write() as db:
+            cursor = await db.execute(
+                "DELETE FROM paused_channels WHERE platform = ? AND space_id = ? AND channel_id = ?",
+                (platform, space_id, channel_id),
+            )
+            return cursor.rowcount > 0
+
+    async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool:
+        rows = await self._read(
+            "SELECT 1 FROM paused_channels WHERE platform = ? AND space_id = ? AND channel_id = ?",
+            (platform, space_id, channel_id),
+        )
+        return bool(rows)
 
     # Pending replies.
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
+from collections import deque
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Generic, Protocol, TypeVar
@@ -132,6 +134,113 @@ class EditBudget:
         now = self._clock.monotonic()
         resume = max(now, self._paused_until)
         return resume - now + max(0.0, 1.0 - self._tokens) / self._rate
+
+    async def _wake_after(self, delay: float) -> None:
+        await self._clock.sleep(delay)
+        self._timer = None
+        self._dispatch()
+
+
+class WindowBudget:
+    """At most ``limit`` permits in any ``window`` seconds, for limits a platform counts per minute.
+
+    Slack counts ``chat.update`` calls per workspace per minute. A token bucket that stays under such a
+    limit allows only a small burst, so replies that start together would wait up to a minute for their
+    first text. This budget lets the whole window be used at once, by priority:
+
+    - FINAL and FIRST permits are granted whenever fewer than ``limit`` were granted in the window;
+    - MIDDLE permits only while fewer than ``limit - reserve`` were, and no closer together than
+      ``window / (limit - reserve)``: streaming edits spread over the window instead of spending it in a
+      burst, and ``reserve`` permits stay free for the first and final texts of replies that start or end
+      meanwhile.
+
+    Within a priority, permits go in arrival order. A permit counts for ``window + margin`` seconds, since
+    the platform counts a call when it arrives, a little after its permit. Used from one event loop; a
+    caller cancelled while it waits takes no permit, one cancelled after its grant gives the permit back.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        *,
+        reserve: int = 0,
+        margin: float = 0.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if limit < 1 or window <= 0 or margin < 0 or not 0 <= reserve < limit:
+            raise ValueError(
+                "a window budget needs limit >= 1, window > 0, margin >= 0 and 0 <= reserve < limit, not "
+                f"limit={limit}, window={window}, reserve={reserve}, margin={margin}"
+            )
+        self._limit = limit
+        self._middle_limit = limit - reserve
+        self._period = window + margin
+        self._spacing = window / self._middle_limit
+        self._clock: Clock = clock or SystemClock()
+        self._granted: deque[float] = deque()  # grant times still counted, oldest first
+        self._last_middle = -math.inf
+        self._paused_until = -math.inf
+        self._waiters: list[tuple[Priority, int, asyncio.Future[float]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_at = math.inf
+
+    async def acquire(self, priority: Priority) -> None:
+        granted: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), granted))
+        self._dispatch()
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled() and granted.result() in self._granted:
+                # Granted, but the caller went away before using it: the permit goes back.
+                self._granted.remove(granted.result())
+            self._dispatch()
+            raise
+
+    async def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
+        self._dispatch()
+
+    def _wait(self, priority: Priority, now: float) -> float:
+        """Seconds until a permit of ``priority`` may be granted (0 when it may be granted now)."""
+        cap = self._middle_limit if priority is Priority.MIDDLE else self._limit
+        waits = [self._paused_until - now]
+        if len(self._granted) >= cap:
+            # The count falls below the cap when this grant leaves the window.
+            waits.append(self._granted[len(self._granted) - cap] + self._period - now)
+        if priority is Priority.MIDDLE:
+            waits.append(self._last_middle + self._spacing - now)
+        return max(0.0, *waits)
+
+    def _dispatch(self) -> None:
+        """Grant what can be granted now, best waiter first, and set a timer for the rest."""
+        now = self._clock.monotonic()
+        while self._granted and self._granted[0] + self._period <= now + _EPSILON:
+            self._granted.popleft()
+        wait = math.inf
+        while self._waiters:
+            priority, _, granted = self._waiters[0]
+            if granted.done():  # its caller was cancelled while waiting
+                heapq.heappop(self._waiters)
+                continue
+            wait = self._wait(priority, now)
+            if wait > _EPSILON:
+                break
+            heapq.heappop(self._waiters)
+            self._granted.append(now)
+            if priority is Priority.MIDDLE:
+                self._last_middle = now
+            granted.set_result(now)
+            wait = math.inf
+        wake_at = now + wait
+        if self._timer is not None and (not self._waiters or wake_at < self._timer_at - _EPSILON):
+            self._timer.cancel()  # nobody left to wake, or somebody to wake sooner
+            self._timer = None
+        if self._waiters and self._timer is None:
+            self._timer_at = wake_at
+            self._timer = asyncio.create_task(self._wake_after(wait))
 
     async def _wake_after(self, delay: float) -> None:
         await self._clock.sleep(delay)

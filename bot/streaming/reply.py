@@ -103,8 +103,10 @@ class StreamingReply:
     """Renders one reply through a ``ReplyStream``; ``render`` may be called once.
 
     ``budget`` grants edits and ``post_budget`` posts; both are usually shared with other replies of the
-    same platform bucket. ``on_first_post`` is awaited with the first message's ref as soon as it is posted,
-    so the caller can record the pending reply and settle it after a restart; its errors are logged.
+    same platform bucket. ``on_first_post`` is called with the first message's ref as soon as it is posted,
+    so the caller can record the pending reply and settle it after a restart. It runs alongside the reply
+    (the first text never waits for the caller's store), ``render`` returns only once it is done, and its
+    errors are logged.
     """
 
     def __init__(
@@ -142,6 +144,7 @@ class StreamingReply:
         self._tail_reopen = ""  # fence line the last message starts with
         self._messages: list[_Message] = []
         self._first_ref: MessageRef | None = None
+        self._first_post_noted: asyncio.Future[None] | None = None  # the on_first_post call
         self._first_text_at: float | None = None
         self._edits = self._posts = self._rate_limited = 0
 
@@ -241,14 +244,14 @@ class StreamingReply:
         """Post or edit one message; returns the error if the platform refused it."""
         shows_text = bool(self._text)
         posting = message.ref is None
-        self._in_flight = True
+        self._in_flight = True  # the platform call under way
         try:
             if message.ref is None:
                 self._posts += 1
                 message.ref = await self._stream.post(text, footer)
                 if self._first_ref is None:
                     self._first_ref = message.ref
-                    await self._notify_first_post(message.ref)
+                    self._first_post_noted = asyncio.ensure_future(self._notify_first_post(message.ref))
             else:
                 self._edits += 1
                 await self._stream.edit(message.ref, text, footer)
@@ -307,6 +310,8 @@ class StreamingReply:
             last = index == len(view) - 1
             ok = await self._deliver(self._message(index), message_text, footer if last else None)
             delivered = delivered and ok
+        if self._first_post_noted is not None:
+            await self._first_post_noted
         return RenderOutcome(
             text=text,
             refs=tuple(message.ref for message in self._messages if message.ref is not None),

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store import AuditRecord, PendingReply, Store, UsageRecord
+from bot.store import AuditRecord, PendingReply, ReplyRecord, Store, UsageRecord
 from bot.store.migrations import Migration, MigrationError
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.open import StoreUnavailable, open_store, parse_sqlite_url
@@ -319,6 +319,56 @@ async def test_feedback_one_vote_per_user_replaced_by_new_vote(store: Store) -> 
     assert await store.feedback_for("r2") == {"U1": False}
 
 
+async def test_feedback_since_lists_the_current_votes_cast_after_a_time(store: Store) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    await store.record_feedback("r1", "U1", True)
+    await store.record_feedback("r1", "U2", False)
+    await store.record_feedback("r1", "U1", False)  # replaces the first vote
+    votes = await store.feedback_since(before)
+    assert sorted((v.reply_id, v.user_id, v.helpful) for v in votes) == [
+        ("r1", "U1", False),
+        ("r1", "U2", False),
+    ]
+    assert all(v.at >= before and v.at.tzinfo is not None for v in votes)
+    assert await store.feedback_since(datetime.now(UTC) + timedelta(hours=1)) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Contract: replies
+
+
+async def test_replies_round_trip_filtered_by_start_oldest_first(store: Store) -> None:
+    late = ReplyRecord("r-late", THREAD, T0 + timedelta(minutes=5), 812.5, failed=False, fallback=False)
+    early = ReplyRecord("r-early", OTHER_THREAD, T0, None, failed=True, fallback=False)
+    old = ReplyRecord("r-old", DISCORD_THREAD, T0 - timedelta(days=2), 90.0, failed=False, fallback=True)
+    for record in (late, early, old):
+        await store.record_reply(record)
+    assert await store.replies_since(T0) == [early, late]
+    assert await store.replies_since(T0 - timedelta(days=3)) == [old, early, late]
+
+    again = ReplyRecord("r-late", THREAD, T0 + timedelta(minutes=5), 700.0, failed=False, fallback=True)
+    await store.record_reply(again)  # the same reply again replaces the row
+    assert await store.replies_since(T0) == [early, again]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Contract: paused channels
+
+
+async def test_pause_resume_per_channel_and_platform(store: Store) -> None:
+    assert await store.is_paused("slack", "T1", "C1") is False
+    await store.pause_channel("slack", "T1", "C1", "U-lead")
+    await store.pause_channel("slack", "T1", "C1", "U-other")  # already paused: harmless
+    assert await store.is_paused("slack", "T1", "C1") is True
+    assert await store.is_paused("slack", "T1", "C2") is False
+    assert await store.is_paused("slack", "T2", "C1") is False
+    assert await store.is_paused("discord", "T1", "C1") is False
+
+    assert await store.resume_channel("slack", "T1", "C1") is True
+    assert await store.resume_channel("slack", "T1", "C1") is False
+    assert await store.is_paused("slack", "T1", "C1") is False
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Contract: pending replies
 
@@ -353,6 +403,7 @@ async def test_data_survives_reopen(store: Store, open_another: OpenStore) -> No
     await store.append_turn(THREAD, turn(1))
     await store.link_identity("slack", "U1", "C-1001")
     escalation = await store.open_escalation(THREAD, "U1", "help")
+    await store.pause_channel("slack", "T1", "C1", "U-lead")
     await store.close()
     await store.close()  # closing twice is harmless
 
@@ -361,6 +412,7 @@ async def test_data_survives_reopen(store: Store, open_another: OpenStore) -> No
     assert await reopened.load_turns(THREAD) == [turn(1)]
     assert await reopened.customer_for("slack", "U1") == "C-1001"
     assert await reopened.open_escalations() == [escalation]
+    assert await reopened.is_paused("slack", "T1", "C1") is True
 
 
 async def test_cancelled_calls_leave_the_store_usable(store: Store) -> None:
@@ -523,7 +575,8 @@ async def test_sqlite_prunes_old_event_ids(tmp_path: Path) -> None:
 # SQLite: migrations
 
 
-EXTRA = Migration(2, "extra", ("CREATE TABLE extra (x INTEGER NOT NULL)",))
+NEXT = MIGRATIONS[-1].version + 1  # the version a migration added after this build's would get
+EXTRA = Migration(NEXT, "extra", ("CREATE TABLE extra (x INTEGER NOT NULL)",))
 
 
 async def test_sqlite_reopen_keeps_data_and_does_not_rerun_migrations(tmp_path: Path) -> None:
@@ -549,7 +602,7 @@ async def test_sqlite_new_migration_applied_once_on_reopen(tmp_path: Path) -> No
 
     async with aiosqlite.connect(path, isolation_level=None) as db:
         db.row_factory = sqlite3.Row
-        assert await apply_migrations(db, (*MIGRATIONS, EXTRA)) == [2]
+        assert await apply_migrations(db, (*MIGRATIONS, EXTRA)) == [NEXT]
         # EXTRA has no IF NOT EXISTS: running it again would fail.
         assert await apply_migrations(db, (*MIGRATIONS, EXTRA)) == []
 
@@ -557,20 +610,20 @@ async def test_sqlite_new_migration_applied_once_on_reopen(tmp_path: Path) -> No
     await store.close()
     assert sqlite_rows(path, "SELECT version, name FROM schema_migrations ORDER BY version") == [
         *((m.version, m.name) for m in MIGRATIONS),
-        (2, "extra"),
+        (NEXT, "extra"),
     ]
 
 
 async def test_sqlite_failed_migration_is_rolled_back(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    broken = Migration(2, "broken", ("CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"))
+    broken = Migration(NEXT, "broken", ("CREATE TABLE half (x INTEGER)", "THIS IS NOT SQL"))
     with pytest.raises(sqlite3.OperationalError):
         await SQLiteStore.open(path, migrations=(*MIGRATIONS, broken))
 
     tables = {name for (name,) in sqlite_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "half" not in tables
-    assert "turns" in tables  # version 1 committed in its own transaction
-    assert sqlite_rows(path, "SELECT max(version) FROM schema_migrations") == [(1,)]
+    assert "turns" in tables  # the earlier versions committed in their own transactions
+    assert sqlite_rows(path, "SELECT max(version) FROM schema_migrations") == [(MIGRATIONS[-1].version,)]
     store = await SQLiteStore.open(path, migrations=(*MIGRATIONS, EXTRA))  # retried, fixed, fine
     await store.close()
 
@@ -581,7 +634,7 @@ async def test_sqlite_database_from_a_newer_build_is_refused(tmp_path: Path) -> 
 
     with pytest.raises(MigrationError, match="newer"):
         await SQLiteStore.open(path)
-    with pytest.raises(StoreUnavailable, match=r"schema version 2 \(extra\).*newer") as info:
+    with pytest.raises(StoreUnavailable, match=rf"schema version {NEXT} \(extra\).*newer") as info:
         await open_store(f"sqlite:///{path}")
     assert isinstance(info.value.__cause__, MigrationError)
 
@@ -589,7 +642,7 @@ async def test_sqlite_database_from_a_newer_build_is_refused(tmp_path: Path) -> 
 async def test_sqlite_edited_migration_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     await (await SQLiteStore.open(path, migrations=(*MIGRATIONS, EXTRA))).close()
-    renamed = Migration(2, "renamed", EXTRA.statements)
+    renamed = Migration(NEXT, "renamed", EXTRA.statements)
     with pytest.raises(MigrationError, match=r"'extra'.*'renamed'"):
         await SQLiteStore.open(path, migrations=(*MIGRATIONS, renamed))
 

@@ -91,6 +91,22 @@ async def test_placeholder_is_posted_at_once_and_reported_to_the_caller() -> Non
     assert outcome.refs == ("m1",)
 
 
+async def test_the_first_text_does_not_wait_for_a_slow_on_first_post_but_render_does() -> None:
+    clock = FakeClock()
+    stream = RecordingStream(clock)
+    recorded: list[tuple[MessageRef, float]] = []
+
+    async def slow_store(ref: MessageRef) -> None:
+        await clock.sleep(5.0)  # a busy store
+        recorded.append((ref, clock.monotonic()))
+
+    outcome = await _render(
+        _reply(stream, on_first_post=slow_store), scripted(clock, 0.5, TextDelta("Hi"), completed("Hi"))
+    )
+    assert outcome.first_text_at == pytest.approx(0.5)
+    assert recorded == [("m1", pytest.approx(5.0))]  # done before render returned
+
+
 async def test_placeholder_comes_first_even_when_text_is_ready_at_once() -> None:
     clock = FakeClock()
     stream = RecordingStream(clock)

@@ -131,6 +131,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX pending_replies_platform ON pending_replies (platform, started_at)",
         ),
     ),
+    Migration(
+        version=2,
+        name="replies_and_paused_channels",
+        statements=(
+            # One row per answer, for stats: how fast the first text showed and how the answer ended.
+            """
+            CREATE TABLE replies (
+                reply_id      TEXT PRIMARY KEY,
+                platform      TEXT NOT NULL,
+                space_id      TEXT NOT NULL,
+                channel_id    TEXT NOT NULL,
+                thread_id     TEXT NOT NULL,
+                started_at    TEXT NOT NULL,
+                first_text_ms REAL,
+                failed        INTEGER NOT NULL CHECK (failed IN (0, 1)),
+                fallback      INTEGER NOT NULL CHECK (fallback IN (0, 1))
+            )
+            """,
+            "CREATE INDEX replies_started_at ON replies (started_at)",
+            "CREATE INDEX feedback_at ON feedback (at)",
+            # Channels where a lead paused the bot.
+            """
+            CREATE TABLE paused_channels (
+                platform   TEXT NOT NULL,
+                space_id   TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                paused_by  TEXT NOT NULL,
+                paused_at  TEXT NOT NULL,
+                PRIMARY KEY (platform, space_id, channel_id)
+            )
+            """,
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
