@@ -48,7 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="+")
     search.add_argument("--limit", type=int, default=5)
     _principal_arg(search)
+
+    slack = commands.add_parser("slack", help="serve Slack: the Events API over HTTP, or Socket Mode")
+    slack.add_argument("--port", type=_port, default=None, help="HTTP port (default: PORT, else 3000)")
+    slack.add_argument(
+        "--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN instead"
+    )
     return parser
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+    return int(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +94,8 @@ def _configure_logging(settings: Settings, *, quiet: bool) -> None:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "kb":
         return _kb(args, settings)
+    if args.command == "slack":
+        return await _slack(args, settings)
     handlers: dict[str, Callable[[App], Awaitable[int]]] = {
         "chat": lambda app: run_chat(app, args.principal),
         "ask": lambda app: run_ask(app, args.principal, " ".join(args.question)),
@@ -89,6 +103,24 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     app = await build_app(settings)
     try:
         return await handlers[args.command](app)
+    finally:
+        await app.close()
+
+
+async def _slack(args: argparse.Namespace, settings: Settings) -> int:
+    """`supportbot slack`: imported here, so the console works without the slack extra."""
+    try:
+        from integrations.slack.server import SlackCredentials, serve
+    except ImportError as exc:
+        if exc.name not in ("slack_bolt", "slack_sdk"):
+            raise
+        raise ConfigError(
+            "the Slack front end needs slack-bolt and slack-sdk: pip install 'supportbot[slack]'"
+        ) from None
+    credentials = SlackCredentials.from_settings(settings, socket=args.socket)
+    app = await build_app(settings)
+    try:
+        return await serve(app, credentials, port=args.port or settings.port, socket=args.socket)
     finally:
         await app.close()
 

@@ -25,8 +25,8 @@ class Settings(BaseSettings):
     # Model
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
-    answer_model: str = "claude-sonnet-4-5"
-    summary_model: str = "claude-haiku-4-5"
+    answer_model: str = "claude-sonnet-5-5"
+    summary_model: str = "claude-haiku-5-5"
     answer_max_tokens: int = Field(default=1024, ge=64, le=64000)
     summary_max_tokens: int = Field(default=512, ge=64, le=8192)
     model_max_retries: int = Field(default=2, ge=0, le=10)
@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     # Order service (optional; the demo SQLite orders are used when unset)
     orders_api_url: str | None = None
     orders_api_token: SecretStr | None = None
+
+    # Slack (supportbot slack): tokens from the app's settings pages (README, "Slack")
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    port: int = Field(default=3000, ge=1, le=65535)
+    slack_dm_history_hours: float = Field(default=24.0, gt=0)
+    slack_dm_history_turns: int = Field(default=20, ge=1, le=200)
 
     log_level: str = "INFO"
 
@@ -67,7 +76,21 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
-    @field_validator("anthropic_api_key", "orders_api_token", mode="before")
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value if value.endswith("/") else value + "/"  # slack_sdk appends the method name
+
+    @field_validator(
+        "anthropic_api_key",
+        "orders_api_token",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -14,7 +14,7 @@ BIN = Path(sys.executable).parent
 CHECKS = {
     "ruff lint": [str(BIN / "ruff"), "check", "."],
     "ruff format": [str(BIN / "ruff"), "format", "--check", "."],
-    "mypy (bot, tools)": [sys.executable, "-m", "mypy"],
+    "mypy (bot, tools, integrations)": [sys.executable, "-m", "mypy"],
     "import contracts": [str(BIN / "lint-imports")],
 }
 

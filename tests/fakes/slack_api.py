@@ -20,7 +20,9 @@ What it enforces (DESIGN.md section 5; every number lives in :class:`SlackLimits
 - ``msg_too_long`` above 4,000 characters of ``text``; ``invalid_blocks`` for a section text above
   3,000 characters (and a few other Block Kit limits); ``cant_update_message`` for a message the bot did
   not post; ``message_not_found``; ``chat.update`` keeps the old blocks when ``blocks`` is left out;
-- ``not_authed`` without a token, ``invalid_auth`` with a wrong one, ``unknown_method``.
+- ``not_authed`` without a token, ``invalid_auth`` with a wrong one, ``unknown_method``;
+- Socket Mode: ``apps.connections.open`` (app-level token only) hands out a ``ws://`` URL where the fake
+  says ``hello`` and :meth:`FakeSlack.send_socket_mode` sends envelopes and returns the app's ack.
 
 Requests are accepted the ways Slack accepts them: query string (``GET`` and ``POST ...?a=b``, which
 ``slack_sdk`` uses for many methods), form-encoded bodies and JSON bodies; the token as
@@ -64,6 +66,7 @@ BOT_ID = "B0BOT"
 BOT_NAME = "supportbot"
 APP_ID = "A0FAKEAPP"
 BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-1-fake-app-token"
 SIGNING_SECRET = "fake-signing-secret"
 VERIFICATION_TOKEN = "fake-verification-token"
 GENERAL_CHANNEL_ID = "C0GENERAL"
@@ -645,6 +648,7 @@ class FakeSlack:
         team_id: str = TEAM_ID,
         team_domain: str = TEAM_DOMAIN,
         bot_token: str = BOT_TOKEN,
+        app_token: str = APP_TOKEN,
         ts_start: float | None = TS_START,
         replies_parent_on_every_page: bool = True,
     ) -> None:
@@ -661,6 +665,7 @@ class FakeSlack:
         self.team_id = team_id
         self.team_domain = team_domain
         self.bot_token = bot_token
+        self.app_token = app_token
         self.valid_tokens: set[str] = {bot_token}
         self.replies_parent_on_every_page = replies_parent_on_every_page
         self._clock = clock
@@ -685,10 +690,13 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
 
+        self._sockets: list[web.WebSocketResponse] = []
+        self._socket_acks: dict[str, asyncio.Future[JSON]] = {}
         self._runner: web.AppRunner | None = None
         self._base_url = ""
         self._handlers: dict[str, Callable[[JSON], JSON]] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
@@ -717,6 +725,7 @@ class FakeSlack:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
+        app.router.add_get("/socket/{socket_id}", self._handle_socket)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -725,6 +734,8 @@ class FakeSlack:
         self._base_url = f"http://{host}:{port}"
 
     async def close(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1121,7 +1132,11 @@ class FakeSlack:
             return 200, {"ok": False, "error": "unknown_method", "req_method": method}, {}
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, {}
-        if token not in self.valid_tokens:
+        if (method == "apps.connections.open") != (token == self.app_token):
+            # An app-level token opens Socket Mode connections and does nothing else.
+            allowed = token == self.app_token or token in self.valid_tokens
+            return 200, {"ok": False, "error": "not_allowed_token_type" if allowed else "invalid_auth"}, {}
+        if token not in self.valid_tokens and token != self.app_token:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
 
         failure = self._take_failure(method)
@@ -1283,6 +1298,10 @@ class FakeSlack:
 
     def _api_test(self, args: JSON) -> JSON:
         return {"args": args} if args else {}
+
+    def _apps_connections_open(self, args: JSON) -> JSON:
+        socket_id = uuid.uuid4().hex[:12]
+        return {"url": f"{self.base_url.replace('http://', 'ws://', 1)}/socket/{socket_id}"}
 
     def _auth_test(self, args: JSON) -> JSON:
         return {
@@ -1540,6 +1559,77 @@ class FakeSlack:
         if not users:
             del message.reactions[name]
         return {}
+
+    # ---------------------------------------------------------------- Socket Mode
+
+    @property
+    def socket_connected(self) -> bool:
+        """An app is connected over Socket Mode."""
+        return bool(self._sockets)
+
+    async def send_socket_mode(
+        self,
+        kind: Literal["events_api", "slash_commands", "interactive"],
+        payload: JSON,
+        *,
+        seconds: float = 5.0,
+    ) -> JSON:
+        """Send an envelope to the connected app and return its acknowledgement (``envelope_id`` and, for
+        commands and interactions, maybe a ``payload``). ``payload`` is what Slack would POST over HTTP: an
+        ``event_callback`` envelope, or a slash command's or interaction's fields as a JSON object."""
+        if not self._sockets:
+            raise RuntimeError("no app is connected over Socket Mode")
+        envelope_id = str(uuid.uuid4())
+        acked: asyncio.Future[JSON] = asyncio.get_running_loop().create_future()
+        self._socket_acks[envelope_id] = acked
+        await self._sockets[-1].send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        try:
+            async with asyncio.timeout(seconds):
+                return await acked
+        except TimeoutError:
+            raise TimeoutError(
+                f"fake Slack: envelope {envelope_id} not acknowledged in {seconds} s"
+            ) from None
+        finally:
+            self._socket_acks.pop(envelope_id, None)
+
+    async def _handle_socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets),
+                "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self._notify()
+        try:
+            async for message in socket:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                with contextlib.suppress(ValueError):
+                    ack = json.loads(message.data)
+                    acked = (
+                        self._socket_acks.get(str(ack.get("envelope_id"))) if isinstance(ack, dict) else None
+                    )
+                    if acked is not None and not acked.done():
+                        acked.set_result(ack)
+        finally:
+            self._sockets.remove(socket)
+            self._notify()
+        return socket
 
     # ---------------------------------------------------------------- response_url
 

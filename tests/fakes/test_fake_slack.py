@@ -16,9 +16,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from .slack_api import (
+    APP_TOKEN,
     BOT_ID,
     BOT_USER_ID,
     SIGNING_SECRET,
@@ -491,3 +495,34 @@ async def test_bolt_app_end_to_end(fake_slack: FakeSlack) -> None:
         assert sender.last_response_url is not None
         assert fake_slack.response_posts(sender.last_response_url)[0]["text"] == "more later"
         assert [e.text for e in fake_slack.ephemerals if e.via == "response_url"] == ["more later"]
+
+
+async def test_socket_mode_through_slack_sdk(fake_slack: FakeSlack) -> None:
+    """The real Socket Mode client connects with the app-level token, gets envelopes and acknowledges them."""
+    client = fake_slack.client()
+    refused = await api_error(client.apps_connections_open(app_token=fake_slack.bot_token))
+    assert refused.response["error"] == "not_allowed_token_type"
+    app_only = AsyncWebClient(token=APP_TOKEN, base_url=fake_slack.api_url)
+    assert (await api_error(app_only.auth_test())).response["error"] == "not_allowed_token_type"
+
+    received: list[SocketModeRequest] = []
+
+    async def listener(socket: SocketModeClient, request: SocketModeRequest) -> None:
+        received.append(request)
+        payload = {"text": "done"} if request.type == "slash_commands" else None
+        await socket.send_socket_mode_response(SocketModeResponse(request.envelope_id, payload=payload))
+
+    socket = SocketModeClient(app_token=fake_slack.app_token, web_client=client)
+    socket.socket_mode_request_listeners.append(listener)  # type: ignore[arg-type]
+    await socket.connect()
+    try:
+        await fake_slack.wait_for(lambda: fake_slack.socket_connected, what="a Socket Mode connection")
+        sender = fake_slack.event_sender("http://unused")
+        event = app_mention_event(user="U1", text=f"{mention()} hi", channel="C1", ts="1.000100")
+        ack = await fake_slack.send_socket_mode("events_api", sender.envelope(event))
+        command = await fake_slack.send_socket_mode("slash_commands", {"command": "/support", "text": "help"})
+    finally:
+        await socket.close()
+    assert ack["envelope_id"] == received[0].envelope_id and "payload" not in ack
+    assert received[0].payload["event"]["type"] == "app_mention"
+    assert command["payload"] == {"text": "done"} and received[1].type == "slash_commands"

@@ -1,0 +1,82 @@
+"""Answering one Slack message (DESIGN.md §4): whether to, who asks, the stream, then the core.
+
+The core's ``SupportService`` does the rest: dedup on the message (every delivery of a message, retries
+and an ``app_mention`` next to its ``message`` event alike, has one key), stepping back in escalated
+threads, one reply per thread, the streamed render and the store.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import App
+from bot.types import Turn
+from integrations.slack.budgets import SlackBudgets
+from integrations.slack.events import (
+    PLATFORM,
+    BotIdentity,
+    SlackMessage,
+    clean_text,
+    mentioned_users,
+    ts_time,
+)
+from integrations.slack.history import ThreadHistory
+from integrations.slack.principals import PrincipalResolver
+from integrations.slack.stream import SlackReplyStream
+
+log = logging.getLogger(__name__)
+
+
+class Answerer:
+    def __init__(
+        self,
+        core: App,
+        client: AsyncWebClient,
+        people: PrincipalResolver,
+        history: ThreadHistory,
+        budgets: SlackBudgets,
+    ) -> None:
+        self._core = core
+        self._store = core.store
+        self._client = client
+        self._people = people
+        self._history = history
+        self._budgets = budgets
+
+    async def answer(self, message: SlackMessage, bot: BotIdentity) -> None:
+        """Answer ``message`` unless the channel is paused or it is a follow-up where the bot is not."""
+        paused = await self._store.is_paused(PLATFORM, message.team_id, message.channel_id)
+        if (paused or message.follow_up) and not await self._answers_in(message):
+            return
+        principal = await self._people.resolve(
+            message.user_id,
+            team_id=message.team_id,
+            enterprise_id=message.enterprise_id,
+            bot_name=message.bot_name,
+        )
+        names = await self._people.names(u for u in mentioned_users(message.text) if u != bot.user_id)
+        text = clean_text(message.text, bot_user_id=bot.user_id, names=names)
+        if paused:
+            # Not answered, but kept: the store stays a complete record of the thread.
+            turn = Turn("user", principal.display_name, text, message.ts, ts_time(message.ts))
+            await self._store.append_turn(message.ref, turn)
+            return
+        stream = SlackReplyStream(
+            self._client,
+            channel_id=message.channel_id,
+            thread_ts=message.reply_thread_ts,
+            limits=self._budgets.limits,
+        )
+        handled = await self._core.service.handle(
+            message.to_inbound(principal, text),
+            stream,
+            self._budgets.for_reply(message.team_id, message.channel_id),
+            lambda: self._history.load(message, bot),
+        )
+        log.info("%s in %s: %s", message.dedup_key, message.ref.key, handled.status)
+
+    async def _answers_in(self, message: SlackMessage) -> bool:
+        """The bot has answered in the message's thread (or DM) before."""
+        return any(turn.role == "assistant" for turn in await self._store.load_turns(message.ref))

@@ -1,0 +1,150 @@
+"""The Slack front end: a slack-bolt ``AsyncApp`` wired to the core.
+
+Listeners only read the payload and acknowledge; the work (answering, commands, buttons) runs in tracked
+background tasks, so Slack gets its answer at once and shutdown can wait for the work in progress.
+
+Two Web API clients share one HTTP session and point at ``SLACK_API_URL``: ``writes`` posts and edits
+and does not retry a 429 (the shared budgets pause instead, and the core resends); ``reads`` (users,
+user groups, history, permalinks, and slack-bolt's own ``auth.test``) waits out a 429 once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.runtime import App
+from integrations.slack.actions import ButtonActions
+from integrations.slack.answering import Answerer
+from integrations.slack.budgets import SlackBudgets
+from integrations.slack.commands import SupportCommands
+from integrations.slack.escalations import SlackEscalations
+from integrations.slack.events import (
+    PLATFORM,
+    BotIdentity,
+    click_from_payload,
+    command_from_payload,
+    message_from_event,
+)
+from integrations.slack.history import ThreadHistory
+from integrations.slack.principals import PrincipalResolver
+from integrations.slack.recovery import settle_interrupted
+from integrations.slack.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+API_TIMEOUT = 15
+SHUTDOWN_GRACE = 30.0
+COMMAND = "/support"
+_BUTTONS = re.compile(r"^supportbot_")
+
+
+class SlackFrontEnd:
+    """Build it with :meth:`start`; :meth:`close` waits for the work in progress, then lets go."""
+
+    def __init__(
+        self,
+        core: App,
+        *,
+        bot_token: str,
+        signing_secret: str | None,
+        session: aiohttp.ClientSession,
+    ) -> None:
+        self._core = core
+        self._session = session
+        settings = core.settings
+        self._writes = _client(bot_token, settings.slack_api_url, session, retry_rate_limits=False)
+        self.reads = _client(bot_token, settings.slack_api_url, session, retry_rate_limits=True)
+        self.tasks = BackgroundTasks()
+        self._budgets = SlackBudgets(core.config.facts(PLATFORM))
+        self._people = PrincipalResolver(self.reads, core.store, core.config.slack)
+        self._history = ThreadHistory(
+            self.reads,
+            core.store,
+            self._people,
+            dm_window=timedelta(hours=settings.slack_dm_history_hours),
+            dm_turns=settings.slack_dm_history_turns,
+        )
+        self._escalations = SlackEscalations(self._writes, core.store, self._budgets, core.config.slack)
+        core.notifiers.register(PLATFORM, self._escalations)
+        self._answerer = Answerer(core, self._writes, self._people, self._history, self._budgets)
+        self._commands = SupportCommands(core, self._people, self._escalations)
+        self._actions = ButtonActions(core.store, self._people, self._escalations)
+        self.bolt = AsyncApp(
+            client=self.reads,
+            signing_secret=signing_secret,
+            request_verification_enabled=signing_secret is not None,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.bolt.event("app_mention")(self._on_message)
+        self.bolt.event("message")(self._on_message)
+        self.bolt.command(COMMAND)(self._on_command)
+        self.bolt.action(_BUTTONS)(self._on_button)
+
+    @classmethod
+    async def start(cls, core: App, *, bot_token: str, signing_secret: str | None) -> SlackFrontEnd:
+        """The front end, with the replies a previous run left unfinished settled."""
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
+        try:
+            front = cls(core, bot_token=bot_token, signing_secret=signing_secret, session=session)
+            await settle_interrupted(core.store, front._writes)
+        except BaseException:
+            await session.close()
+            raise
+        return front
+
+    async def close(self, grace: float = SHUTDOWN_GRACE) -> None:
+        await self.tasks.drain(grace)
+        await self._session.close()
+
+    async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        bot = BotIdentity(context.bot_user_id or "", context.bot_id)
+        message = message_from_event(body, bot=bot, channels=self._core.config.channels)
+        if message is not None:
+            self.tasks.spawn(self._answerer.answer(message, bot), name=f"answer {message.dedup_key}")
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        command = command_from_payload(body)
+        if command is not None:
+            self.tasks.spawn(
+                _reply(respond, self._commands.run(command)), name=f"{COMMAND} {command.user_id}"
+            )
+
+    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        click = click_from_payload(body)
+        if click is not None:
+            self.tasks.spawn(
+                _reply(respond, self._actions.run(click)), name=f"{click.action_id} {click.user_id}"
+            )
+
+
+async def _reply(respond: AsyncRespond, work: Awaitable[str | None]) -> None:
+    """Await ``work`` and show its answer only to the person who asked."""
+    text = await work
+    if text is not None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _client(
+    token: str, base_url: str, session: aiohttp.ClientSession, *, retry_rate_limits: bool
+) -> AsyncWebClient:
+    handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler()]
+    if retry_rate_limits:
+        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=1))
+    return AsyncWebClient(
+        token=token, base_url=base_url, session=session, timeout=API_TIMEOUT, retry_handlers=handlers
+    )

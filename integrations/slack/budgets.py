@@ -1,0 +1,37 @@
+"""The Slack rate budgets every reply and notice draws on (DESIGN.md §5).
+
+``chat.update`` is limited per workspace per minute, so one ``WindowBudget`` per workspace is shared by
+every reply streaming there; ``chat.postMessage`` is limited per channel, so one token bucket per channel.
+The numbers come from ``[platforms.slack]`` in ``config/bot.toml``.
+"""
+
+from __future__ import annotations
+
+from bot.config import PlatformFacts
+from bot.service import Budgets
+from bot.streaming.budget import BudgetRegistry, EditBudget, WindowBudget
+from bot.streaming.protocol import ReplyLimits
+
+WINDOW = 60.0
+MARGIN = 1.0
+"""Seconds an edit keeps counting beyond the minute: Slack counts a call when it arrives."""
+
+
+class SlackBudgets:
+    def __init__(self, facts: PlatformFacts) -> None:
+        self.limits = ReplyLimits(facts.max_message_chars, facts.edit_interval_seconds)
+        limit = max(1, int(facts.edits_per_minute))
+        self._edits = BudgetRegistry(
+            lambda team: WindowBudget(
+                limit, WINDOW, reserve=min(facts.edit_reserve, limit - 1), margin=MARGIN
+            )
+        )
+        self._posts = BudgetRegistry(lambda channel: EditBudget(rate=facts.posts_per_second, burst=1))
+
+    def posts(self, channel_id: str) -> EditBudget:
+        """``chat.postMessage`` in one channel."""
+        return self._posts.get(channel_id)
+
+    def for_reply(self, team_id: str, channel_id: str) -> Budgets:
+        """The budgets of a reply in ``channel_id`` of workspace ``team_id``."""
+        return Budgets(edits=self._edits.get(team_id), posts=self.posts(channel_id))

@@ -1,0 +1,208 @@
+"""Feedback and escalation buttons, the leads' channel, and /support as a lead and as anyone else."""
+
+from __future__ import annotations
+
+from fakes.anthropic_api import Reply
+from fakes.slack_api import FakeMessage, FakeSlack, FakeUser
+
+from integrations.slack.actions import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS
+from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
+from integrations.slack.commands import HELP
+from integrations.slack.escalations import HANDED_OVER, RESOLVED
+from integrations.slack.events import DM_THREAD, thread_ref
+from tests.slack.rig import RigFactory, SlackRig, buttons, section_text
+
+LEADS = "C0LEADS"
+
+
+async def leads_rig(slack_rig: RigFactory) -> tuple[SlackRig, FakeUser]:
+    lead = FakeUser("U0LEAD", "lena", "Lena", "lena", "T0FAKE")
+    rig = await slack_rig(slack={"lead_user_ids": [lead.id], "leads_channel": LEADS})
+    rig.fake.users[lead.id] = lead
+    rig.fake.add_channel(LEADS, name="support-leads")
+    return rig, lead
+
+
+async def answered(rig: SlackRig, user: FakeUser, question: str, answer: str) -> tuple[str, FakeMessage]:
+    rig.model.script(Reply.text(answer, tokens_per_second=300))
+    post = await rig.mention(user, question)
+    await rig.settle()
+    return post.ts, rig.bot_messages(rig.fake.general.id, post.ts)[-1]
+
+
+async def test_feedback_buttons_record_one_vote_per_person(slack_rig: RigFactory) -> None:
+    rig = await slack_rig()
+    ann, bob = rig.user("ann"), rig.user("bob")
+    _, reply = await answered(rig, ann, "how do returns work?", "Returns are free within 30 days.")
+    reply_id = buttons(reply)[0][1]
+
+    assert await rig.click(ann, reply, HELPFUL) == THANKS
+    assert await rig.click(bob, reply, NOT_HELPFUL) == THANKS
+    assert await rig.core.store.feedback_for(reply_id) == {ann.id: True, bob.id: False}
+    assert await rig.click(ann, reply, NOT_HELPFUL) == THANKS  # a new vote replaces the old one
+    assert await rig.core.store.feedback_for(reply_id) == {ann.id: False, bob.id: False}
+    assert section_text(reply) == "Returns are free within 30 days."  # the answer itself is untouched
+
+
+async def test_talk_to_a_human_escalates_and_the_bot_steps_back_until_a_lead_resolves(
+    slack_rig: RigFactory,
+) -> None:
+    rig, lead = await leads_rig(slack_rig)
+    channel = rig.fake.general.id
+    ann = rig.user("ann")
+    thread, reply = await answered(rig, ann, "I need a refund exception", "Refund exceptions need a lead.")
+    ref = thread_ref(rig.fake.team_id, channel, thread)
+
+    assert await rig.click(ann, reply, ESCALATE) == ASKED
+    [escalation] = await rig.core.store.open_escalations()
+    assert (escalation.ref, escalation.user_id) == (ref, ann.id)
+    [notice] = rig.fake.bot_messages(LEADS)
+    permalink = (await rig.fake.client().chat_getPermalink(channel=channel, message_ts=thread))["permalink"]
+    assert f"*Escalation #{escalation.id}*: ann (employee) needs a human in <{permalink}|this thread>" in (
+        section_text(notice)
+    )
+    assert buttons(notice) == [(RESOLVE, ref.key)]
+    assert section_text(rig.bot_messages(channel, thread)[-1]) == HANDED_OVER
+    assert await rig.click(ann, reply, ESCALATE) == ALREADY_ASKED
+    assert len(rig.fake.bot_messages(LEADS)) == 1
+
+    await rig.say(ann, "hello? anyone?", thread_ts=thread)
+    await rig.say(lead, "Hi Ann, I'm Lena from support; I'll sort out your refund.", thread_ts=thread)
+    await rig.settle()
+    assert len(rig.model.message_requests) == 1  # the bot stayed quiet
+    assert [t.text for t in await rig.core.store.load_turns(ref)][-2:] == [
+        "hello? anyone?",
+        "Hi Ann, I'm Lena from support; I'll sort out your refund.",
+    ]
+
+    assert await rig.command(ann, f"resolve <{permalink}>") == LEADS_ONLY_COMMAND.format(name="resolve")
+    assert (
+        await rig.command(lead, f"resolve <{permalink}>")
+        == "Resolved 1 escalation(s); I answer in that thread again."
+    )
+    assert not await rig.core.store.is_escalated(ref)
+    assert section_text(rig.bot_messages(channel, thread)[-1]) == RESOLVED
+
+    rig.model.script(Reply.text("Glad Lena could help!", tokens_per_second=300))
+    await rig.say(ann, "thanks, all sorted", thread_ts=thread)
+    await rig.settle()
+    history = rig.model.message_requests[-1].body["messages"]
+    assert "lena: Hi Ann, I'm Lena from support" in history[-1]["content"][0]["text"]
+    assert section_text(rig.bot_messages(channel, thread)[-1]) == "Glad Lena could help!"
+
+
+async def test_the_model_escalates_and_a_lead_resolves_with_the_button(slack_rig: RigFactory) -> None:
+    rig, lead = await leads_rig(slack_rig)
+    ann = rig.user("ann")
+    dm = rig.fake.add_dm(ann.id)
+    rig.model.script(
+        Reply.tool_use(("escalate_to_human", {"summary": "Wants a refund after 60 days <!channel>"})),
+        Reply.text("I've asked a support lead to help you here.", tokens_per_second=300),
+    )
+    await rig.deliver(
+        rig.fake.post_as_user(dm.id, ann.id, "I want a refund for an old order, a human please")
+    )
+    await rig.settle()
+    [notice] = rig.fake.bot_messages(LEADS)
+    assert "needs a human in a direct message with the bot" in section_text(notice)
+    assert "Wants a refund after 60 days &lt;!channel&gt;" in section_text(notice)  # model text, disarmed
+
+    assert await rig.click(ann, notice, RESOLVE) == LEADS_ONLY
+    assert await rig.click(lead, notice, RESOLVE) == "Resolved 1 escalation(s)."
+    assert not await rig.core.store.is_escalated(thread_ref(rig.fake.team_id, dm.id, DM_THREAD))
+    assert section_text(rig.bot_messages(dm.id)[-1]) == RESOLVED
+    assert await rig.click(lead, notice, RESOLVE) == "That escalation was already resolved."
+
+
+LEADS_ONLY_COMMAND = (
+    "Sorry, only support leads can use `/support {name}`. You can use `/support help` and "
+    "`/support kb search QUERY`."
+)
+
+
+async def test_support_commands_for_a_lead(slack_rig: RigFactory) -> None:
+    rig, lead = await leads_rig(slack_rig)
+    channel = rig.fake.general.id
+    ann = rig.user("ann")
+    _, reply = await answered(rig, ann, "returns?", "Returns are free within 30 days.")
+    await rig.click(ann, reply, HELPFUL)
+    await rig.click(ann, reply, ESCALATE)
+
+    assert await rig.command(lead, "") == HELP
+    assert await rig.command(lead, "help") == HELP
+    stats = await rig.command(lead, "stats 3")
+    assert stats is not None and stats.startswith("*Slack, the last 3 day(s)*")
+    assert "• Answers: 1 (0 failed, 0 without the AI model)" in stats
+    assert "• Feedback: 1 helpful, 0 not helpful" in stats and "• Open escalations: 1" in stats
+    escalations = await rig.command(lead, "escalations")
+    assert escalations is not None and escalations.startswith("*1 open escalation(s)*\n• *#1* in <http")
+    assert f"by <@{ann.id}>: ann asked for a human" in escalations
+
+    assert (
+        await rig.command(lead, f"link <@{ann.id}|ann> C-1001") == f"Linked <@{ann.id}> to customer `C-1001`."
+    )
+    assert await rig.core.store.customer_for("slack", ann.id) == "C-1001"
+    assert await rig.command(lead, f"unlink <@{ann.id}|ann>") == f"Unlinked <@{ann.id}>."
+    assert await rig.command(lead, f"unlink <@{ann.id}|ann>") == f"<@{ann.id}> was not linked to a customer."
+
+    search = await rig.command(lead, "kb search refund approval")
+    assert search is not None and "Refund approval policy (staff)" in search and "(internal)" in search
+    reload = await rig.command(lead, "kb reload")
+    assert reload is not None and reload.startswith("Indexed 17 articles (0 skipped).")
+
+    assert (
+        await rig.command(lead, "pause")
+        == f"I'm paused in <#{channel}> until a lead runs `/support resume` there."
+    )
+    assert await rig.core.store.is_paused("slack", rig.fake.team_id, channel)
+    await rig.mention(ann, "are you there?")
+    await rig.settle()
+    assert len(rig.model.message_requests) == 1
+    assert await rig.command(lead, "resume") == f"I'm answering in <#{channel}> again."
+    assert await rig.command(lead, "resume") == f"I wasn't paused in <#{channel}>."
+
+    assert await rig.command(lead, "resolve #1") == "Resolved 1 escalation(s); I answer in that thread again."
+    assert await rig.command(lead, "resolve #1") == "There is no open escalation #1."
+    assert (await rig.command(lead, "stats 1000") or "").startswith(
+        "Use `/support stats [days]` with 1 to 90"
+    )
+    assert (
+        await rig.command(lead, "link ann")
+    ) == f"Use `/support link @user CUSTOMER_ID` (a customer id like `C-1001`).\n\n{HELP}"
+
+
+async def test_support_commands_for_everyone_else(slack_rig: RigFactory) -> None:
+    rig, _ = await leads_rig(slack_rig)
+    ann = rig.user("ann")
+    guest = rig.user("gina", external=True)
+    assert await rig.command(ann, "help") == HELP
+    for text, name in [
+        ("stats", "stats"),
+        ("escalations", "escalations"),
+        (f"link <@{guest.id}> C-1001", "link"),
+        (f"unlink <@{guest.id}>", "unlink"),
+        ("kb reload", "kb reload"),
+        ("pause", "pause"),
+        ("resume", "resume"),
+        ("resolve #1", "resolve"),
+    ]:
+        assert await rig.command(ann, text) == LEADS_ONLY_COMMAND.format(name=name), text
+    assert await rig.core.store.customer_for("slack", guest.id) is None
+    assert not await rig.core.store.is_paused("slack", rig.fake.team_id, rig.fake.general.id)
+
+    staff_search = await rig.command(ann, "kb search refund approval")
+    customer_search = await rig.command(guest, "kb search refund approval")
+    assert staff_search is not None and "(internal)" in staff_search
+    assert (
+        customer_search is not None and "(internal)" not in customer_search and "staff" not in customer_search
+    )
+    assert await rig.command(ann, "kb search zzzqqq") == "No articles matched _zzzqqq_."
+    assert await rig.command(ann, "frobnicate") == f"I don't know `frobnicate`.\n\n{HELP}"
+
+
+async def test_a_lead_by_user_group(slack_rig: RigFactory, wall_clock_slack: FakeSlack) -> None:
+    grouped = wall_clock_slack.add_user(name="gus")
+    group = wall_clock_slack.add_usergroup([grouped.id])
+    rig = await slack_rig(slack={"lead_usergroup_id": group})
+    stats = await rig.command(grouped, "stats")
+    assert stats is not None and stats.startswith("*Slack, the last 7 day(s)*")
