@@ -7,6 +7,7 @@ from bot.store.protocol import (
     PendingReply,
     ReplyRecord,
     Store,
+    ThreadSummary,
     UsageRecord,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "PendingReply",
     "ReplyRecord",
     "Store",
+    "ThreadSummary",
     "UsageRecord",
 ]

@@ -68,6 +68,19 @@ class ReplyRecord:
     """The answer did not complete (the user saw what was written plus a notice)."""
     fallback: bool
     """The answer came from the fallback responder, without the model."""
+    limited: str | None = None
+    """Set when the reply was a limit notice, not an answer: ``rate``, ``size`` or ``budget``."""
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    """The summary of a thread's older turns: everything up to and including the turn it names."""
+
+    text: str
+    covers_until_message_id: str
+    covers_until_time: datetime
+    """``sent_at`` of the last turn the summary covers."""
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,16 @@ class Store(Protocol):
         """The newest ``limit`` turns of the thread (all when None), oldest first."""
         ...
 
-    async def clear_turns(self, ref: ThreadRef) -> None: ...
+    async def clear_turns(self, ref: ThreadRef) -> None:
+        """Forget the thread's turns and its summary."""
+        ...
+
+    # The summary of a thread's older turns (one per thread; saving replaces it).
+    async def save_summary(
+        self, ref: ThreadRef, text: str, covers_until_message_id: str, covers_until_time: datetime
+    ) -> None: ...
+
+    async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None: ...
 
     # Identity links: a platform user is a given customer.
     async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None: ...
@@ -117,6 +139,11 @@ class Store(Protocol):
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]: ...
 
+    async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
+        """All tokens of the space's usage rows at or after ``since``: input, cache read, cache write and
+        output (the daily token budget)."""
+        ...
+
     async def record_tool_call(self, record: AuditRecord) -> None: ...
 
     async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
@@ -129,6 +156,10 @@ class Store(Protocol):
     async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int: ...
 
     async def open_escalations(self) -> list[Escalation]: ...
+
+    async def escalations_since(self, since: datetime) -> list[Escalation]:
+        """Escalations opened at or after ``since``, open or resolved, oldest first (for stats)."""
+        ...
 
     async def is_escalated(self, ref: ThreadRef) -> bool: ...
 

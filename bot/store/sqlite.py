@@ -32,6 +32,7 @@ from bot.store.protocol import (
     FeedbackVote,
     PendingReply,
     ReplyRecord,
+    ThreadSummary,
     UsageRecord,
 )
 from bot.types import ThreadRef, Turn
@@ -297,11 +298,12 @@ class SQLiteStore:
         async with self._write() as db:
             await db.execute(
                 "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
-                " message_id, sent_at, exchange) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " message_id, sent_at, exchange, answered_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
                 " WHERE message_id <> ''"
                 " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
-                " sent_at = excluded.sent_at, exchange = excluded.exchange",
+                " sent_at = excluded.sent_at, exchange = excluded.exchange,"
+                " answered_for = excluded.answered_for",
                 (
                     *_thread_params(ref),
                     turn.role,
@@ -310,6 +312,7 @@ class SQLiteStore:
                     turn.message_id,
                     to_db_time(turn.sent_at),
                     exchange,
+                    turn.answered_for,
                 ),
             )
 
@@ -318,7 +321,7 @@ class SQLiteStore:
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0 or None, not {limit}")
         rows = await self._read(
-            "SELECT role, author, text, message_id, sent_at, exchange FROM ("
+            "SELECT role, author, text, message_id, sent_at, exchange, answered_for FROM ("
             f"  SELECT * FROM turns WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT ?"
             ") ORDER BY sent_at, id",
             (*_thread_params(ref), -1 if limit is None else limit),  # LIMIT -1: no limit in SQLite
@@ -331,6 +334,7 @@ class SQLiteStore:
                 message_id=row["message_id"],
                 sent_at=from_db_time(row["sent_at"]),
                 exchange=tuple(json.loads(row["exchange"])),
+                answered_for=row["answered_for"],
             )
             for row in rows
         ]
@@ -338,6 +342,41 @@ class SQLiteStore:
     async def clear_turns(self, ref: ThreadRef) -> None:
         async with self._write() as db:
             await db.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", _thread_params(ref))
+            await db.execute(f"DELETE FROM thread_summaries WHERE {_THREAD_WHERE}", _thread_params(ref))
+
+    # Thread summaries.
+
+    async def save_summary(
+        self, ref: ThreadRef, text: str, covers_until_message_id: str, covers_until_time: datetime
+    ) -> None:
+        """Keep ``text`` as the thread's summary, replacing the one before."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO thread_summaries (platform, space_id, channel_id, thread_id, text,"
+                " covers_until_message_id, covers_until_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (platform, space_id, channel_id, thread_id) DO UPDATE SET"
+                " text = excluded.text, covers_until_message_id = excluded.covers_until_message_id,"
+                " covers_until_time = excluded.covers_until_time, updated_at = excluded.updated_at",
+                (
+                    *_thread_params(ref),
+                    text,
+                    covers_until_message_id,
+                    to_db_time(covers_until_time),
+                    to_db_time(self._now()),
+                ),
+            )
+
+    async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
+        rows = await self._read(f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}", _thread_params(ref))
+        if not rows:
+            return None
+        row = rows[0]
+        return ThreadSummary(
+            text=row["text"],
+            covers_until_message_id=row["covers_until_message_id"],
+            covers_until_time=from_db_time(row["covers_until_time"]),
+            updated_at=from_db_time(row["updated_at"]),
+        )
 
     # Identity links.
 
@@ -403,6 +442,14 @@ class SQLiteStore:
             )
             for row in rows
         ]
+
+    async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
+        rows = await self._read(
+            "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
+            " AS tokens FROM usage WHERE platform = ? AND space_id = ? AND at >= ?",
+            (platform, space_id, to_db_time(since)),
+        )
+        return int(rows[0]["tokens"])
 
     async def record_tool_call(self, record: AuditRecord) -> None:
         async with self._write() as db:
@@ -475,6 +522,12 @@ class SQLiteStore:
         rows = await self._read("SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id")
         return [_escalation(row) for row in rows]
 
+    async def escalations_since(self, since: datetime) -> list[Escalation]:
+        rows = await self._read(
+            "SELECT * FROM escalations WHERE opened_at >= ? ORDER BY opened_at, id", (to_db_time(since),)
+        )
+        return [_escalation(row) for row in rows]
+
     async def is_escalated(self, ref: ThreadRef) -> bool:
         rows = await self._read(
             f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
@@ -515,12 +568,12 @@ class SQLiteStore:
         async with self._write() as db:
             await db.execute(
                 "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
-                " first_text_ms, failed, fallback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " first_text_ms, failed, fallback, limited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
                 " space_id = excluded.space_id, channel_id = excluded.channel_id,"
                 " thread_id = excluded.thread_id, started_at = excluded.started_at,"
                 " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
-                " fallback = excluded.fallback",
+                " fallback = excluded.fallback, limited = excluded.limited",
                 (
                     record.reply_id,
                     *_thread_params(record.ref),
@@ -528,6 +581,7 @@ class SQLiteStore:
                     record.first_text_ms,
                     int(record.failed),
                     int(record.fallback),
+                    record.limited,
                 ),
             )
 
@@ -543,6 +597,7 @@ class SQLiteStore:
                 first_text_ms=row["first_text_ms"],
                 failed=bool(row["failed"]),
                 fallback=bool(row["fallback"]),
+                limited=row["limited"],
             )
             for row in rows
         ]

@@ -295,6 +295,15 @@ async def test_escalation_lifecycle(store: Store) -> None:
     assert await store.resolve_escalations(THREAD, "lead-U5") == 0
 
 
+async def test_escalations_since_lists_open_and_resolved_ones_opened_in_the_period(store: Store) -> None:
+    first = await store.open_escalation(THREAD, "U1", "first")
+    second = await store.open_escalation(DISCORD_THREAD, "U9", "second")
+    await store.resolve_escalations(THREAD, "lead")
+    listed = await store.escalations_since(first.opened_at)
+    assert [(e.id, e.resolved_by) for e in listed] == [(first.id, "lead"), (second.id, None)]
+    assert await store.escalations_since(datetime.now(UTC) + timedelta(seconds=1)) == []
+
+
 async def test_resolve_closes_every_open_escalation_of_the_thread(store: Store) -> None:
     await store.open_escalation(THREAD, "U1", "first")
     await store.open_escalation(THREAD, "U2", "second")
@@ -702,15 +711,18 @@ async def test_open_store_rejects_bad_urls(url: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["postgresql://bot:s3cret@db.internal/support", "postgres://bot:s3cret@db/x", "postgresql+asyncpg://h/x"],
+    [
+        "postgresql://bot:s3cret@127.0.0.1:1/support",
+        "postgres://bot:s3cret@127.0.0.1:1/support",
+        "postgresql+asyncpg://bot:s3cret@127.0.0.1:1/support",
+    ],
 )
-async def test_open_store_postgresql_is_a_clear_error(url: str) -> None:
+async def test_open_store_unreachable_postgresql_is_a_clear_error(url: str) -> None:
     with pytest.raises(StoreUnavailable) as info:
-        await open_store(url)
+        await open_store(url)  # nothing listens on port 1
     message = str(info.value)
-    assert "PostgreSQL support is not built yet" in message
-    assert "'postgres' extra" in message
-    assert "s3cret" not in message
+    assert message.startswith("cannot open the PostgreSQL database bot@127.0.0.1:1/support: ")
+    assert "s3cret" not in message and "\n" not in message
 
 
 async def test_open_store_unopenable_file_is_store_unavailable(tmp_path: Path) -> None:

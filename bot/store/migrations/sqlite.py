@@ -164,6 +164,38 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=3,
+        name="thread_summaries_and_limits",
+        statements=(
+            # The summary of a thread's older turns, up to and including the turn it names; one per thread.
+            """
+            CREATE TABLE thread_summaries (
+                platform                TEXT NOT NULL,
+                space_id                TEXT NOT NULL,
+                channel_id              TEXT NOT NULL,
+                thread_id               TEXT NOT NULL,
+                text                    TEXT NOT NULL,
+                covers_until_message_id TEXT NOT NULL,
+                covers_until_time       TEXT NOT NULL,
+                updated_at              TEXT NOT NULL,
+                PRIMARY KEY (platform, space_id, channel_id, thread_id)
+            )
+            """,
+            # Why a reply was a limit notice instead of an answer ('rate', 'size', 'budget'); NULL otherwise.
+            "ALTER TABLE replies ADD COLUMN limited TEXT",
+            # The daily token budget sums a space's usage since midnight.
+            "CREATE INDEX usage_space_at ON usage (platform, space_id, at)",
+        ),
+    ),
+    Migration(
+        version=4,
+        name="turns_answered_for",
+        statements=(
+            # Whom a bot turn answered: its tool results are replayed only in answers to that person.
+            "ALTER TABLE turns ADD COLUMN answered_for TEXT",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]

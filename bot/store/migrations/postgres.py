@@ -1,0 +1,200 @@
+"""PostgreSQL schema migrations (see ``bot.store.migrations`` for the rules).
+
+The same versions and names as ``bot.store.migrations.sqlite``, so version ``n`` is the same logical schema
+on both; only the dialect differs. Datetimes are ``TIMESTAMPTZ`` (microseconds, UTC on the way out),
+booleans ``BOOLEAN``, floats ``DOUBLE PRECISION``, generated ids ``BIGINT GENERATED ALWAYS AS IDENTITY``.
+The tool blocks of a turn (``exchange``) are JSON kept as ``TEXT``, exactly as written, as in SQLite.
+
+Tables are created unqualified, in the first schema of the connection's ``search_path`` (``public`` unless
+the database URL sets ``?search_path=…``), so several deployments or tests can share one database.
+"""
+
+from __future__ import annotations
+
+from bot.store.migrations import Migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        name="initial",
+        statements=(
+            """
+            CREATE TABLE processed_events (
+                event_id   TEXT PRIMARY KEY,
+                claimed_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX processed_events_claimed_at ON processed_events (claimed_at)",
+            """
+            CREATE TABLE turns (
+                id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                platform   TEXT NOT NULL,
+                space_id   TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                thread_id  TEXT NOT NULL,
+                role       TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+                author     TEXT NOT NULL,
+                text       TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                sent_at    TIMESTAMPTZ NOT NULL,
+                exchange   TEXT NOT NULL DEFAULT '[]'
+            )
+            """,
+            "CREATE INDEX turns_thread ON turns (platform, space_id, channel_id, thread_id, sent_at, id)",
+            """
+            CREATE UNIQUE INDEX turns_thread_message
+                ON turns (platform, space_id, channel_id, thread_id, message_id)
+                WHERE message_id <> ''
+            """,
+            """
+            CREATE TABLE identity_links (
+                platform    TEXT NOT NULL,
+                user_id     TEXT NOT NULL,
+                customer_id TEXT NOT NULL,
+                linked_at   TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (platform, user_id)
+            )
+            """,
+            """
+            CREATE TABLE usage (
+                id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                platform           TEXT NOT NULL,
+                space_id           TEXT NOT NULL,
+                channel_id         TEXT NOT NULL,
+                thread_id          TEXT NOT NULL,
+                reply_id           TEXT NOT NULL,
+                model              TEXT NOT NULL,
+                input_tokens       BIGINT NOT NULL,
+                output_tokens      BIGINT NOT NULL,
+                cache_read_tokens  BIGINT NOT NULL,
+                cache_write_tokens BIGINT NOT NULL,
+                cost_usd           DOUBLE PRECISION NOT NULL,
+                at                 TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX usage_at ON usage (at)",
+            """
+            CREATE TABLE tool_calls (
+                id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at          TIMESTAMPTZ NOT NULL,
+                platform    TEXT NOT NULL,
+                user_id     TEXT NOT NULL,
+                principal   TEXT NOT NULL,
+                thread_key  TEXT NOT NULL,
+                tool        TEXT NOT NULL,
+                args_digest TEXT NOT NULL,
+                allowed     BOOLEAN NOT NULL,
+                outcome     TEXT NOT NULL,
+                latency_ms  DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX tool_calls_at ON tool_calls (at, id)",
+            """
+            CREATE TABLE escalations (
+                id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                platform    TEXT NOT NULL,
+                space_id    TEXT NOT NULL,
+                channel_id  TEXT NOT NULL,
+                thread_id   TEXT NOT NULL,
+                user_id     TEXT NOT NULL,
+                summary     TEXT NOT NULL,
+                opened_at   TIMESTAMPTZ NOT NULL,
+                resolved_at TIMESTAMPTZ,
+                resolved_by TEXT,
+                CHECK ((resolved_at IS NULL) = (resolved_by IS NULL))
+            )
+            """,
+            """
+            CREATE INDEX escalations_open
+                ON escalations (platform, space_id, channel_id, thread_id)
+                WHERE resolved_at IS NULL
+            """,
+            """
+            CREATE TABLE feedback (
+                reply_id TEXT NOT NULL,
+                user_id  TEXT NOT NULL,
+                helpful  BOOLEAN NOT NULL,
+                at       TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (reply_id, user_id)
+            )
+            """,
+            """
+            CREATE TABLE pending_replies (
+                reply_id    TEXT PRIMARY KEY,
+                platform    TEXT NOT NULL,
+                space_id    TEXT NOT NULL,
+                channel_id  TEXT NOT NULL,
+                thread_id   TEXT NOT NULL,
+                message_ref TEXT NOT NULL,
+                started_at  TIMESTAMPTZ NOT NULL
+            )
+            """,
+            "CREATE INDEX pending_replies_platform ON pending_replies (platform, started_at)",
+        ),
+    ),
+    Migration(
+        version=2,
+        name="replies_and_paused_channels",
+        statements=(
+            """
+            CREATE TABLE replies (
+                reply_id      TEXT PRIMARY KEY,
+                platform      TEXT NOT NULL,
+                space_id      TEXT NOT NULL,
+                channel_id    TEXT NOT NULL,
+                thread_id     TEXT NOT NULL,
+                started_at    TIMESTAMPTZ NOT NULL,
+                first_text_ms DOUBLE PRECISION,
+                failed        BOOLEAN NOT NULL,
+                fallback      BOOLEAN NOT NULL
+            )
+            """,
+            "CREATE INDEX replies_started_at ON replies (started_at)",
+            "CREATE INDEX feedback_at ON feedback (at)",
+            """
+            CREATE TABLE paused_channels (
+                platform   TEXT NOT NULL,
+                space_id   TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                paused_by  TEXT NOT NULL,
+                paused_at  TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (platform, space_id, channel_id)
+            )
+            """,
+        ),
+    ),
+    Migration(
+        version=3,
+        name="thread_summaries_and_limits",
+        statements=(
+            # The summary of a thread's older turns, up to and including the turn it names; one per thread.
+            """
+            CREATE TABLE thread_summaries (
+                platform                TEXT NOT NULL,
+                space_id                TEXT NOT NULL,
+                channel_id              TEXT NOT NULL,
+                thread_id               TEXT NOT NULL,
+                text                    TEXT NOT NULL,
+                covers_until_message_id TEXT NOT NULL,
+                covers_until_time       TIMESTAMPTZ NOT NULL,
+                updated_at              TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (platform, space_id, channel_id, thread_id)
+            )
+            """,
+            # Why a reply was a limit notice instead of an answer ('rate', 'size', 'budget'); NULL otherwise.
+            "ALTER TABLE replies ADD COLUMN limited TEXT",
+            # The daily token budget sums a space's usage since midnight.
+            "CREATE INDEX usage_space_at ON usage (platform, space_id, at)",
+        ),
+    ),
+    Migration(
+        version=4,
+        name="turns_answered_for",
+        statements=(
+            # Whom a bot turn answered: its tool results are replayed only in answers to that person.
+            "ALTER TABLE turns ADD COLUMN answered_for TEXT",
+        ),
+    ),
+)
+
+__all__ = ["MIGRATIONS"]

@@ -1,0 +1,654 @@
+"""The Store on PostgreSQL through asyncpg: the scale-out store, shared by every instance (DESIGN.md §8).
+
+A connection pool (``asyncpg.create_pool``) serves the coroutines of one process; several processes share
+the database. Each method is one statement, so PostgreSQL's own atomicity is the whole concurrency story:
+``claim_event`` is ``INSERT … ON CONFLICT DO NOTHING`` and the row count says who won, across every
+connection of every instance.
+
+Migrations (``bot.store.migrations.postgres``) are applied on open, in order, each in its own transaction
+together with its ``schema_migrations`` row, while the opening connection holds a session advisory lock
+(``pg_advisory_lock``) keyed by the schema: instances that start together wait for each other and every
+migration runs once.
+
+Datetimes are ``TIMESTAMPTZ`` and come back timezone-aware (UTC); naive datetimes are refused with
+``ValueError``, as in SQLite. Text that PostgreSQL cannot store (the NUL character) is replaced by U+FFFD
+in the free text of turns and escalations, so a strange message never fails an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeAlias
+from urllib.parse import unquote, urlsplit
+
+import asyncpg
+
+from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
+from bot.store.migrations.postgres import MIGRATIONS
+from bot.store.protocol import (
+    AuditRecord,
+    Escalation,
+    FeedbackVote,
+    PendingReply,
+    ReplyRecord,
+    ThreadSummary,
+    UsageRecord,
+)
+from bot.types import ThreadRef, Turn
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POOL_MIN_SIZE = 1
+DEFAULT_POOL_MAX_SIZE = 10
+DEFAULT_CONNECT_TIMEOUT = timedelta(seconds=10)
+DEFAULT_EVENT_RETENTION = timedelta(days=7)
+_PRUNE_INTERVAL = timedelta(hours=1)
+_MIGRATION_LOCK = "supportbot.schema_migrations:"
+"""Prefix of the advisory lock key; the schema name follows, so schemas migrate independently."""
+
+Clock = Callable[[], datetime]
+if TYPE_CHECKING:  # asyncpg's classes are generic in its stubs only
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = (
+        asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """``value`` in UTC; ``ValueError`` for a naive datetime (its time zone would be a guess)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} given to the store; pass a timezone-aware one")
+    return value.astimezone(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _clean(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; keep everything else as it is."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _rowcount(status: str) -> int:
+    """The row count of a command status such as ``INSERT 0 1``, ``UPDATE 2`` or ``DELETE 0``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def _thread_params(ref: ThreadRef) -> tuple[str, str, str, str]:
+    return (ref.platform, ref.space_id, ref.channel_id, ref.thread_id)
+
+
+def _thread_ref(row: asyncpg.Record) -> ThreadRef:
+    return ThreadRef(row["platform"], row["space_id"], row["channel_id"], row["thread_id"])
+
+
+_THREAD_WHERE = "platform = $1 AND space_id = $2 AND channel_id = $3 AND thread_id = $4"
+
+
+async def apply_migrations(conn: Connection, migrations: Sequence[Migration]) -> list[int]:
+    """Bring the connection's schema to the newest version in ``migrations``; return the versions applied now.
+
+    Runs under a session advisory lock keyed by the current schema, so that instances starting together
+    migrate one after the other; each migration and its ``schema_migrations`` row commit together, so a
+    failed one leaves no trace and is retried on the next open. Raises ``MigrationError`` for a database
+    written by a newer build or a released migration that was edited (see ``check_recorded``).
+    """
+    check_migrations(migrations)
+    schema = await conn.fetchval("SELECT current_schema()")
+    if schema is None:
+        path = await conn.fetchval("SHOW search_path")
+        raise MigrationError(
+            f"no schema on the search_path ({path}) exists; create it first (CREATE SCHEMA …) or fix the URL"
+        )
+    key = await conn.fetchval("SELECT hashtextextended($1, 0)", _MIGRATION_LOCK + schema)
+    await conn.execute("SELECT pg_advisory_lock($1)", key)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+        check_recorded([(row["version"], row["name"]) for row in rows], migrations)
+        already = {row["version"] for row in rows}
+        applied_now: list[int] = []
+        for migration in migrations:
+            if migration.version in already:
+                continue
+            async with conn.transaction():
+                for statement in migration.statements:
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    _utcnow(),
+                )
+            applied_now.append(migration.version)
+            logger.info("applied schema migration %d (%s)", migration.version, migration.name)
+        return applied_now
+    finally:
+        if not conn.is_closed():
+            await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+
+class PostgresStore:
+    """The ``Store`` protocol on an asyncpg pool. Create it with ``await PostgresStore.open(dsn)``."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        clock: Clock = _utcnow,
+        event_retention: timedelta = DEFAULT_EVENT_RETENTION,
+    ) -> None:
+        """Wrap an open pool on a migrated schema; use ``open`` instead."""
+        self._pool = pool
+        self._clock = clock
+        self._event_retention = event_retention
+        self._closed = False
+        self._next_prune: datetime | None = None  # prune on the first claim after open
+
+    @classmethod
+    async def open(
+        cls,
+        dsn: str,
+        *,
+        min_size: int = DEFAULT_POOL_MIN_SIZE,
+        max_size: int = DEFAULT_POOL_MAX_SIZE,
+        connect_timeout: timedelta = DEFAULT_CONNECT_TIMEOUT,
+        event_retention: timedelta = DEFAULT_EVENT_RETENTION,
+        clock: Clock = _utcnow,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> PostgresStore:
+        """Connect a pool to ``dsn`` (a ``postgresql://`` URL asyncpg understands) and migrate the schema.
+
+        Query parameters asyncpg does not know become server settings, so ``?search_path=tenant_a`` puts
+        the tables in schema ``tenant_a`` (which must exist). Raises ``OSError`` or ``TimeoutError`` when
+        the server cannot be reached, ``asyncpg.PostgresError`` when it refuses (authentication, unknown
+        database) and ``MigrationError`` when the schema cannot be used.
+        """
+        if not 0 <= min_size <= max_size or max_size < 1:
+            raise ValueError(f"pool sizes need 0 <= min <= max and max >= 1, not {min_size}..{max_size}")
+        pool: Pool = await asyncpg.create_pool(
+            dsn, min_size=min_size, max_size=max_size, timeout=connect_timeout.total_seconds()
+        )
+        try:
+            async with pool.acquire() as conn:
+                await apply_migrations(conn, migrations)
+        except BaseException:
+            pool.terminate()
+            raise
+        return cls(pool, clock=clock, event_retention=event_retention)
+
+    def _now(self) -> datetime:
+        return aware(self._clock())
+
+    async def close(self) -> None:
+        """Close the pool once the operations in progress are done; closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._pool.close()
+
+    # Dedup.
+
+    async def claim_event(self, event_id: str) -> bool:
+        """Atomic across connections and instances: the primary key decides, the row count tells who won.
+
+        Ids older than ``event_retention`` are pruned (at most once per hour per process).
+        """
+        if not event_id:
+            raise ValueError("event_id must not be empty")
+        now = self._now()
+        status = await self._pool.execute(
+            "INSERT INTO processed_events (event_id, claimed_at) VALUES ($1, $2)"
+            " ON CONFLICT (event_id) DO NOTHING",
+            event_id,
+            now,
+        )
+        if self._next_prune is None or now >= self._next_prune:
+            self._next_prune = now + _PRUNE_INTERVAL
+            await self._pool.execute(
+                "DELETE FROM processed_events WHERE claimed_at < $1", now - self._event_retention
+            )
+        return _rowcount(status) == 1
+
+    # Conversations.
+
+    async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
+        """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
+        exchange = json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":"))
+        await self._pool.execute(
+            "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
+            " message_id, sent_at, exchange, answered_for)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
+            " WHERE message_id <> ''"
+            " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
+            " sent_at = excluded.sent_at, exchange = excluded.exchange,"
+            " answered_for = excluded.answered_for",
+            *_thread_params(ref),
+            turn.role,
+            _clean(turn.author),
+            _clean(turn.text),
+            turn.message_id,
+            aware(turn.sent_at),
+            exchange,
+            turn.answered_for,
+        )
+
+    async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
+        """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0 or None, not {limit}")
+        rows = await self._pool.fetch(
+            "SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM ("
+            "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM turns"
+            f"  WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT $5"
+            ") newest ORDER BY sent_at, id",
+            *_thread_params(ref),
+            limit,  # LIMIT NULL: no limit
+        )
+        return [
+            Turn(
+                role=row["role"],
+                author=row["author"],
+                text=row["text"],
+                message_id=row["message_id"],
+                sent_at=_utc(row["sent_at"]),
+                exchange=tuple(json.loads(row["exchange"])),
+                answered_for=row["answered_for"],
+            )
+            for row in rows
+        ]
+
+    async def clear_turns(self, ref: ThreadRef) -> None:
+        """Forget the thread's turns and its summary (in one transaction)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", *_thread_params(ref))
+            await conn.execute(f"DELETE FROM thread_summaries WHERE {_THREAD_WHERE}", *_thread_params(ref))
+
+    # Thread summaries.
+
+    async def save_summary(
+        self, ref: ThreadRef, text: str, covers_until_message_id: str, covers_until_time: datetime
+    ) -> None:
+        """Keep ``text`` as the thread's summary, replacing the one before."""
+        await self._pool.execute(
+            "INSERT INTO thread_summaries (platform, space_id, channel_id, thread_id, text,"
+            " covers_until_message_id, covers_until_time, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id) DO UPDATE SET"
+            " text = excluded.text, covers_until_message_id = excluded.covers_until_message_id,"
+            " covers_until_time = excluded.covers_until_time, updated_at = excluded.updated_at",
+            *_thread_params(ref),
+            _clean(text),
+            covers_until_message_id,
+            aware(covers_until_time),
+            self._now(),
+        )
+
+    async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
+        row = await self._pool.fetchrow(
+            "SELECT text, covers_until_message_id, covers_until_time, updated_at FROM thread_summaries"
+            f" WHERE {_THREAD_WHERE}",
+            *_thread_params(ref),
+        )
+        if row is None:
+            return None
+        return ThreadSummary(
+            text=row["text"],
+            covers_until_message_id=row["covers_until_message_id"],
+            covers_until_time=_utc(row["covers_until_time"]),
+            updated_at=_utc(row["updated_at"]),
+        )
+
+    # Identity links.
+
+    async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None:
+        """Link the user to ``customer_id``, replacing an earlier link."""
+        await self._pool.execute(
+            "INSERT INTO identity_links (platform, user_id, customer_id, linked_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (platform, user_id) DO UPDATE SET"
+            " customer_id = excluded.customer_id, linked_at = excluded.linked_at",
+            platform,
+            user_id,
+            customer_id,
+            self._now(),
+        )
+
+    async def unlink_identity(self, platform: str, user_id: str) -> bool:
+        """Remove the link; True when there was one."""
+        status = await self._pool.execute(
+            "DELETE FROM identity_links WHERE platform = $1 AND user_id = $2", platform, user_id
+        )
+        return _rowcount(status) > 0
+
+    async def customer_for(self, platform: str, user_id: str) -> str | None:
+        value = await self._pool.fetchval(
+            "SELECT customer_id FROM identity_links WHERE platform = $1 AND user_id = $2", platform, user_id
+        )
+        return None if value is None else str(value)
+
+    # Usage and audit.
+
+    async def record_usage(self, record: UsageRecord) -> None:
+        await self._pool.execute(
+            "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
+            " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            *_thread_params(record.ref),
+            record.reply_id,
+            record.model,
+            record.input_tokens,
+            record.output_tokens,
+            record.cache_read_tokens,
+            record.cache_write_tokens,
+            record.cost_usd,
+            aware(record.at),
+        )
+
+    async def usage_since(self, since: datetime) -> list[UsageRecord]:
+        """Usage rows at or after ``since``, oldest first."""
+        rows = await self._pool.fetch("SELECT * FROM usage WHERE at >= $1 ORDER BY at, id", aware(since))
+        return [
+            UsageRecord(
+                ref=_thread_ref(row),
+                reply_id=row["reply_id"],
+                model=row["model"],
+                input_tokens=row["input_tokens"],
+                output_tokens=row["output_tokens"],
+                cache_read_tokens=row["cache_read_tokens"],
+                cache_write_tokens=row["cache_write_tokens"],
+                cost_usd=row["cost_usd"],
+                at=_utc(row["at"]),
+            )
+            for row in rows
+        ]
+
+    async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
+        """All tokens (input, cache read, cache write, output) of the space's usage at or after ``since``."""
+        value = await self._pool.fetchval(
+            "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
+            " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3",
+            platform,
+            space_id,
+            aware(since),
+        )
+        return int(value)
+
+    async def record_tool_call(self, record: AuditRecord) -> None:
+        await self._pool.execute(
+            "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
+            " allowed, outcome, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            aware(record.at),
+            record.platform,
+            record.user_id,
+            record.principal,
+            record.thread_key,
+            record.tool,
+            record.args_digest,
+            record.allowed,
+            record.outcome,
+            record.latency_ms,
+        )
+
+    async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
+        """The newest ``limit`` audit rows, newest first (by ``at``, then by insertion)."""
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        rows = await self._pool.fetch("SELECT * FROM tool_calls ORDER BY at DESC, id DESC LIMIT $1", limit)
+        return [
+            AuditRecord(
+                at=_utc(row["at"]),
+                platform=row["platform"],
+                user_id=row["user_id"],
+                principal=row["principal"],
+                thread_key=row["thread_key"],
+                tool=row["tool"],
+                args_digest=row["args_digest"],
+                allowed=row["allowed"],
+                outcome=row["outcome"],
+                latency_ms=row["latency_ms"],
+            )
+            for row in rows
+        ]
+
+    # Escalations.
+
+    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation:
+        """Record a new open escalation in the thread (also when one is already open there)."""
+        opened_at = self._now()
+        summary = _clean(summary)
+        escalation_id = await self._pool.fetchval(
+            "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
+            " opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            *_thread_params(ref),
+            user_id,
+            summary,
+            opened_at,
+        )
+        return Escalation(
+            id=int(escalation_id), ref=ref, user_id=user_id, summary=summary, opened_at=opened_at
+        )
+
+    async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int:
+        """Resolve every open escalation of the thread; return how many were open."""
+        status = await self._pool.execute(
+            "UPDATE escalations SET resolved_at = $5, resolved_by = $6"
+            f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
+            *_thread_params(ref),
+            self._now(),
+            resolved_by,
+        )
+        return _rowcount(status)
+
+    async def open_escalations(self) -> list[Escalation]:
+        """Open escalations, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id"
+        )
+        return [_escalation(row) for row in rows]
+
+    async def escalations_since(self, since: datetime) -> list[Escalation]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM escalations WHERE opened_at >= $1 ORDER BY opened_at, id", aware(since)
+        )
+        return [_escalation(row) for row in rows]
+
+    async def is_escalated(self, ref: ThreadRef) -> bool:
+        value = await self._pool.fetchval(
+            f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
+            *_thread_params(ref),
+        )
+        return value is not None
+
+    # Feedback.
+
+    async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None:
+        await self._pool.execute(
+            "INSERT INTO feedback (reply_id, user_id, helpful, at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (reply_id, user_id) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
+            reply_id,
+            user_id,
+            helpful,
+            self._now(),
+        )
+
+    async def feedback_for(self, reply_id: str) -> dict[str, bool]:
+        """Each voter's latest vote on the reply: user id → helpful."""
+        rows = await self._pool.fetch(
+            "SELECT user_id, helpful FROM feedback WHERE reply_id = $1 ORDER BY user_id", reply_id
+        )
+        return {row["user_id"]: bool(row["helpful"]) for row in rows}
+
+    async def feedback_since(self, since: datetime) -> list[FeedbackVote]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM feedback WHERE at >= $1 ORDER BY at, reply_id, user_id", aware(since)
+        )
+        return [
+            FeedbackVote(row["reply_id"], row["user_id"], bool(row["helpful"]), _utc(row["at"]))
+            for row in rows
+        ]
+
+    # Replies.
+
+    async def record_reply(self, record: ReplyRecord) -> None:
+        """Record an answer; recording the same ``reply_id`` again replaces the row."""
+        await self._pool.execute(
+            "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
+            " first_text_ms, failed, fallback, limited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+            " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+            " thread_id = excluded.thread_id, started_at = excluded.started_at,"
+            " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
+            " fallback = excluded.fallback, limited = excluded.limited",
+            record.reply_id,
+            *_thread_params(record.ref),
+            aware(record.started_at),
+            record.first_text_ms,
+            record.failed,
+            record.fallback,
+            record.limited,
+        )
+
+    async def replies_since(self, since: datetime) -> list[ReplyRecord]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM replies WHERE started_at >= $1 ORDER BY started_at, reply_id", aware(since)
+        )
+        return [
+            ReplyRecord(
+                reply_id=row["reply_id"],
+                ref=_thread_ref(row),
+                started_at=_utc(row["started_at"]),
+                first_text_ms=row["first_text_ms"],
+                failed=bool(row["failed"]),
+                fallback=bool(row["fallback"]),
+                limited=row["limited"],
+            )
+            for row in rows
+        ]
+
+    # Paused channels.
+
+    async def pause_channel(self, platform: str, space_id: str, channel_id: str, paused_by: str) -> None:
+        await self._pool.execute(
+            "INSERT INTO paused_channels (platform, space_id, channel_id, paused_by, paused_at)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, space_id, channel_id) DO NOTHING",
+            platform,
+            space_id,
+            channel_id,
+            paused_by,
+            self._now(),
+        )
+
+    async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
+        status = await self._pool.execute(
+            "DELETE FROM paused_channels WHERE platform = $1 AND space_id = $2 AND channel_id = $3",
+            platform,
+            space_id,
+            channel_id,
+        )
+        return _rowcount(status) > 0
+
+    async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool:
+        value = await self._pool.fetchval(
+            "SELECT 1 FROM paused_channels WHERE platform = $1 AND space_id = $2 AND channel_id = $3",
+            platform,
+            space_id,
+            channel_id,
+        )
+        return value is not None
+
+    # Pending replies.
+
+    async def add_pending_reply(self, pending: PendingReply) -> None:
+        """Record a reply in flight; adding the same ``reply_id`` again replaces the record."""
+        await self._pool.execute(
+            "INSERT INTO pending_replies (reply_id, platform, space_id, channel_id, thread_id,"
+            " message_ref, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+            " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+            " thread_id = excluded.thread_id, message_ref = excluded.message_ref,"
+            " started_at = excluded.started_at",
+            pending.reply_id,
+            *_thread_params(pending.ref),
+            pending.message_ref,
+            aware(pending.started_at),
+        )
+
+    async def settle_pending_reply(self, reply_id: str) -> None:
+        """Forget the reply; settling an unknown or already settled reply is a no-op."""
+        await self._pool.execute("DELETE FROM pending_replies WHERE reply_id = $1", reply_id)
+
+    async def pending_replies(self, platform: str) -> list[PendingReply]:
+        """Unsettled replies of ``platform``, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM pending_replies WHERE platform = $1 ORDER BY started_at, reply_id", platform
+        )
+        return [
+            PendingReply(
+                reply_id=row["reply_id"],
+                ref=_thread_ref(row),
+                message_ref=row["message_ref"],
+                started_at=_utc(row["started_at"]),
+            )
+            for row in rows
+        ]
+
+
+def _escalation(row: asyncpg.Record) -> Escalation:
+    resolved_at: datetime | None = row["resolved_at"]
+    return Escalation(
+        id=int(row["id"]),
+        ref=_thread_ref(row),
+        user_id=row["user_id"],
+        summary=row["summary"],
+        opened_at=_utc(row["opened_at"]),
+        resolved_at=_utc(resolved_at) if resolved_at is not None else None,
+        resolved_by=row["resolved_by"],
+    )
+
+
+def describe_dsn(dsn: str) -> str:
+    """``user@host:port/database`` of a PostgreSQL URL, for messages: never the password or the query."""
+    try:
+        parts = urlsplit(dsn)
+        host = parts.hostname or "local socket"
+        port = f":{parts.port}" if parts.port else ""
+        user = f"{parts.username}@" if parts.username else ""
+    except ValueError:
+        return "(unparsable URL)"
+    database = parts.path.lstrip("/") or "(default database)"
+    return f"{user}{host}{port}/{database}"
+
+
+def scrub(message: str, dsn: str) -> str:
+    """``message`` with the URL's password (if any) blanked out, in case a driver error repeats it."""
+    try:
+        password = urlsplit(dsn).password
+    except ValueError:
+        password = None
+    for secret in {password, unquote(password)} if password else ():
+        message = message.replace(secret, "***")
+    return message
+
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_EVENT_RETENTION",
+    "DEFAULT_POOL_MAX_SIZE",
+    "DEFAULT_POOL_MIN_SIZE",
+    "PostgresStore",
+    "apply_migrations",
+    "aware",
+    "describe_dsn",
+    "scrub",
+]
