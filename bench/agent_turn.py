@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import re
 import statistics
 import sys
 import tempfile
@@ -125,6 +126,13 @@ class ScriptedLLM:
             yield TextChunk(text[start : start + self._chunk])
         yield ModelTurn([{"type": "text", "text": text}], "end_turn", usage, MODEL)
 
+    async def complete(self, request: ModelRequest) -> ModelTurn:
+        """A thread's summary, when its history outgrows the budget."""
+        self.requests += 1
+        summary = "The customer asked about shipping times and order ORD-10001, which has shipped with UPS."
+        usage = TokenUsage(input_tokens=800, output_tokens=30)
+        return ModelTurn([{"type": "text", "text": summary}], "end_turn", usage, MODEL)
+
 
 # ---- the run --------------------------------------------------------------------------------------------
 
@@ -173,6 +181,17 @@ class Figures:
         return self.wall_s * 1000 / self.turns
 
 
+def unlimited_config(folder: Path) -> Path:
+    """The repository's bot.toml with the per-user rate and the daily token budget lifted: one bench
+    customer sends hundreds of messages a minute."""
+    text = (ROOT / "config" / "bot.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^messages_per_user_per_minute = \d+", "messages_per_user_per_minute = 1000000", text)
+    text = re.sub(r"(?m)^daily_tokens_per_space = \d+", "daily_tokens_per_space = 1000000000000", text)
+    path = folder / "bot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def settings(folder: Path, base_url: str | None) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -185,7 +204,7 @@ def settings(folder: Path, base_url: str | None) -> Settings:
         database_url=f"sqlite:///{folder / 'store.db'}",
         kb_path=ROOT / "config" / "kb",
         kb_index_path=folder / "kb.sqlite3",
-        bot_config_path=ROOT / "config" / "bot.toml",
+        bot_config_path=unlimited_config(folder),
         system_prompt_path=ROOT / "config" / "prompts" / "system.md",
         demo_orders_path=ROOT / "config" / "demo" / "orders.json",
         orders_db_path=folder / "orders.sqlite3",

@@ -19,6 +19,7 @@ from bot.history import turns_to_messages, with_cache_breakpoint
 from bot.llm import (
     LLM,
     ContextTooLong,
+    ModelOutputInvalid,
     ModelRejected,
     ModelRequest,
     ModelTurn,
@@ -85,7 +86,8 @@ class Agent:
         self, llm: LLM, conversation: Conversation, principal: Principal
     ) -> AsyncIterator[AgentEvent]:
         turns: Sequence[Turn] = conversation.turns
-        messages = turns_to_messages(turns)
+        summary = conversation.summary
+        messages = turns_to_messages(turns, summary, principal.user_id)
         system = self._system(principal)
         tools = self._toolbox.definitions()
         exchange: list[dict[str, Any]] = []
@@ -121,8 +123,12 @@ class Agent:
                     yield Failed("context_too_long", TOO_LONG_NOTICE, usage)
                     return
                 turns, trimmed = _trim_harder(turns), True
-                messages = turns_to_messages(turns)
+                messages = turns_to_messages(turns, summary, principal.user_id)
                 continue
+            except ModelOutputInvalid as exc:
+                log.warning("model: %s", exc)
+                yield Failed(str(exc), INTERRUPTED_NOTICE, usage)
+                return
             except (ModelRejected, ModelUnavailable) as exc:
                 # A rejected key or request needs an operator: say so loudly in the log.
                 log.log(
@@ -144,7 +150,7 @@ class Agent:
 
             if stop == "model_context_window_exceeded" and not visible and not trimmed:
                 turns, trimmed = _trim_harder(turns), True
-                messages = turns_to_messages(turns)
+                messages = turns_to_messages(turns, summary, principal.user_id)
                 continue
             content = turn.content
             if stop != "tool_use":

@@ -10,16 +10,31 @@ from bot.types import Turn
 
 Message = dict[str, Any]
 
+SUMMARY_PREFIX = "Summary of the earlier conversation (written by the support bot from the older messages):\n"
 
-def turns_to_messages(turns: Sequence[Turn]) -> list[Message]:
-    """Messages for the model: users' turns carry their names, the bot's turns replay their tool rounds.
 
-    Consecutive messages of one role are merged and the list starts with a user message, as the API
-    requires.
+def turns_to_messages(
+    turns: Sequence[Turn], summary: str | None = None, viewer: str | None = None
+) -> list[Message]:
+    """Messages for the model: users' turns carry their names (and the images they attached), the bot's
+    turns replay their tool rounds when they answered ``viewer`` (the user id of the person asking now).
+
+    A ``summary`` of the older turns comes first, as a user message (never in the system prompt) with its
+    own cache breakpoint: it changes only when the thread is summarised again, so the prefix up to it stays
+    cached even when a turn adds many blocks. Consecutive messages of one role are merged and the list
+    starts with a user message, as the API requires.
     """
     messages: list[Message] = []
+    if summary and summary.strip():
+        block = {
+            "type": "text",
+            "text": SUMMARY_PREFIX + summary.strip(),
+            "cache_control": {"type": "ephemeral"},
+        }
+        messages.append({"role": "user", "content": [block]})
     for turn in turns:
-        if turn.role == "assistant" and turn.exchange:
+        if turn.role == "assistant" and turn.exchange and viewer is not None and turn.answered_for == viewer:
+            # Tool results are what the tools let that person see; anyone else gets the visible text.
             for message in turn.exchange:
                 _append(messages, message["role"], list(message["content"]))
             continue
@@ -28,7 +43,7 @@ def turns_to_messages(turns: Sequence[Turn]) -> list[Message]:
             continue
         if turn.role == "user" and turn.author:
             text = f"{turn.author}: {text}"
-        _append(messages, turn.role, [{"type": "text", "text": text}])
+        _append(messages, turn.role, [{"type": "text", "text": text}, *map(dict, turn.attachments)])
     while messages and messages[0]["role"] != "user":
         messages.pop(0)
     return messages

@@ -73,6 +73,10 @@ class Turn:
 
     ``exchange`` is set on the bot's own turns that used tools: the Messages API messages of that turn
     (assistant tool_use, user tool_result, …, final assistant text), so that a later turn can replay them.
+    ``attachments`` are Messages API content blocks that go with a person's text (the images they
+    attached, by URL), read from the platform with the history; they are not stored.
+    ``answered_for`` is the user id of the person a bot turn answered: its ``exchange`` holds what the
+    tools let that person see, so it is replayed only in answers to that same person.
     """
 
     role: TurnRole
@@ -81,12 +85,18 @@ class Turn:
     message_id: str
     sent_at: datetime
     exchange: tuple[dict[str, Any], ...] = ()
+    attachments: tuple[dict[str, Any], ...] = ()
+    answered_for: str | None = None
 
 
 @dataclass
 class Conversation:
+    """The history the model sees: ``summary`` of the older turns (None when there is none) and the newer
+    ``turns`` word for word."""
+
     ref: ThreadRef
     turns: list[Turn] = field(default_factory=list)
+    summary: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ the ``responder`` callable for one). ``"stream": true`` is answered with the ser
 sends (``message_start``, ``content_block_start``, ``ping``, ``content_block_delta``,
 ``content_block_stop``, ``message_delta``, ``message_stop``, ``error``); otherwise with a JSON Message.
 
+Usage not scripted is estimated: input from the request's size (bytes / 4), output from the reply's; with
+the prompt cache modelled (:class:`PromptCache`, on by default), the input a cached prefix covers is
+reported as ``cache_read_input_tokens`` and the newly cached part as ``cache_creation_input_tokens``.
+
 Every request is recorded (:attr:`FakeAnthropic.requests`) and validated the way the API validates it;
 a request the API would refuse is answered with 400 ``invalid_request_error`` (401
 ``authentication_error`` without credentials) and its problems are kept in
@@ -38,12 +42,14 @@ Two things about the SDK (2.12) worth knowing when scripting:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import itertools
 import json
 import math
 import re
 import socket
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -59,7 +65,9 @@ __all__ = [
     "ACCEPTED_BLOCK_TYPES",
     "MAX_CACHE_BREAKPOINTS",
     "NO_SCRIPTED_REPLY",
+    "CacheUse",
     "FakeAnthropic",
+    "PromptCache",
     "RecordedRequest",
     "Reply",
     "ReplyOptions",
@@ -320,26 +328,32 @@ class Reply:
             chars += len(block.text) if isinstance(block, TextOut) else len(json.dumps(block.input)) + 8
         return max(1, chars // 4)
 
-    def _usage(self, request_bytes: int) -> JSON:
+    def _usage(self, request_bytes: int, cache: CacheUse | None = None) -> JSON:
         input_tokens = self.usage.input_tokens
+        created, read = self.usage.cache_creation_input_tokens, self.usage.cache_read_input_tokens
         if input_tokens is None:
-            input_tokens = max(1, request_bytes // 4)
+            total = max(1, request_bytes // 4)
+            if cache is not None and not (created or read):
+                # Estimated usage with the prompt cache modelled: what was not read or written is input.
+                created, read = cache.created, cache.read
+                total = max(1, total - created - read)
+            input_tokens = total
         return {
             "input_tokens": input_tokens,
-            "cache_creation_input_tokens": self.usage.cache_creation_input_tokens,
-            "cache_read_input_tokens": self.usage.cache_read_input_tokens,
+            "cache_creation_input_tokens": created,
+            "cache_read_input_tokens": read,
             "output_tokens": self._output_tokens(),
         }
 
-    def message_json(self, *, model: str, request_bytes: int = 0) -> JSON:
-        """The non-streaming Message body."""
+    def message_json(self, *, model: str, request_bytes: int = 0, cache: CacheUse | None = None) -> JSON:
+        """The non-streaming Message body (usage estimated where not scripted, see :class:`Usage`)."""
         content: list[JSON] = []
         for block in self.blocks:
             if isinstance(block, TextOut):
                 content.append({"type": "text", "text": block.text})
             else:
                 content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
-        usage = self._usage(request_bytes)
+        usage = self._usage(request_bytes, cache)
         usage["cache_creation"] = {
             "ephemeral_5m_input_tokens": usage["cache_creation_input_tokens"],
             "ephemeral_1h_input_tokens": 0,
@@ -359,9 +373,11 @@ class Reply:
             message["stop_details"] = self.stop_details
         return message
 
-    def sse_events(self, *, model: str, request_bytes: int = 0) -> list[tuple[str, JSON]]:
+    def sse_events(
+        self, *, model: str, request_bytes: int = 0, cache: CacheUse | None = None
+    ) -> list[tuple[str, JSON]]:
         """The full event sequence of a successful stream, as ``(event name, data)`` pairs."""
-        final = self.message_json(model=model, request_bytes=request_bytes)
+        final = self.message_json(model=model, request_bytes=request_bytes, cache=cache)
         usage = final["usage"]
         start_usage = {**usage, "output_tokens": min(1, usage["output_tokens"])}
         start = {**final, "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}
@@ -445,6 +461,122 @@ def _mid_string_value_offset(text: str) -> int | None:
 
 
 # --------------------------------------------------------------------------------------------------------
+# Prompt caching
+
+
+@dataclass(frozen=True)
+class CacheUse:
+    """Estimated tokens of one request read from and written to the prompt cache."""
+
+    read: int = 0
+    created: int = 0
+
+
+class PromptCache:
+    """The API's prompt cache, modelled closely enough for usage figures to be honest.
+
+    A request is a sequence of blocks in prefix order: tools, then system blocks, then each message's
+    content blocks (a block's identity includes its message's role and position; ``cache_control`` is left
+    out of it). A block with ``cache_control`` is a breakpoint: its prefix is written to the cache (if it
+    is at least ``min_tokens`` long) and kept for ``ttl`` seconds from its last use. A request reads the
+    longest cached prefix that ends at one of its breakpoints or at most ``lookback`` blocks before one;
+    tokens from there to its last cacheable breakpoint are written; the rest is plain input. Caches are per
+    model. Tokens are estimated as the block's JSON length / 4, like the rest of the fake's usage.
+    """
+
+    def __init__(
+        self,
+        *,
+        min_tokens: int = 1024,
+        ttl: float = 300.0,
+        lookback: int = 20,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.min_tokens = min_tokens
+        self.ttl = ttl
+        self.lookback = lookback
+        self._clock = clock
+        self._expiry: dict[str, float] = {}
+
+    def clear(self) -> None:
+        self._expiry.clear()
+
+    def __len__(self) -> int:
+        now = self._clock()
+        return sum(1 for expiry in self._expiry.values() if expiry > now)
+
+    def use(self, body: Any) -> CacheUse:
+        """Account for one request: what it reads and writes; records its breakpoints."""
+        if not isinstance(body, dict):
+            return CacheUse()
+        blocks = _prefix_blocks(body)
+        if not blocks:
+            return CacheUse()
+        now = self._clock()
+        digest = hashlib.sha256(str(body.get("model")).encode())
+        hashes: list[str] = []
+        totals: list[int] = []
+        total = 0
+        for identity, tokens, _ in blocks:
+            digest.update(identity.encode())
+            hashes.append(digest.copy().hexdigest())
+            total += tokens
+            totals.append(total)
+        breakpoints = [i for i, (_, _, marked) in enumerate(blocks) if marked]
+        if body.get("cache_control") is not None and (not breakpoints or breakpoints[-1] != len(blocks) - 1):
+            breakpoints.append(len(blocks) - 1)  # automatic caching: the last block
+        if not breakpoints:
+            return CacheUse()
+        hit = -1
+        for point in breakpoints:
+            for i in range(point, max(-1, point - self.lookback - 1), -1):
+                if i <= hit:
+                    break
+                if self._expiry.get(hashes[i], 0.0) > now:
+                    hit = i
+                    break
+        read = totals[hit] if hit >= 0 else 0
+        if hit >= 0:
+            self._expiry[hashes[hit]] = now + self.ttl
+        cacheable = [p for p in breakpoints if totals[p] >= self.min_tokens]
+        for point in cacheable:
+            self._expiry[hashes[point]] = now + self.ttl
+        written = max(0, totals[cacheable[-1]] - read) if cacheable else 0
+        return CacheUse(read=read, created=written)
+
+
+def _prefix_blocks(body: JSON) -> list[tuple[str, int, bool]]:
+    """(identity, estimated tokens, has cache_control) of each block in prefix order."""
+    out: list[tuple[str, int, bool]] = []
+
+    def add(kind: str, block: Any) -> None:
+        marked = isinstance(block, dict) and block.get("cache_control") is not None
+        bare = {k: v for k, v in block.items() if k != "cache_control"} if isinstance(block, dict) else block
+        text = json.dumps(bare, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        out.append((f"{kind}|{text}", max(1, len(text) // 4), marked))
+
+    for tool in body.get("tools") or ():
+        add("tool", tool)
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        add("system", {"type": "text", "text": system})
+    elif isinstance(system, list):
+        for block in system:
+            add("system", block)
+    for index, message in enumerate(body.get("messages") or ()):
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        role = message.get("role")
+        if isinstance(content, str):
+            add(f"{index}:{role}", {"type": "text", "text": content})
+        elif isinstance(content, list):
+            for block in content:
+                add(f"{index}:{role}", block)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
 # Recording
 
 
@@ -460,6 +592,7 @@ class RecordedRequest:
     status: int | None = None  # status of the answer
     errors: list[str] = field(default_factory=list)  # validation errors of this request
     reply: Reply | None = None  # the scripted reply used, if any
+    cache: CacheUse | None = None  # what the prompt cache model made of it (answered requests only)
 
     @property
     def stream(self) -> bool:
@@ -791,13 +924,18 @@ def _check_messages(messages: list[Any], has_tools: bool, errors: list[str], bre
 # The server
 
 
+_DEFAULT_CACHE: Any = object()
+
+
 class FakeAnthropic:
     """The fake API server. Use as ``async with FakeAnthropic(...) as fake:`` inside the test's event loop.
 
     * ``replies``: the initial script (more with :meth:`script`), consumed one per ``/v1/messages`` request;
     * ``responder``: called with the :class:`RecordedRequest` when the script is empty; may be async;
     * ``api_key``: if set, only this key is accepted (``x-api-key`` or ``Authorization: Bearer``);
-      otherwise any non-empty key is.
+      otherwise any non-empty key is;
+    * ``prompt_cache``: the :class:`PromptCache` model behind estimated usage (a default one; None: no
+      caching, every input token is plain input). Scripted token counts are reported as scripted.
     """
 
     def __init__(
@@ -806,7 +944,9 @@ class FakeAnthropic:
         responder: Responder | None = None,
         api_key: str | None = None,
         host: str = "127.0.0.1",
+        prompt_cache: PromptCache | None = _DEFAULT_CACHE,
     ) -> None:
+        self.prompt_cache = PromptCache() if prompt_cache is _DEFAULT_CACHE else prompt_cache
         self.responder = responder
         self.api_key = api_key
         self.host = host
@@ -988,6 +1128,8 @@ class FakeAnthropic:
             rec.status = reply.http_status
             return web.json_response(reply.error_json(request_id), status=reply.http_status, headers=headers)
 
+        if self.prompt_cache is not None:
+            rec.cache = self.prompt_cache.use(rec.body)
         model = rec.model or "claude-fake"
         if not rec.stream:
             if reply.cut_after_events is not None:
@@ -998,7 +1140,8 @@ class FakeAnthropic:
                 return web.json_response(reply.error_json(request_id), status=status, headers=headers)
             rec.status = 200
             return web.json_response(
-                reply.message_json(model=model, request_bytes=len(rec.raw)), headers=headers
+                reply.message_json(model=model, request_bytes=len(rec.raw), cache=rec.cache),
+                headers=headers,
             )
 
         return await self._stream(request, rec, reply, model, headers)
@@ -1023,7 +1166,7 @@ class FakeAnthropic:
         )
         await response.prepare(request)
         rec.status = 200
-        events = reply.sse_events(model=model, request_bytes=len(rec.raw))
+        events = reply.sse_events(model=model, request_bytes=len(rec.raw), cache=rec.cache)
         try:
             for sent, (name, data) in enumerate(events):
                 if reply.error_after_events is not None and sent == reply.error_after_events:

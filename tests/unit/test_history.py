@@ -12,8 +12,8 @@ def user(text: str, author: str = "Ada") -> Turn:
     return Turn("user", author, text, f"m-{text}", NOW)
 
 
-def bot(text: str, exchange: tuple[dict[str, object], ...] = ()) -> Turn:
-    return Turn("assistant", "bot", text, f"b-{text}", NOW, exchange)  # type: ignore[arg-type]
+def bot(text: str) -> Turn:
+    return Turn("assistant", "bot", text, f"b-{text}", NOW)
 
 
 def test_user_turns_carry_their_author_and_roles_alternate() -> None:
@@ -27,19 +27,28 @@ def test_history_starts_with_a_user_message_and_skips_empty_turns() -> None:
     assert messages == [{"role": "user", "content": [{"type": "text", "text": "Ada: question"}]}]
 
 
-def test_a_bot_turn_with_tools_replays_its_exchange() -> None:
-    exchange = (
-        {
-            "role": "assistant",
-            "content": [{"type": "tool_use", "id": "t1", "name": "lookup_order", "input": {}}],
-        },
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "shipped"}]},
-        {"role": "assistant", "content": [{"type": "text", "text": "It shipped."}]},
-    )
-    messages = turns_to_messages([user("where?"), bot("It shipped.", exchange), user("thanks")])
+EXCHANGE = (
+    {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "lookup_order", "input": {}}]},
+    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "shipped"}]},
+    {"role": "assistant", "content": [{"type": "text", "text": "It shipped."}]},
+)
+
+
+def test_a_bot_turn_with_tools_replays_its_exchange_to_the_person_it_answered() -> None:
+    answered = Turn("assistant", "bot", "It shipped.", "b1", NOW, EXCHANGE, answered_for="U-ada")
+    messages = turns_to_messages([user("where?"), answered, user("thanks")], viewer="U-ada")
     assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant", "user"]
     assert messages[1]["content"][0]["type"] == "tool_use"
     assert messages[2]["content"][0]["type"] == "tool_result"
+
+
+def test_someone_else_in_the_thread_sees_only_the_visible_answer() -> None:
+    answered = Turn("assistant", "bot", "It shipped.", "b1", NOW, EXCHANGE, answered_for="U-ada")
+    for viewer in ("U-bob", None):
+        messages = turns_to_messages([user("where?"), answered, user("mine?", "Bob")], viewer=viewer)
+        assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+        assert messages[1]["content"] == [{"type": "text", "text": "It shipped."}]
+        assert all(b["type"] == "text" for m in messages for b in m["content"])
 
 
 def test_cache_breakpoint_goes_on_a_copy_of_the_last_block() -> None:
