@@ -23,13 +23,15 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime import App
+from bot.tasks import BackgroundTasks
 from integrations.slack.actions import ButtonActions
 from integrations.slack.answering import Answerer
 from integrations.slack.budgets import SlackBudgets
-from integrations.slack.commands import SupportCommands
+from integrations.slack.commands import SlackCommands
 from integrations.slack.escalations import SlackEscalations
 from integrations.slack.events import (
     PLATFORM,
@@ -41,7 +43,6 @@ from integrations.slack.events import (
 from integrations.slack.history import ThreadHistory
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.recovery import settle_interrupted
-from integrations.slack.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,13 @@ class SlackFrontEnd:
     ) -> None:
         self._core = core
         self._session = session
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret is not None else None
+        """Checks Slack's request signature before anything reads the body (HTTP mode only)."""
         settings = core.settings
         self._writes = _client(bot_token, settings.slack_api_url, session, retry_rate_limits=False)
         self.reads = _client(bot_token, settings.slack_api_url, session, retry_rate_limits=True)
         self.tasks = BackgroundTasks()
-        self._budgets = SlackBudgets(core.config.facts(PLATFORM))
+        self._budgets = SlackBudgets(core.config.facts(PLATFORM), core.budgets)
         self._people = PrincipalResolver(self.reads, core.store, core.config.slack)
         self._history = ThreadHistory(
             self.reads,
@@ -80,7 +83,7 @@ class SlackFrontEnd:
         self._escalations = SlackEscalations(self._writes, core.store, self._budgets, core.config.slack)
         core.notifiers.register(PLATFORM, self._escalations)
         self._answerer = Answerer(core, self._writes, self._people, self._history, self._budgets)
-        self._commands = SupportCommands(core, self._people, self._escalations)
+        self._commands = SlackCommands(core, self._people, self._escalations)
         self._actions = ButtonActions(core.store, self._people, self._escalations)
         self.bolt = AsyncApp(
             client=self.reads,

@@ -2,14 +2,17 @@
 
 ``chat.update`` is limited per workspace per minute, so one ``WindowBudget`` per workspace is shared by
 every reply streaming there; ``chat.postMessage`` is limited per channel, so one token bucket per channel.
-The numbers come from ``[platforms.slack]`` in ``config/bot.toml``.
+The numbers come from ``[platforms.slack]`` in ``config/bot.toml``. The budgets come from the core's
+``BudgetFactory``: in-process ones, or (``REDIS_URL``) ones counted in Redis, so that several instances
+serving one workspace share Slack's limits instead of each using all of them.
 """
 
 from __future__ import annotations
 
 from bot.config import PlatformFacts
 from bot.service import Budgets
-from bot.streaming.budget import BudgetRegistry, EditBudget, WindowBudget
+from bot.streaming.budget import Budget, BudgetRegistry
+from bot.streaming.factory import BudgetFactory, LocalBudgets
 from bot.streaming.protocol import ReplyLimits
 
 WINDOW = 60.0
@@ -18,17 +21,24 @@ MARGIN = 1.0
 
 
 class SlackBudgets:
-    def __init__(self, facts: PlatformFacts) -> None:
+    def __init__(self, facts: PlatformFacts, factory: BudgetFactory | None = None) -> None:
         self.limits = ReplyLimits(facts.max_message_chars, facts.edit_interval_seconds)
         limit = max(1, int(facts.edits_per_minute))
-        self._edits = BudgetRegistry(
-            lambda team: WindowBudget(
-                limit, WINDOW, reserve=min(facts.edit_reserve, limit - 1), margin=MARGIN
+        make = factory or LocalBudgets()
+        self._edits: BudgetRegistry[Budget] = BudgetRegistry(
+            lambda team: make.window(
+                f"slack:edits:{team}",
+                limit,
+                WINDOW,
+                reserve=min(facts.edit_reserve, limit - 1),
+                margin=MARGIN,
             )
         )
-        self._posts = BudgetRegistry(lambda channel: EditBudget(rate=facts.posts_per_second, burst=1))
+        self._posts: BudgetRegistry[Budget] = BudgetRegistry(
+            lambda channel: make.rate(f"slack:posts:{channel}", facts.posts_per_second, burst=1)
+        )
 
-    def posts(self, channel_id: str) -> EditBudget:
+    def posts(self, channel_id: str) -> Budget:
         """``chat.postMessage`` in one channel."""
         return self._posts.get(channel_id)
 

@@ -29,7 +29,7 @@ DM_THREAD = "dm"
 # Message subtypes that are a person (or a bot) saying something; every other subtype (message_changed,
 # message_deleted, channel_join, channel_topic, …) is ignored.
 SPOKEN_SUBTYPES = frozenset({None, "bot_message", "thread_broadcast", "file_share", "me_message"})
-_TS = re.compile(r"\d{1,12}\.\d{1,6}")
+_TS = re.compile(r"\d{1,10}\.\d{1,6}")  # seconds since 1970 (ten digits last until the year 2286)
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _CHANNEL_LINK = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
@@ -149,7 +149,7 @@ def message_from_event(
     """The message in an ``app_mention`` or ``message`` event callback, if the bot should consider it."""
     try:
         return _message(body, bot, channels)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (LookupError, TypeError, ValueError, AttributeError) as exc:
         log.warning("dropped a malformed Slack event %s: %r", body.get("event_id", "?"), exc)
         return None
 

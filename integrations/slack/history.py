@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.store import Store
+from bot.turns import merge_turns
 from bot.types import ThreadRef, Turn
 from integrations.slack.events import (
     SPOKEN_SUBTYPES,
@@ -152,29 +153,6 @@ def api_turn(message: SlackAPIMessage, bot: BotIdentity, names: Mapping[str, str
         profile = message.get("bot_profile") or {}
         author = str(profile.get("name") or message.get("username") or bot_id or "someone")
     return Turn("user", author, clean_text(text, bot_user_id=bot.user_id, names=names), ts, ts_time(ts))
-
-
-def merge_turns(turns: Sequence[Turn]) -> list[Turn]:
-    """Consecutive turns of one role as one turn (the first's id and time), tool exchanges kept apart.
-
-    Users' turns of different people keep each person's name in the text.
-    """
-    merged: list[Turn] = []
-    for turn in turns:
-        previous = merged[-1] if merged else None
-        if previous is None or previous.role != turn.role or previous.exchange or turn.exchange:
-            merged.append(turn)
-            continue
-        if turn.role == "assistant" or previous.author == turn.author:
-            author, text = previous.author, f"{previous.text}\n\n{turn.text}"
-        else:
-            author, text = "", f"{_said(previous)}\n\n{_said(turn)}"
-        merged[-1] = Turn(turn.role, author, text, previous.message_id, previous.sent_at)
-    return merged
-
-
-def _said(turn: Turn) -> str:
-    return f"{turn.author}: {turn.text}" if turn.author else turn.text
 
 
 def _is_reply(message: SlackAPIMessage) -> bool:

@@ -147,3 +147,37 @@ def _token(match: re.Match[str]) -> str:
 
 def _link_target(url: str) -> str:
     return escape(url).replace("|", "%7C")
+
+
+class SlackMarkup:
+    """The bot's own notices in mrkdwn (``bot.markup.Markup``)."""
+
+    def bold(self, text: str) -> str:
+        return f"*{text}*"
+
+    def italic(self, text: str) -> str:
+        return f"_{text}_"
+
+    def code(self, text: str) -> str:
+        return f"`{text}`"
+
+    def plain(self, text: str) -> str:
+        return plain(text)
+
+    def link(self, url: str, title: str) -> str:
+        return f"<{escape(url).replace('|', '%7C')}|{title}>"
+
+    def user(self, user_id: str) -> str:
+        return f"<@{user_id}>"
+
+    def channel(self, channel_id: str) -> str:
+        return f"<#{channel_id}>"
+
+    def emoji(self, name: str) -> str:
+        return f":{name}:"
+
+    def quote(self, text: str) -> str:
+        return f"&gt; {text}"
+
+
+SLACK_MARKUP = SlackMarkup()

@@ -16,12 +16,13 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cache import TTLCache
 from bot.config import SlackRoles
 from bot.store import Store
 from bot.types import Principal, Role
@@ -32,32 +33,6 @@ log = logging.getLogger(__name__)
 USER_TTL = 300.0
 GROUP_TTL = 60.0
 MAX_CACHED_USERS = 10_000
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class TTLCache(Generic[K, V]):
-    """A small dict whose entries expire after ``ttl`` seconds; the oldest go first when it is full."""
-
-    def __init__(self, ttl: float, max_size: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._max_size = max_size
-        self._clock = clock
-        self._entries: dict[K, tuple[float, V]] = {}
-
-    def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= self._clock():
-            self._entries.pop(key, None)
-            return None
-        return entry[1]
-
-    def put(self, key: K, value: V) -> None:
-        self._entries.pop(key, None)
-        while len(self._entries) >= self._max_size:
-            del self._entries[next(iter(self._entries))]
-        self._entries[key] = (self._clock() + self._ttl, value)
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,11 @@ tags question/bug/resolved.  ``add_user``/``add_guild``/``add_role``/``add_membe
 
 Builders (the user side): ``user_message`` (stored, returns the MESSAGE_CREATE payload for
 ``await fake.dispatch(...)``), ``post_as_user``, ``edit_as_user``, ``dm``, ``forum_post``,
-``slash_command``, ``button_click``.  Assertions: ``messages`` (with ``versions``), ``message``,
-``bot_messages``, ``threads``, ``typing``, ``calls``, ``rate_limit_hits``/``rate_limited_count``,
-``interaction_responses``, ``commands``, ``pinged``, ``events``, ``identifies``, ``heartbeats``,
-``wait_for``/``wait_for_calls``.  Gateway control: ``reconnect_clients``, ``drop_connections``,
-``invalidate_sessions``.  Failure injection: ``fail_next``.
+``slash_command``, ``button_click``; ``attachment`` (a file a user attaches, served at its ``url``).
+Assertions: ``messages`` (with ``versions``), ``message``, ``bot_messages``, ``threads``, ``typing``,
+``calls``, ``rate_limit_hits``/``rate_limited_count``, ``interaction_responses``, ``commands``,
+``pinged``, ``events``, ``identifies``, ``heartbeats``, ``wait_for``/``wait_for_calls``.  Gateway control:
+``reconnect_clients``, ``drop_connections``, ``invalidate_sessions``.  Failure injection: ``fail_next``.
 
 What it does like Discord (numbers in :class:`DiscordLimits`; a test may change them):
 
@@ -225,6 +225,7 @@ class FakeDiscord:
         self._interactions: dict[int, FakeInteraction] = {}
         self._interactions_by_token: dict[str, FakeInteraction] = {}
         self._typing: dict[int, list[float]] = {}
+        self._attachment_data: dict[int, tuple[bytes, str]] = {}
 
         self._calls: list[RecordedCall] = []
         self._changed = asyncio.Event()
@@ -241,6 +242,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/{version:v\\d+}/{tail:.*}", self._handle_rest)
         app.router.add_get("/", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
+        app.router.add_get("/attachments/{channel}/{attachment}/{filename}", self._serve_attachment)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -954,6 +956,30 @@ class FakeDiscord:
         msg.mention_roles = sorted(pings.roles)
         msg.mention_everyone = pings.everyone or pings.here
         msg.ping_history.append(pings)
+
+    def attachment(
+        self, channel: FakeChannel | int, filename: str, data: bytes, content_type: str = "text/plain"
+    ) -> JSON:
+        """An attachment for ``user_message(..., attachments=[...])`` whose ``url`` serves ``data`` (the
+        fake's CDN, like ``cdn.discordapp.com``: no token needed)."""
+        attachment_id = self.ids.next()
+        self._attachment_data[attachment_id] = (data, content_type)
+        url = f"{self.base_url}/attachments/{self._channel(channel).id}/{attachment_id}/{filename}"
+        return {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+        }
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        found = self._attachment_data.get(_as_int(request.match_info["attachment"]) or 0)
+        if found is None:
+            return web.Response(status=404, text="Not Found")
+        data, content_type = found
+        return web.Response(body=data, content_type=content_type.split(";")[0])
 
     def _new_attachments(self, files: list[JSON], body: JSON, channel_id: int) -> list[JSON]:
         descriptions = {_as_int(a.get("id")): a for a in body.get("attachments") or [] if isinstance(a, dict)}

@@ -132,8 +132,11 @@ async def test_support_commands_for_a_lead(slack_rig: RigFactory) -> None:
     assert await rig.command(lead, "help") == HELP
     stats = await rig.command(lead, "stats 3")
     assert stats is not None and stats.startswith("*Slack, the last 3 day(s)*")
-    assert "• Answers: 1 (0 failed, 0 without the AI model)" in stats
-    assert "• Feedback: 1 helpful, 0 not helpful" in stats and "• Open escalations: 1" in stats
+    assert "• Questions: 1 (0 answered with a limit notice)" in stats
+    assert "• Answers: 1 (0 without the AI model); 0 failed" in stats
+    assert "• Feedback: 1 helpful, 0 not helpful" in stats
+    assert "• Escalations: 1 opened; 1 open now" in stats
+    assert f"*Per channel*\n• <#{channel}> 1 questions, 1 answers" in stats
     escalations = await rig.command(lead, "escalations")
     assert escalations is not None and escalations.startswith("*1 open escalation(s)*\n• *#1* in <http")
     assert f"by <@{ann.id}>: ann asked for a human" in escalations

@@ -1,8 +1,9 @@
-"""Work started by a Slack request and carried on after it was acknowledged (DESIGN.md §4 step 1).
+"""Work started by a platform event and carried on after it was acknowledged (DESIGN.md §4 step 1).
 
-Slack wants an answer within 3 s, so listeners acknowledge at once and hand the work to a tracked task:
-its errors are logged, and on shutdown the server waits for the tasks still running (a reply that is
-cancelled at the end still settles its message).
+Slack wants an answer within 3 s and a Discord interaction must be answered or deferred in 3 s, so the
+front ends acknowledge at once and hand the work to a tracked task: its errors are logged, and on shutdown
+the front end waits for the tasks still running (a reply that is cancelled at the end still settles its
+message).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ class BackgroundTasks:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run ``work`` as a tracked task (returned, for a caller that also waits for it)."""
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._done)
+        return task
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

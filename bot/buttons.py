@@ -1,0 +1,59 @@
+"""The buttons every front end shows, handled the same way: under an answer (helpful, not helpful, talk to
+a human) and on an escalation's notice to the leads (resolve).
+
+Feedback is recorded against the reply id the button carries; a new vote of the same person replaces the
+old one. "Talk to a human" opens an escalation in the answer's thread, tells the leads and the thread, and
+the bot steps back there until a lead resolves it. A front end reads the click (which button, its value,
+who, which thread) and shows the returned text only to the person who clicked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.escalations import Handover
+from bot.store import Store
+from bot.types import Principal, ThreadRef
+
+log = logging.getLogger(__name__)
+
+THANKS = "Thanks for the feedback!"
+ASKED = "A support lead has been asked to help in this thread."
+ALREADY_ASKED = "A support lead has already been asked to help in this thread."
+LEADS_ONLY = "Sorry, only support leads can resolve escalations."
+_REPLY_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_reply_id(value: str) -> bool:
+    """``value`` has the shape of a reply id (what the feedback buttons carry)."""
+    return _REPLY_ID.fullmatch(value) is not None
+
+
+class Buttons:
+    def __init__(self, store: Store, handover: Handover) -> None:
+        self._store = store
+        self._handover = handover
+
+    async def vote(self, reply_id: str, user_id: str, *, helpful: bool) -> str | None:
+        """Record a helpful / not helpful vote; None (and a log line) for a malformed reply id."""
+        if not is_reply_id(reply_id):
+            log.warning("feedback button with a malformed reply id %r ignored", reply_id[:80])
+            return None
+        await self._store.record_feedback(reply_id, user_id, helpful)
+        return THANKS
+
+    async def talk_to_human(self, ref: ThreadRef, person: Principal) -> str:
+        summary = f"{person.display_name} asked for a human with the button under the bot's answer."
+        escalation = await self._handover.request_human(ref, person, summary)
+        return ASKED if escalation is not None else ALREADY_ASKED
+
+    async def resolve(self, ref: ThreadRef | None, person: Principal) -> str | None:
+        """A lead resolves the escalations of ``ref`` (None: the button's value was malformed)."""
+        if not person.is_lead:
+            return LEADS_ONLY
+        if ref is None:
+            log.warning("resolve button with a malformed thread key ignored")
+            return None
+        resolved = await self._handover.resolve(ref, person)
+        return f"Resolved {resolved} escalation(s)." if resolved else "That escalation was already resolved."

@@ -1,0 +1,431 @@
+"""``/support``, the same on every platform: typed commands, who may run them, running them, the replies.
+
+``help`` and ``kb search`` are for everyone; everything else is for support leads, and others get a
+polite refusal. A front end translates its platform's invocation (Slack's command text, Discord's typed
+options) into a :data:`Command` with :func:`parse_command` or the constructors below, and shows the reply
+string only to the person who ran it. What differs between platforms comes in two parts:
+
+- a :class:`Dialect` (pure): the platform's markup, how a user and a thread link are written, and the
+  help lines that differ;
+- a :class:`CommandHost` (I/O): where a thread is (a link for the leads), how an escalation is resolved
+  there, and how a thread link becomes a ``ThreadRef``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Protocol
+
+from bot.kb import KnowledgeBase
+from bot.markup import Markup
+from bot.stats import Figures, Stats, gather_stats, seconds
+from bot.store import Escalation, Store
+from bot.types import Principal, ThreadRef
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+MAX_LISTED = 15
+KB_RESULTS = 5
+SUMMARY_CHARS = 200
+
+REFUSAL = (
+    "Sorry, only support leads can use `/support {name}`. You can use `/support help` and "
+    "`/support kb search QUERY`."
+)
+
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_ESCALATION_ID = re.compile(r"#?([0-9]{1,12})")
+_DAYS = re.compile(r"[0-9]{1,4}")  # ASCII digits only: "²" and "٣" are digits to str.isdigit
+
+ThreadLink = tuple[str, ...]
+"""A thread named by a link, as the dialect parsed it (ids); the host turns it into a ``ThreadRef``."""
+
+
+@dataclass(frozen=True)
+class Help:
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowStats:
+    days: int
+
+
+@dataclass(frozen=True)
+class ListEscalations:
+    pass
+
+
+@dataclass(frozen=True)
+class Link:
+    user_id: str
+    customer_id: str
+
+
+@dataclass(frozen=True)
+class Unlink:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class KbSearch:
+    query: str
+
+
+@dataclass(frozen=True)
+class KbReload:
+    pass
+
+
+@dataclass(frozen=True)
+class Pause:
+    pass
+
+
+@dataclass(frozen=True)
+class Resume:
+    pass
+
+
+@dataclass(frozen=True)
+class ResolveId:
+    escalation_id: int
+
+
+@dataclass(frozen=True)
+class ResolveThread:
+    link: ThreadLink
+
+
+@dataclass(frozen=True)
+class ResolveHere:
+    """``resolve`` without an argument, run inside the thread to resolve."""
+
+
+Command = (
+    Help
+    | ShowStats
+    | ListEscalations
+    | Link
+    | Unlink
+    | KbSearch
+    | KbReload
+    | Pause
+    | Resume
+    | ResolveId
+    | ResolveThread
+    | ResolveHere
+)
+LEADS_ONLY = (
+    ShowStats,
+    ListEscalations,
+    Link,
+    Unlink,
+    KbReload,
+    Pause,
+    Resume,
+    ResolveId,
+    ResolveThread,
+    ResolveHere,
+)
+_NAMES: dict[type, str] = {
+    ShowStats: "stats",
+    ListEscalations: "escalations",
+    Link: "link",
+    Unlink: "unlink",
+    KbReload: "kb reload",
+    Pause: "pause",
+    Resume: "resume",
+    ResolveId: "resolve",
+    ResolveThread: "resolve",
+    ResolveHere: "resolve",
+}
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What ``/support`` looks like on one platform (pure: no I/O)."""
+
+    platform: str
+    label: str
+    """The platform's name in replies: ``Slack``, ``Discord``."""
+    markup: Markup
+    resolve_help: str
+    """The help line of ``resolve``: its usage and what it does."""
+    resolve_usage: str
+    """The problem shown for a ``resolve`` that cannot be read."""
+    parse_user: Callable[[str], str | None]
+    """A user id from a word of the command (a mention, or an id)."""
+    parse_thread_link: Callable[[str], ThreadLink | None]
+    """A thread from a word of the command (the platform's link to it)."""
+    unescape: Callable[[str], str] = _identity
+    """Free text of the command (a search query) as the person typed it."""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who ran a command, and where: ``channel_id`` is the channel (for a thread, the channel it is in)."""
+
+    caller: Principal
+    space_id: str
+    channel_id: str
+    thread: ThreadRef | None = None
+
+
+class CommandHost(Protocol):
+    """What the commands need from the platform."""
+
+    async def locate(self, link: ThreadLink, invocation: Invocation) -> ThreadRef | None:
+        """The thread a link names, or None when it is not one of the platform's threads."""
+        ...
+
+    async def where(self, ref: ThreadRef) -> str:
+        """Where the thread is, for a lead (a link to it, where there is one)."""
+        ...
+
+    async def resolve(self, ref: ThreadRef, lead: Principal) -> int:
+        """Resolve the thread's open escalations; how many there were."""
+        ...
+
+
+def help_text(dialect: Dialect) -> str:
+    bold = dialect.markup.bold
+    return "\n".join(
+        [
+            bold("`/support` commands"),
+            "• `help`: this list",
+            "• `kb search QUERY`: search the knowledge base",
+            bold("For support leads"),
+            "• `stats [days]`: answers, feedback, speed and cost of the last days (default 7)",
+            "• `escalations`: the open escalations",
+            f"• `link @user CUSTOMER_ID`, `unlink @user`: link a {dialect.label} user to a customer account, "
+            "or undo it",
+            "• `kb reload`: index the knowledge base again",
+            "• `pause`, `resume`: stop or restart answering in this channel",
+            f"• {dialect.resolve_help}",
+        ]
+    )
+
+
+# ---- building commands (Slack parses text; Discord has typed options) ----------------------------------
+
+
+def parse_command(text: str, dialect: Dialect, *, in_thread: bool = False) -> Command:
+    """``/support``'s text as a command; anything unknown is ``Help`` (with the problem, if one)."""
+    words = text.split()
+    if not words:
+        return Help()
+    name, args = words[0].lower(), words[1:]
+    match name:
+        case "help":
+            return Help()
+        case "stats":
+            return _stats(args)
+        case "escalations":
+            return ListEscalations()
+        case "link":
+            user = dialect.parse_user(args[0]) if len(args) == 2 else None
+            return link_command(user, args[1] if len(args) == 2 else "")
+        case "unlink":
+            return unlink_command(dialect.parse_user(args[0]) if len(args) == 1 else None)
+        case "kb":
+            if args[:1] == ["reload"] and len(args) == 1:
+                return KbReload()
+            if args[:1] == ["search"] and len(args) > 1:
+                return kb_search_command(dialect.unescape(" ".join(args[1:])))
+            return Help("Use `/support kb search QUERY` or `/support kb reload`.")
+        case "pause":
+            return Pause()
+        case "resume":
+            return Resume()
+        case "resolve":
+            if len(args) > 1:
+                return Help(dialect.resolve_usage)
+            return resolve_command(args[0] if args else None, dialect, in_thread=in_thread)
+    return Help(f"I don't know {dialect.markup.code(dialect.markup.plain(name))}.")
+
+
+def _stats(args: list[str]) -> Command:
+    if not args:
+        return stats_command(None)
+    if len(args) == 1 and _DAYS.fullmatch(args[0]):
+        return stats_command(int(args[0]))
+    return stats_command(-1)
+
+
+def stats_command(days: int | None) -> Command:
+    if days is None:
+        return ShowStats(DEFAULT_DAYS)
+    if 1 <= days <= MAX_DAYS:
+        return ShowStats(days)
+    return Help(f"Use `/support stats [days]` with 1 to {MAX_DAYS} days.")
+
+
+def link_command(user_id: str | None, customer_id: str) -> Command:
+    if user_id is None or not _CUSTOMER_ID.fullmatch(customer_id):
+        return Help("Use `/support link @user CUSTOMER_ID` (a customer id like `C-1001`).")
+    return Link(user_id, customer_id)
+
+
+def unlink_command(user_id: str | None) -> Command:
+    return Unlink(user_id) if user_id else Help("Use `/support unlink @user`.")
+
+
+def kb_search_command(query: str) -> Command:
+    query = query.strip()
+    return KbSearch(query) if query else Help("Use `/support kb search QUERY` or `/support kb reload`.")
+
+
+def resolve_command(target: str | None, dialect: Dialect, *, in_thread: bool) -> Command:
+    """``resolve`` with a thread link, an escalation number, or nothing (inside the thread)."""
+    if target is None or not target.strip():
+        return ResolveHere() if in_thread else Help(dialect.resolve_usage)
+    target = target.strip()
+    if match := _ESCALATION_ID.fullmatch(target):
+        return ResolveId(int(match.group(1)))
+    link = dialect.parse_thread_link(target)
+    return ResolveThread(link) if link is not None else Help(dialect.resolve_usage)
+
+
+# ---- running commands ------------------------------------------------------------------------------------
+
+
+class SupportCommands:
+    """Runs commands for one platform against the store, the knowledge base and the stats."""
+
+    def __init__(self, store: Store, kb: KnowledgeBase, dialect: Dialect, host: CommandHost) -> None:
+        self._store = store
+        self._kb = kb
+        self._dialect = dialect
+        self._markup = dialect.markup
+        self._host = host
+        self.help = help_text(dialect)
+
+    async def run(self, command: Command, invocation: Invocation) -> str:
+        """The reply to ``command``, for the person who ran it (in the platform's markup)."""
+        caller, markup, platform = invocation.caller, self._markup, self._dialect.platform
+        if isinstance(command, LEADS_ONLY) and not caller.is_lead:
+            return REFUSAL.format(name=_NAMES[type(command)])
+        match command:
+            case Help(problem=problem):
+                return f"{problem}\n\n{self.help}" if problem else self.help
+            case ShowStats(days=days):
+                return format_stats(await gather_stats(self._store, platform, days), days, self._dialect)
+            case ListEscalations():
+                return await self._list_escalations()
+            case Link(user_id=user_id, customer_id=customer_id):
+                await self._store.link_identity(platform, user_id, customer_id)
+                return f"Linked {markup.user(user_id)} to customer {markup.code(customer_id)}."
+            case Unlink(user_id=user_id):
+                if await self._store.unlink_identity(platform, user_id):
+                    return f"Unlinked {markup.user(user_id)}."
+                return f"{markup.user(user_id)} was not linked to a customer."
+            case KbSearch(query=query):
+                return await self._kb_search(query, caller)
+            case KbReload():
+                report = await self._kb.arebuild()
+                problems = "".join(f"\n• {markup.plain(problem)}" for problem in report.problems[:MAX_LISTED])
+                return f"Indexed {report.indexed} articles ({report.skipped} skipped).{problems}"
+            case Pause():
+                channel = markup.channel(invocation.channel_id)
+                await self._store.pause_channel(
+                    platform, invocation.space_id, invocation.channel_id, caller.user_id
+                )
+                return f"I'm paused in {channel} until a lead runs `/support resume` there."
+            case Resume():
+                channel = markup.channel(invocation.channel_id)
+                if await self._store.resume_channel(platform, invocation.space_id, invocation.channel_id):
+                    return f"I'm answering in {channel} again."
+                return f"I wasn't paused in {channel}."
+            case ResolveId(escalation_id=escalation_id):
+                refs = [e.ref for e in await self._store.open_escalations() if e.id == escalation_id]
+                if not refs:
+                    return f"There is no open escalation #{escalation_id}."
+                return await self._resolve(refs, caller)
+            case ResolveThread(link=link):
+                ref = await self._host.locate(link, invocation)
+                return await self._resolve([ref] if ref is not None else [], caller)
+            case ResolveHere():
+                return await self._resolve([invocation.thread] if invocation.thread else [], caller)
+
+    async def _list_escalations(self) -> str:
+        escalations = await self._store.open_escalations()
+        if not escalations:
+            return "No open escalations."
+        lines = [await self._escalation_line(e) for e in escalations[:MAX_LISTED]]
+        more = len(escalations) - MAX_LISTED
+        tail = f"\n…and {more} more." if more > 0 else ""
+        return f"{self._markup.bold(f'{len(escalations)} open escalation(s)')}\n" + "\n".join(lines) + tail
+
+    async def _escalation_line(self, escalation: Escalation) -> str:
+        markup = self._markup
+        opened = escalation.opened_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if escalation.ref.platform == self._dialect.platform:
+            who, where = markup.user(escalation.user_id), await self._host.where(escalation.ref)
+        else:
+            who, where = markup.plain(escalation.user_id), f"on {escalation.ref.platform}"
+        summary = markup.plain(" ".join(escalation.summary.split())[:SUMMARY_CHARS])
+        return f"• {markup.bold(f'#{escalation.id}')} {where}, opened {opened} by {who}: {summary}"
+
+    async def _kb_search(self, query: str, caller: Principal) -> str:
+        markup = self._markup
+        shown = markup.italic(markup.plain(query))
+        hits = await self._kb.asearch(query, include_internal=caller.is_staff, limit=KB_RESULTS)
+        if not hits:
+            return f"No articles matched {shown}."
+        lines = [
+            f"• {markup.link(hit.url, markup.plain(hit.title))}"
+            f"{' (internal)' if hit.visibility == 'internal' else ''}\n   {markup.plain(hit.snippet)}"
+            for hit in hits
+        ]
+        return f"{markup.bold(f'Articles for {shown}')}\n" + "\n".join(lines)
+
+    async def _resolve(self, refs: list[ThreadRef], lead: Principal) -> str:
+        resolved = sum([await self._host.resolve(ref, lead) for ref in refs])
+        if not resolved:
+            return "There is no open escalation in that thread."
+        return f"Resolved {resolved} escalation(s); I answer in that thread again."
+
+
+def format_stats(stats: Stats, days: int, dialect: Dialect) -> str:
+    """The totals, then one line per day and per channel (the busiest first)."""
+    markup = dialect.markup
+    total = stats.total
+    since = stats.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"{markup.bold(f'{dialect.label}, the last {days} day(s)')} (since {since})",
+        f"• Questions: {total.questions} ({total.limited} answered with a limit notice)",
+        f"• Answers: {total.answers} ({total.fallback} without the AI model); {total.failed} failed",
+        f"• Feedback: {total.helpful} helpful, {total.not_helpful} not helpful",
+        f"• Escalations: {total.escalations} opened; {stats.open_escalations} open now",
+        f"• Median time to first text: {seconds(total.median_first_text_ms)}",
+        f"• Tokens: {total.input_tokens + total.cache_read_tokens + total.cache_write_tokens:,} in "
+        f"({total.cache_read_tokens:,} from the cache), {total.output_tokens:,} out; "
+        f"cost ${total.cost_usd:.2f}",
+    ]
+    if stats.per_day:
+        lines.append(markup.bold("Per day"))
+        lines += [f"• {markup.code(day.isoformat())} {_figures(f)}" for day, f in stats.per_day[-MAX_DAYS:]]
+    if stats.per_channel:
+        lines.append(markup.bold("Per channel"))
+        listed = stats.per_channel[:MAX_LISTED]
+        lines += [f"• {markup.channel(channel.channel_id)} {_figures(f)}" for channel, f in listed]
+        if len(stats.per_channel) > MAX_LISTED:
+            lines.append(f"…and {len(stats.per_channel) - MAX_LISTED} more.")
+    return "\n".join(lines)
+
+
+def _figures(f: Figures) -> str:
+    """A day's or a channel's figures on one line."""
+    return (
+        f"{f.questions} questions, {f.answers} answers ({f.fallback} without the AI model), "
+        f"{f.failed} failed, {f.helpful} helpful, {f.not_helpful} not helpful, {f.escalations} escalations, "
+        f"first text {seconds(f.median_first_text_ms)}, ${f.cost_usd:.2f}"
+    )

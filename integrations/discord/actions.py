@@ -1,0 +1,53 @@
+"""The Discord buttons (``bot.buttons`` handles them): under an answer (helpful, not helpful, talk to a
+human) and on an escalation's notice (resolve). The reply is shown only to the person who clicked."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.buttons import Buttons
+from bot.store import Store
+from bot.tasks import BackgroundTasks
+from integrations.discord.escalations import DiscordEscalations
+from integrations.discord.events import ButtonClick, click_from_interaction, parse_thread_key
+from integrations.discord.principals import PrincipalResolver
+from integrations.discord.respond import reply_privately
+from integrations.discord.ui import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
+
+log = logging.getLogger(__name__)
+
+
+class ButtonActions:
+    def __init__(
+        self,
+        store: Store,
+        people: PrincipalResolver,
+        escalations: DiscordEscalations,
+        tasks: BackgroundTasks,
+    ) -> None:
+        self._people = people
+        self._buttons = Buttons(store, escalations.handover)
+        self._tasks = tasks
+
+    async def clicked(self, interaction: discord.Interaction) -> None:
+        """Answer a click on one of the bot's buttons."""
+        click = click_from_interaction(interaction)
+        if click is None:
+            return
+        name = f"{click.action} by {click.user.id}"
+        await reply_privately(interaction, self.run(click), self._tasks, name=name)
+
+    async def run(self, click: ButtonClick) -> str | None:
+        """Act on ``click``; the reply for the person who clicked, if any."""
+        user_id = str(click.user.id)
+        if click.action in (HELPFUL, NOT_HELPFUL):
+            return await self._buttons.vote(click.value, user_id, helpful=click.action == HELPFUL)
+        if click.action not in (ESCALATE, RESOLVE):
+            log.info("unknown button %s ignored", click.action)
+            return None
+        person = await self._people.resolve(click.user)
+        if click.action == ESCALATE:
+            return await self._buttons.talk_to_human(click.ref, person)
+        return await self._buttons.resolve(parse_thread_key(click.value), person)

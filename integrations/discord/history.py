@@ -1,0 +1,198 @@
+"""The conversation the bot answers (DESIGN.md §4 step 6), read from Discord: the thread is the record.
+
+The core calls :meth:`ThreadHistory.load` with the thread's lock held, once the message is stored, so an
+answer finished while the message waited its turn is part of it.
+
+- a thread (opened on a mention, a forum post, any thread): its messages, oldest first, after its starter
+  message (the first message of a forum post; for a thread opened on a message, that message in the
+  channel), and before the starter the messages it replies to;
+- a mention in a text channel (the thread is new): the messages it replies to, then the mention;
+- a direct message: the DM's last messages.
+
+The bot's messages become assistant turns (the core puts back their tool rounds from the store), everyone
+else's user turns with their display names (guild nicknames where the client saw the message come in);
+the bot's mention is stripped; system messages are left out; consecutive turns of one role are merged.
+Text files attached to a message are read (up to a size) into its text; images go to the model as image
+blocks by URL; other files are named. Messages that came after the one being answered are left for their
+own answer, so the history ends with it. If Discord cannot be read, the store's record of the thread is
+the history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
+
+import aiohttp
+import discord
+
+from bot.cache import TTLCache
+from bot.store import Store
+from bot.turns import merge_turns
+from bot.types import Turn
+from integrations.discord.events import SPOKEN_TYPES, DiscordMessage, Trigger, attachment_note, spoken_text
+
+log = logging.getLogger(__name__)
+
+MAX_CHAIN = 10
+"""At most this many messages are followed up a reply chain."""
+MAX_TEXT_BYTES = 256 * 1024
+"""Text attachments larger than this are only named."""
+MAX_TEXT_CHARS = 8000
+"""Characters of one text attachment given to the model."""
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+"""The Messages API's limit on one image."""
+MAX_IMAGES = 4
+"""Images given to the model per message."""
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+TEXT_TYPES = frozenset({"application/json", "application/xml", "application/x-yaml", "application/yaml"})
+TEXT_SUFFIXES = frozenset(
+    {".txt", ".log", ".md", ".csv", ".json", ".yaml", ".yml", ".xml", ".ini", ".toml", ".cfg", ".conf"}
+    | {".py", ".js", ".ts", ".java", ".go", ".rs", ".rb", ".php", ".sql", ".sh", ".html", ".css"}
+)
+ATTACHMENT_TTL = 3600.0
+MAX_CACHED_ATTACHMENTS = 500
+
+
+class ThreadHistory:
+    def __init__(self, client: discord.Client, bot_id: int, store: Store, *, limit: int) -> None:
+        """``limit``: messages read from a thread or DM (at most 100, one request)."""
+        self._client = client
+        self._bot_id = bot_id
+        self._store = store
+        self._limit = max(1, min(100, limit))
+        self._texts: TTLCache[int, str] = TTLCache(ATTACHMENT_TTL, MAX_CACHED_ATTACHMENTS)
+
+    async def load(self, message: DiscordMessage) -> list[Turn]:
+        """The history of ``message``'s conversation, ending with it (see the module docstring)."""
+        source = message.source
+        try:
+            if message.trigger is Trigger.MENTION:
+                messages = [*await self._chain(source), source]
+            elif isinstance(source.channel, discord.Thread):
+                messages = await self._thread(source.channel)
+            else:
+                messages = await self._recent(source.channel)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not read the history of %s (%s); using the store's", message.ref.key, exc)
+            return merge_turns(await self._store.load_turns(message.ref, self._limit))
+        # Messages read over REST come without their authors' guild profiles; the gateway's have them.
+        names = {m.id: m.author.display_name for m in self._client.cached_messages}
+        turns = [await self._turn(m, names) for m in _up_to(messages, source, self._bot_id)]
+        return merge_turns([turn for turn in turns if turn is not None])
+
+    async def _thread(self, thread: discord.Thread) -> list[discord.Message]:
+        messages = await self._recent(thread)
+        if any(m.id == thread.id for m in messages):
+            starter: discord.Message | None = next(m for m in messages if m.id == thread.id)
+            messages = [m for m in messages if m.id != thread.id]
+        else:
+            starter = await self._starter(thread)
+        if starter is None:
+            return messages
+        return [*await self._chain(starter), starter, *messages]
+
+    async def _recent(self, channel: discord.abc.Messageable) -> list[discord.Message]:
+        return [m async for m in channel.history(limit=self._limit, oldest_first=False)][::-1]
+
+    async def _starter(self, thread: discord.Thread) -> discord.Message | None:
+        """The message the thread was opened on (a forum post's first message, or one in the channel)."""
+        if thread.starter_message is not None:
+            return thread.starter_message
+        parent = thread.parent
+        where: discord.abc.Messageable = (
+            parent if isinstance(parent, discord.TextChannel) else thread
+        )  # a forum post's starter is in the post itself
+        try:
+            return await where.fetch_message(thread.id)
+        except discord.NotFound:
+            return None  # a thread opened without a message, or its starter was deleted
+
+    async def _chain(self, message: discord.Message) -> list[discord.Message]:
+        """The messages ``message`` replies to, oldest first (in the same channel, up to ``MAX_CHAIN``)."""
+        chain: list[discord.Message] = []
+        current = message
+        while len(chain) < MAX_CHAIN:
+            reference = current.reference
+            if (
+                reference is None
+                or reference.message_id is None
+                or reference.channel_id != current.channel.id
+                or reference.type == discord.MessageReferenceType.forward
+            ):
+                break
+            resolved = reference.resolved or reference.cached_message
+            if not isinstance(resolved, discord.Message):
+                try:
+                    resolved = await current.channel.fetch_message(reference.message_id)
+                except discord.NotFound:
+                    break
+            chain.append(resolved)
+            current = resolved
+        return chain[::-1]
+
+    async def _turn(self, message: discord.Message, names: Mapping[int, str]) -> Turn | None:
+        """A message as a turn; None for a system message or one with nothing to read."""
+        if message.type not in SPOKEN_TYPES:
+            return None
+        sent_at, message_id = message.created_at, str(message.id)
+        if message.author.id == self._bot_id:
+            return Turn("assistant", "bot", message.content, message_id, sent_at) if message.content else None
+        parts = [spoken_text(message, self._bot_id)]
+        images: list[dict[str, object]] = []
+        for attachment in message.attachments:
+            part, image = await self._attachment(attachment, images_left=MAX_IMAGES - len(images))
+            parts.append(part)
+            if image is not None:
+                images.append(image)
+        author = names.get(message.id) or message.author.display_name
+        return Turn("user", author, "\n".join(parts), message_id, sent_at, (), tuple(images))
+
+    async def _attachment(
+        self, attachment: discord.Attachment, *, images_left: int
+    ) -> tuple[str, dict[str, object] | None]:
+        """The text that stands for an attachment, and the image block that shows it, if any."""
+        kind = (attachment.content_type or "").split(";")[0].strip().lower()
+        note = attachment_note(attachment.filename, attachment.content_type, attachment.size)
+        if kind in IMAGE_TYPES and attachment.size <= MAX_IMAGE_BYTES and images_left > 0:
+            return note, {"type": "image", "source": {"type": "url", "url": attachment.url}}
+        if not _is_text(attachment.filename, kind) or attachment.size > MAX_TEXT_BYTES:
+            return note, None
+        text = self._texts.get(attachment.id)
+        if text is None:
+            try:
+                text = (await attachment.read()).decode("utf-8", errors="replace")
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not read attachment %s: %s", attachment.filename, exc)
+                return note, None
+            self._texts.put(attachment.id, text)
+        cut = " (cut)" if len(text) > MAX_TEXT_CHARS else ""
+        fence = "````" if "```" in text else "```"
+        body = text[:MAX_TEXT_CHARS].rstrip("\n")
+        return f"[attached: {attachment.filename}{cut}]\n{fence}\n{body}\n{fence}", None
+
+
+def _is_text(filename: str, kind: str) -> bool:
+    return (
+        kind.startswith("text/")
+        or kind in TEXT_TYPES
+        or PurePosixPath(filename).suffix.lower() in TEXT_SUFFIXES
+    )
+
+
+def _up_to(
+    messages: Sequence[discord.Message], current: discord.Message, bot_id: int
+) -> list[discord.Message]:
+    """``messages`` without repeats or people's messages that came after ``current``, which ends the list.
+
+    The bot's answers that were posted after it (to messages before it) stay before it."""
+    seen: set[int] = set()
+    kept: list[discord.Message] = []
+    for message in messages:
+        if message.id in seen or message.id == current.id:
+            continue
+        seen.add(message.id)
+        if message.id < current.id or message.author.id == bot_id:
+            kept.append(message)
+    return [*kept, current]

@@ -1,0 +1,40 @@
+"""Settling the Discord replies a previous run left unfinished (``bot.recovery`` does the settling).
+
+A pending reply's first message is read back (in its thread, DM or channel) and edited: the text it
+shows, without the in-progress marker, plus a notice.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import discord
+
+from bot import recovery
+from bot.store import PendingReply, Store
+from integrations.discord.events import PLATFORM
+from integrations.discord.stream import EDITABLE, QUIET, destination_for
+
+
+async def settle_interrupted(store: Store, client: discord.Client) -> int:
+    """Settle every pending Discord reply; returns how many there were."""
+
+    async def message(reply: PendingReply) -> discord.PartialMessage:
+        destination = await destination_for(client, reply.ref)
+        channel = None if destination is None else await destination.channel()
+        if not isinstance(channel, EDITABLE):
+            raise LookupError(f"the conversation {reply.ref.key} is gone")
+        return channel.get_partial_message(int(reply.message_ref))
+
+    async def shown(reply: PendingReply) -> str:
+        return (await (await message(reply)).fetch()).content
+
+    async def rewrite(reply: PendingReply, text: str) -> None:
+        await (await message(reply)).edit(content=text, embeds=[], view=None, allowed_mentions=QUIET)
+
+    return await recovery.settle_interrupted(
+        store,
+        PLATFORM,
+        shown=shown,
+        rewrite=rewrite,
+        errors=(discord.HTTPException, aiohttp.ClientError, TimeoutError, LookupError),
+    )

@@ -1,0 +1,57 @@
+"""StreamingReply on a platform that shows a sign of life of its own (``ReplyLimits.placeholder`` off,
+Discord's typing indicator): nothing is posted before the answer's first text, and nothing is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from bot.events import AgentEvent, Failed, TextDelta, ToolStarted
+from bot.streaming.budget import EditBudget
+from bot.streaming.protocol import ReplyLimits
+from bot.streaming.reply import DEFAULT_MARKER, StreamingReply
+from tests.recording_stream import FakeClock, RecordingStream, completed, scripted
+
+
+@dataclass
+class TypingStream(RecordingStream):
+    @property
+    def limits(self) -> ReplyLimits:
+        return ReplyLimits(self.max_chars, self.edit_interval, placeholder=False)
+
+
+def reply(stream: TypingStream) -> StreamingReply:
+    clock = stream.clock
+    budget = EditBudget(100.0, 100, clock=clock)
+    return StreamingReply(stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock)
+
+
+async def test_the_first_message_comes_with_the_first_text_not_before() -> None:
+    clock = FakeClock()
+    stream = TypingStream(clock)
+    events = scripted(
+        clock, ToolStarted("t1", "search_kb"), 2.0, TextDelta("Returns are "), 0.5, TextDelta("free.")
+    )
+    async with asyncio.timeout(10):
+        outcome = await reply(stream).render(_then(events, completed("Returns are free.")))
+    first = stream.calls[0]
+    assert first.kind == "post" and first.at == 2.0 and first.text == "Returns are " + DEFAULT_MARKER
+    assert all("Using" not in call.text and "Thinking" not in call.text for call in stream.calls)
+    assert stream.texts() == ["Returns are free."] and not stream.problems
+    assert outcome.first_text_at == 2.0 and outcome.refs == ("m1",)
+
+
+async def test_an_answer_that_fails_before_any_text_still_says_so() -> None:
+    clock = FakeClock()
+    stream = TypingStream(clock)
+    events = scripted(clock, 1.0, Failed("overloaded", "The AI model is busy; please ask again."))
+    async with asyncio.timeout(10):
+        outcome = await reply(stream).render(events)
+    assert stream.texts() == ["_The AI model is busy; please ask again._"] and outcome.failed
+
+
+async def _then(events: AsyncIterator[AgentEvent], end: AgentEvent) -> AsyncIterator[AgentEvent]:
+    async for event in events:
+        yield event
+    yield end
