@@ -1,73 +1,232 @@
-"""What the leads see in `/support stats`: answers, failures, fallbacks, feedback, speed and cost.
+"""What the leads see in `/support stats` and `supportbot stats`: questions, answers, feedback, escalations,
+speed and cost over the last days, in total, by UTC day and by channel.
 
-Platform-neutral: a front end gathers the figures of its platform and formats them its own way.
+Platform-neutral: the figures come from the store's reply, feedback, usage and escalation rows. A chat
+front end formats them its own way; :func:`format_table` is the terminal's.
+
+- questions: messages the bot took up, i.e. started a reply to (limit notices included; messages in an
+  escalated thread or a paused channel, and redelivered events, are not);
+- answers: replies that completed, with the model or without it (``fallback``); ``failed`` ones ended with
+  a notice, ``limited`` ones were a limit notice instead of an answer;
+- helpful / not helpful: the votes on those replies; escalations: opened in the period;
+- median first text: over answers and failed replies that showed text; tokens and cost: the model's.
 """
 
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
-from bot.store import Store
+from bot.store import Escalation, FeedbackVote, ReplyRecord, Store, UsageRecord
+from bot.types import ThreadRef
+
+
+@dataclass(frozen=True, order=True)
+class Channel:
+    platform: str
+    space_id: str
+    channel_id: str
+
+    @classmethod
+    def of(cls, ref: ThreadRef) -> Channel:
+        return cls(ref.platform, ref.space_id, ref.channel_id)
+
+    @property
+    def label(self) -> str:
+        return f"{self.platform}:{self.channel_id}"
 
 
 @dataclass(frozen=True)
-class DayCount:
-    """The answers of one UTC day."""
-
-    day: date
-    answers: int
-    failed: int
-    fallback: int
+class Figures:
+    questions: int = 0
+    answers: int = 0
+    fallback: int = 0
+    failed: int = 0
+    limited: int = 0
+    helpful: int = 0
+    not_helpful: int = 0
+    escalations: int = 0
+    median_first_text_ms: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
 class Stats:
     since: datetime
-    per_day: tuple[DayCount, ...]
-    """Days with at least one answer, oldest first."""
-    answers: int
-    failed: int
-    fallback: int
-    helpful: int
-    not_helpful: int
-    median_first_text_ms: float | None
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
+    days: int
+    platform: str | None
+    """The platform counted; None: all of them."""
+    total: Figures
+    per_day: tuple[tuple[date, Figures], ...]
+    """UTC days with any activity, oldest first."""
+    per_channel: tuple[tuple[Channel, Figures], ...]
+    """Channels with any activity, most questions first."""
     open_escalations: int
+    """Open now, whenever they were opened."""
+    per_space: tuple[tuple[str, Figures], ...] = ()
+    """Spaces (``platform:space id``: a Slack workspace, a Discord guild) with activity, costliest first."""
+    top_threads: tuple[tuple[ThreadRef, Figures], ...] = ()
+    """The ``TOP_THREADS`` costliest threads of the period (summaries included), costliest first."""
 
 
-async def gather_stats(store: Store, platform: str, days: int, now: datetime | None = None) -> Stats:
-    """The figures of ``platform`` over the last ``days`` days (open escalations: as of now)."""
+@dataclass
+class _Rows:
+    """The rows of one group (all, a day or a channel)."""
+
+    replies: list[ReplyRecord] = field(default_factory=list)
+    votes: list[FeedbackVote] = field(default_factory=list)
+    usage: list[UsageRecord] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+
+    def figures(self) -> Figures:
+        answered = [r for r in self.replies if not r.limited]
+        first_texts = [r.first_text_ms for r in answered if r.first_text_ms is not None]
+        return Figures(
+            questions=len(self.replies),
+            answers=sum(not r.failed for r in answered),
+            fallback=sum(r.fallback and not r.failed for r in answered),
+            failed=sum(r.failed for r in answered),
+            limited=len(self.replies) - len(answered),
+            helpful=sum(v.helpful for v in self.votes),
+            not_helpful=sum(not v.helpful for v in self.votes),
+            escalations=len(self.escalations),
+            median_first_text_ms=statistics.median(first_texts) if first_texts else None,
+            input_tokens=sum(u.input_tokens for u in self.usage),
+            output_tokens=sum(u.output_tokens for u in self.usage),
+            cache_read_tokens=sum(u.cache_read_tokens for u in self.usage),
+            cache_write_tokens=sum(u.cache_write_tokens for u in self.usage),
+            cost_usd=sum(u.cost_usd for u in self.usage),
+        )
+
+
+K = TypeVar("K", bound=Hashable)
+
+TOP_THREADS = 10
+
+
+async def gather_stats(store: Store, platform: str | None, days: int, now: datetime | None = None) -> Stats:
+    """The figures of ``platform`` (None: every platform) over the last ``days`` days."""
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}")
     since = (now or datetime.now(UTC)) - timedelta(days=days)
-    replies = [r for r in await store.replies_since(since) if r.ref.platform == platform]
-    reply_ids = {r.reply_id for r in replies}
-    votes = [v for v in await store.feedback_since(since) if v.reply_id in reply_ids]
-    usage = [u for u in await store.usage_since(since) if u.ref.platform == platform]
-    escalations = [e for e in await store.open_escalations() if e.ref.platform == platform]
 
-    by_day: dict[date, list[int]] = {}
-    for reply in replies:
-        counts = by_day.setdefault(reply.started_at.astimezone(UTC).date(), [0, 0, 0])
-        counts[0] += 1
-        counts[1] += reply.failed
-        counts[2] += reply.fallback
-    first_texts = [r.first_text_ms for r in replies if r.first_text_ms is not None]
+    def ours(ref: ThreadRef) -> bool:
+        return platform is None or ref.platform == platform
+
+    replies = [r for r in await store.replies_since(since) if ours(r.ref)]
+    by_id = {r.reply_id: r for r in replies}
+    rows = _Rows(
+        replies=replies,
+        votes=[v for v in await store.feedback_since(since) if v.reply_id in by_id],
+        usage=[u for u in await store.usage_since(since) if ours(u.ref)],
+        escalations=[e for e in await store.escalations_since(since) if ours(e.ref)],
+    )
+    open_now = [e for e in await store.open_escalations() if ours(e.ref)]
+    per_day = _group(rows, by_id, lambda ref, at: at.astimezone(UTC).date())
+    channels = [(channel, group.figures()) for channel, group in _group(rows, by_id, _channel).items()]
+    channels.sort(key=lambda item: (-item[1].questions, item[0]))
+    spaces = [(space, group.figures()) for space, group in _group(rows, by_id, _space).items()]
+    spaces.sort(key=lambda item: (-item[1].cost_usd, item[0]))
+    threads = [(ref, group.figures()) for ref, group in _group(rows, by_id, _thread).items()]
+    threads.sort(key=lambda item: (-item[1].cost_usd, item[0].key))
     return Stats(
         since=since,
-        per_day=tuple(DayCount(day, *counts) for day, counts in sorted(by_day.items())),
-        answers=len(replies),
-        failed=sum(r.failed for r in replies),
-        fallback=sum(r.fallback for r in replies),
-        helpful=sum(v.helpful for v in votes),
-        not_helpful=sum(not v.helpful for v in votes),
-        median_first_text_ms=statistics.median(first_texts) if first_texts else None,
-        input_tokens=sum(u.input_tokens for u in usage),
-        output_tokens=sum(u.output_tokens for u in usage),
-        cost_usd=sum(u.cost_usd for u in usage),
-        open_escalations=len(escalations),
+        days=days,
+        platform=platform,
+        total=rows.figures(),
+        per_day=tuple((day, per_day[day].figures()) for day in sorted(per_day)),
+        per_channel=tuple(channels),
+        open_escalations=len(open_now),
+        per_space=tuple(spaces),
+        top_threads=tuple(threads[:TOP_THREADS]),
     )
+
+
+def _channel(ref: ThreadRef, at: datetime) -> Channel:
+    return Channel.of(ref)
+
+
+def _space(ref: ThreadRef, at: datetime) -> str:
+    return ref.space_key
+
+
+def _thread(ref: ThreadRef, at: datetime) -> ThreadRef:
+    return ref
+
+
+def _group(
+    rows: _Rows, replies: dict[str, ReplyRecord], key: Callable[[ThreadRef, datetime], K]
+) -> dict[K, _Rows]:
+    """``rows`` split by ``key`` of each row's thread and time; a vote goes with the reply it is on."""
+    groups: defaultdict[K, _Rows] = defaultdict(_Rows)
+    for reply in rows.replies:
+        groups[key(reply.ref, reply.started_at)].replies.append(reply)
+    for vote in rows.votes:
+        voted = replies[vote.reply_id]
+        groups[key(voted.ref, voted.started_at)].votes.append(vote)
+    for usage in rows.usage:
+        groups[key(usage.ref, usage.at)].usage.append(usage)
+    for escalation in rows.escalations:
+        groups[key(escalation.ref, escalation.opened_at)].escalations.append(escalation)
+    return dict(groups)
+
+
+def seconds(ms: float | None) -> str:
+    """A median time to first text as people read it: ``1.2 s``, or ``n/a`` when there was none."""
+    return "n/a" if ms is None else f"{ms / 1000:.1f} s"
+
+
+COLUMNS: tuple[tuple[str, Callable[[Figures], str]], ...] = (
+    ("questions", lambda f: str(f.questions)),
+    ("answers", lambda f: str(f.answers)),
+    ("fallback", lambda f: str(f.fallback)),
+    ("failed", lambda f: str(f.failed)),
+    ("limited", lambda f: str(f.limited)),
+    ("helpful", lambda f: str(f.helpful)),
+    ("not helpful", lambda f: str(f.not_helpful)),
+    ("escalations", lambda f: str(f.escalations)),
+    ("first text", lambda f: seconds(f.median_first_text_ms)),
+    ("tokens in", lambda f: f"{f.input_tokens + f.cache_read_tokens + f.cache_write_tokens:,}"),
+    ("tokens out", lambda f: f"{f.output_tokens:,}"),
+    ("cost", lambda f: f"${f.cost_usd:.2f}"),
+)
+"""The columns of a stats table; ``tokens in`` counts cached input too."""
+
+
+def format_table(stats: Stats) -> str:
+    """The stats as plain-text tables (by day, by channel, total) for the terminal."""
+    scope = "all platforms" if stats.platform is None else stats.platform
+    since = stats.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"Support stats for the last {stats.days} day(s), {scope} (since {since})", ""]
+    if not stats.per_day:
+        lines.append("No questions, feedback, usage or escalations in this period.")
+    else:
+        by_day = [(day.isoformat(), figures) for day, figures in stats.per_day]
+        by_channel = [(channel.label, figures) for channel, figures in stats.per_channel]
+        lines += _table("day", [*by_day, ("total", stats.total)])
+        lines += ["", *_table("channel", [*by_channel, ("total", stats.total)])]
+        lines += ["", *_table("space", [*stats.per_space, ("total", stats.total)])]
+        costliest = [(ref.key, figures) for ref, figures in stats.top_threads]
+        lines += ["", *_table(f"thread (costliest {TOP_THREADS})", costliest)]
+    lines += ["", f"Open escalations now: {stats.open_escalations}"]
+    return "\n".join(lines)
+
+
+def _table(first: str, rows: Sequence[tuple[str, Figures]]) -> list[str]:
+    header = [first, *(name for name, _ in COLUMNS)]
+    body = [[label, *(cell(figures) for _, cell in COLUMNS)] for label, figures in rows]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first_cell = cells[0].ljust(widths[0])
+        return "  ".join([first_cell, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))])
+
+    return [line(header), *(line(row) for row in body)]

@@ -1,75 +1,118 @@
-"""`/support stats` figures: per platform, per UTC day, feedback on that platform's answers only."""
+"""Stats for `/support stats` and `supportbot stats`: totals, by UTC day and by channel."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.stats import DayCount, gather_stats
+from bot.stats import Channel, Figures, format_table, gather_stats
 from bot.store import ReplyRecord, UsageRecord
 from bot.store.sqlite import MEMORY, SQLiteStore
 from bot.types import ThreadRef
 
 NOW = datetime(2024, 5, 10, 12, 0, tzinfo=UTC)
 SLACK = ThreadRef("slack", "T1", "C1", "1.000100")
+SLACK_OTHER = ThreadRef("slack", "T1", "C2", "2.000100")
 DISCORD = ThreadRef("discord", "G1", "P1", "9")
 
 
 def reply(
-    reply_id: str, ref: ThreadRef, days_ago: float, first_ms: float | None, **flags: bool
+    reply_id: str,
+    ref: ThreadRef,
+    days_ago: float,
+    first_ms: float | None,
+    *,
+    failed: bool = False,
+    fallback: bool = False,
+    limited: str | None = None,
 ) -> ReplyRecord:
-    return ReplyRecord(
-        reply_id,
-        ref,
-        NOW - timedelta(days=days_ago),
-        first_ms,
-        flags.get("failed", False),
-        flags.get("fallback", False),
+    return ReplyRecord(reply_id, ref, NOW - timedelta(days=days_ago), first_ms, failed, fallback, limited)
+
+
+def usage(ref: ThreadRef, reply_id: str, tokens_in: int, tokens_out: int, cost: float) -> UsageRecord:
+    return UsageRecord(ref, reply_id, "claude-sonnet-4-5", tokens_in, tokens_out, 300, 100, cost, NOW)
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[SQLiteStore]:
+    opened = await SQLiteStore.open(MEMORY, clock=lambda: NOW)
+    yield opened
+    await opened.close()
+
+
+async def seed(store: SQLiteStore) -> None:
+    for record in (
+        reply("a", SLACK, 0.1, 400.0),
+        reply("b", SLACK, 0.2, 800.0, fallback=True),
+        reply("c", SLACK_OTHER, 1.5, None, failed=True),
+        reply("n", SLACK_OTHER, 1.4, 5.0, limited="rate"),
+        reply("d", SLACK, 9.0, 100.0),  # before the period
+        reply("e", DISCORD, 0.1, 50.0),  # another platform
+    ):
+        await store.record_reply(record)
+    await store.record_feedback("a", "U1", True)
+    await store.record_feedback("a", "U2", False)
+    await store.record_feedback("c", "U2", False)
+    await store.record_feedback("e", "U3", True)
+    await store.record_usage(usage(SLACK, "a", 1000, 200, 0.006))
+    await store.record_usage(usage(DISCORD, "e", 5000, 900, 0.03))
+    await store.open_escalation(SLACK, "U1", "help")
+    await store.open_escalation(SLACK_OTHER, "U2", "help")
+    await store.resolve_escalations(SLACK_OTHER, "lead")
+    await store.open_escalation(DISCORD, "U9", "help")
+
+
+async def test_one_platform_in_total_by_day_and_by_channel(store: SQLiteStore) -> None:
+    await seed(store)
+    stats = await gather_stats(store, "slack", 7, now=NOW)
+    assert (stats.since, stats.days, stats.platform) == (NOW - timedelta(days=7), 7, "slack")
+    assert stats.total == Figures(
+        questions=4,
+        answers=2,
+        fallback=1,
+        failed=1,
+        limited=1,
+        helpful=1,
+        not_helpful=2,
+        escalations=2,
+        median_first_text_ms=pytest.approx(600.0),
+        input_tokens=1000,
+        output_tokens=200,
+        cache_read_tokens=300,
+        cache_write_tokens=100,
+        cost_usd=pytest.approx(0.006),
     )
+    assert stats.open_escalations == 1  # the other one was resolved
+    days = dict(stats.per_day)
+    assert list(days) == [date(2024, 5, 9), date(2024, 5, 10)]
+    assert (days[date(2024, 5, 9)].questions, days[date(2024, 5, 9)].failed) == (2, 1)
+    assert days[date(2024, 5, 9)].not_helpful == 1  # the vote goes to the day of the reply it is on
+    assert (days[date(2024, 5, 10)].answers, days[date(2024, 5, 10)].escalations) == (2, 2)
+    channels = dict(stats.per_channel)
+    assert [c.label for c, _ in stats.per_channel] == ["slack:C1", "slack:C2"]  # ties by channel
+    assert channels[Channel("slack", "T1", "C2")].escalations == 1
+    assert channels[Channel("slack", "T1", "C1")].cost_usd == pytest.approx(0.006)
 
 
-async def test_gather_stats_counts_one_platform_over_the_last_days() -> None:
-    store = await SQLiteStore.open(MEMORY, clock=lambda: NOW)
-    try:
-        for record in (
-            reply("a", SLACK, 0.1, 400.0),
-            reply("b", SLACK, 0.2, 800.0, fallback=True),
-            reply("c", SLACK, 1.5, None, failed=True),
-            reply("d", SLACK, 9.0, 100.0),  # before the period
-            reply("e", DISCORD, 0.1, 50.0),  # another platform
-        ):
-            await store.record_reply(record)
-        await store.record_feedback("a", "U1", True)
-        await store.record_feedback("a", "U2", False)
-        await store.record_feedback("e", "U3", True)
-        await store.record_usage(
-            UsageRecord(SLACK, "a", "claude-sonnet-4-5", 1000, 200, 0, 0, 0.006, NOW - timedelta(hours=1))
-        )
-        await store.record_usage(
-            UsageRecord(DISCORD, "e", "claude-sonnet-4-5", 5000, 900, 0, 0, 0.03, NOW - timedelta(hours=1))
-        )
-        await store.open_escalation(SLACK, "U1", "help")
-        await store.open_escalation(DISCORD, "U9", "help")
-
-        stats = await gather_stats(store, "slack", 7, now=NOW)
-    finally:
-        await store.close()
-    assert stats.since == NOW - timedelta(days=7)
-    assert stats.per_day == (DayCount(date(2024, 5, 9), 1, 1, 0), DayCount(date(2024, 5, 10), 2, 0, 1))
-    assert (stats.answers, stats.failed, stats.fallback) == (3, 1, 1)
-    assert (stats.helpful, stats.not_helpful) == (1, 1)
-    assert stats.median_first_text_ms == pytest.approx(600.0)
-    assert (stats.input_tokens, stats.output_tokens, stats.cost_usd) == (1000, 200, pytest.approx(0.006))
-    assert stats.open_escalations == 1
+async def test_all_platforms_and_the_terminal_table(store: SQLiteStore) -> None:
+    await seed(store)
+    stats = await gather_stats(store, None, 7, now=NOW)
+    assert (stats.total.questions, stats.total.answers, stats.total.helpful) == (5, 3, 2)
+    assert stats.per_channel[0][0].label == "slack:C1"  # the most questions first
+    table = format_table(stats).splitlines()
+    assert table[0] == "Support stats for the last 7 day(s), all platforms (since 2024-05-03 12:00 UTC)"
+    header = table[2].split()
+    assert header[:3] == ["day", "questions", "answers"] and header[-1] == "cost"
+    assert table[3].split()[:3] == ["2024-05-09", "2", "0"]
+    assert table[5].split()[:3] == ["total", "5", "3"] and table[5].endswith("$0.04")
+    assert "discord:P1" in "\n".join(table) and table[-1] == "Open escalations now: 2"
 
 
-async def test_no_answers_no_median_and_days_must_be_positive() -> None:
-    store = await SQLiteStore.open(MEMORY)
-    try:
-        stats = await gather_stats(store, "slack", 1)
-        assert (stats.answers, stats.median_first_text_ms, stats.per_day) == (0, None, ())
-        with pytest.raises(ValueError, match="days"):
-            await gather_stats(store, "slack", 0)
-    finally:
-        await store.close()
+async def test_no_activity_and_days_must_be_positive(store: SQLiteStore) -> None:
+    stats = await gather_stats(store, "slack", 1)
+    assert (stats.total, stats.per_day, stats.per_channel) == (Figures(), (), ())
+    assert "No questions" in format_table(stats)
+    with pytest.raises(ValueError, match="days"):
+        await gather_stats(store, "slack", 0)

@@ -1,0 +1,144 @@
+"""The checks of `supportbot doctor` for everything but the chat platforms: the files, the store, the
+knowledge base, the orders and the model (``bot.doctor`` runs them)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from bot.app import build_llm, open_orders
+from bot.config import load_bot_config
+from bot.doctor import Check, Result
+from bot.errors import ConfigError
+from bot.kb import KnowledgeBase, article_files
+from bot.llm import AnthropicLLM, ModelRejected, ModelUnavailable
+from bot.orders import OrderBackendError
+from bot.settings import Settings
+from bot.store.open import StoreUnavailable, open_store
+
+MODEL_TIMEOUT = 10.0
+PROBE_ORDER_ID = "ORD-DOCTOR-CHECK"
+"""An order id no one has: the order service must answer "not found", which proves it answers."""
+
+
+def core_checks(settings: Settings) -> list[Check]:
+    """The checks of everything but the chat platforms, in the order they are run."""
+
+    async def bot_toml() -> Result:
+        config = load_bot_config(settings.bot_config_path)
+        channels = len(config.channels)
+        return Result("ok", f"{settings.bot_config_path} is valid ({channels} channel override(s))")
+
+    async def system_prompt() -> Result:
+        path = settings.system_prompt_path
+        if not path.is_file():
+            return Result("fail", f"{path} does not exist", "set SYSTEM_PROMPT_PATH to the prompt file")
+        if not path.read_text(encoding="utf-8").strip():
+            return Result("fail", f"{path} is empty", "write the system prompt into it")
+        return Result("ok", str(path))
+
+    return [
+        Check("bot.toml", bot_toml),
+        Check("system prompt", system_prompt),
+        Check("store", lambda: _store(settings)),
+        Check("knowledge base", lambda: _knowledge_base(settings)),
+        Check("orders", lambda: _orders(settings)),
+        Check("model", lambda: _model(settings)),
+    ]
+
+
+def _where(url: str) -> str:
+    """A database URL without its credentials."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return url
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+async def _store(settings: Settings) -> Result:
+    where = _where(settings.database_url)
+    try:
+        store = await open_store(settings.database_url)
+    except (StoreUnavailable, ValueError) as exc:
+        return Result("fail", str(exc), "check DATABASE_URL and that the database is up")
+    try:
+        await store.pending_replies("doctor")
+    finally:
+        await store.close()
+    return Result("ok", f"{where} opened; schema migrations are current")
+
+
+async def _knowledge_base(settings: Settings) -> Result:
+    source = settings.kb_path
+    if not source.is_dir():
+        return Result("fail", f"KB_PATH {source} is not a folder", "point KB_PATH at the Markdown articles")
+    files = len(article_files(source))
+    kb = KnowledgeBase(settings.kb_index_path, source)
+    try:
+        report = await asyncio.to_thread(kb.current_report)
+    finally:
+        kb.close()
+    if report is None:
+        return Result(
+            "warn",
+            f"the index {settings.kb_index_path} is missing or older than the {files} file(s) in {source}",
+            "run `supportbot kb index` (the bot also indexes on start)",
+        )
+    if report.problems:
+        shown = "; ".join(report.problems[:3]) + (" …" if len(report.problems) > 3 else "")
+        return Result(
+            "fail",
+            f"{report.indexed} article(s) indexed, {report.skipped} skipped: {shown}",
+            "fix the front matter (title, url, visibility), then run `supportbot kb index`",
+        )
+    return Result("ok", f"{report.indexed} article(s) indexed from {source}, up to date")
+
+
+async def _orders(settings: Settings) -> Result:
+    if settings.orders_api_url:
+        what = f"order service at {_where(settings.orders_api_url)}"
+        fix = "check ORDERS_API_URL and ORDERS_API_TOKEN"
+    else:
+        what = f"demo orders from {settings.demo_orders_path}"
+        fix = "set DEMO_ORDERS_PATH, or ORDERS_API_URL for an order service"
+    try:
+        orders = await open_orders(settings)
+    except ConfigError as exc:
+        return Result("fail", str(exc), fix)
+    try:
+        await orders.get_order(PROBE_ORDER_ID)
+    except OrderBackendError as exc:
+        return Result("fail", f"{what}: {exc}", fix)
+    finally:
+        await orders.close()
+    return Result("ok", f"{what}: ok")
+
+
+async def _model(settings: Settings) -> Result:
+    llm = build_llm(settings)
+    if not isinstance(llm, AnthropicLLM):
+        return Result(
+            "warn",
+            "ANTHROPIC_API_KEY is not set: the bot answers from the order system and the articles directly",
+            "set ANTHROPIC_API_KEY to answer with Claude",
+        )
+    try:
+        for model in dict.fromkeys((settings.answer_model, settings.summary_model)):
+            await llm.verify(model, request_timeout=MODEL_TIMEOUT)
+    except ModelRejected as exc:
+        return Result(
+            "fail",
+            str(exc),
+            "check ANTHROPIC_API_KEY (console.anthropic.com > API Keys), ANSWER_MODEL and SUMMARY_MODEL",
+        )
+    except ModelUnavailable as exc:
+        return Result(
+            "fail", f"cannot reach the model API: {exc}", "check ANTHROPIC_BASE_URL and the network"
+        )
+    finally:
+        await llm.close()
+    return Result(
+        "ok", f"the API accepts ANTHROPIC_API_KEY and knows {settings.answer_model}, {settings.summary_model}"
+    )

@@ -1,0 +1,129 @@
+"""What the service records for operators: the metrics of every outcome, tool decision and token, and log
+lines tagged with the thread and a request id. Through the real service, agent and SDK, against the fake
+Anthropic API."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fakes.anthropic_api import FakeAnthropic, Reply
+
+from bot.llm import AnthropicLLM
+from bot.logs import JsonFormatter
+from bot.runtime import App
+from bot.serve import ModelCheck
+from bot.streaming.reply import INTERRUPTED_NOTICE
+from bot.types import ThreadRef
+from tests.e2e.helpers import MakeApp, PlatformStream, ask, new_thread, who
+
+C1001 = who("customer:C-1001")
+PLATFORM = "e2e"
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The JSON lines the service logs meanwhile."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("bot.service")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield out
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+async def test_outcomes_tool_decisions_and_tokens_are_counted(
+    app: App, fake_anthropic: FakeAnthropic, thread: ThreadRef, json_log: io.StringIO
+) -> None:
+    fake_anthropic.script(
+        Reply.tool_use(("lookup_order", {"order_id": "ORD-10001"})),
+        Reply.text("ORD-10001 has shipped.", input_tokens=1200, output_tokens=40),
+        Reply.tool_use(("lookup_order", {"order_id": "ORD-10002"})),  # another customer's order
+        Reply.text("I can't find that order."),
+        Reply.error_event("overloaded_error", after_events=5, reply=Reply.text("Half of it and", chunk=4)),
+    )
+    await ask(app, C1001, "Where is ORD-10001?", ref=thread, event_id="event-1")
+    await ask(app, C1001, "Where is ORD-10001?", ref=thread, event_id="event-1")  # delivered again
+    await ask(app, C1001, "And ORD-10002?", ref=thread)
+    failed = await ask(app, C1001, "And returns?", ref=new_thread())
+    assert failed.handled.outcome is not None and failed.handled.outcome.failed
+
+    metrics = app.metrics
+    outcomes = {
+        outcome: metrics.replies.value(platform=PLATFORM, outcome=outcome)
+        for outcome in ("answered", "duplicate", "failed", "fallback")
+    }
+    assert outcomes == {"answered": 2, "duplicate": 1, "failed": 1, "fallback": 0}
+    assert metrics.tool_calls.value(tool="lookup_order", decision="allowed") == 1
+    assert metrics.tool_calls.value(tool="lookup_order", decision="denied") == 1
+    assert metrics.tokens.value(kind="input") >= 1200 and metrics.tokens.value(kind="output") >= 40
+    assert metrics.final_text.count(platform=PLATFORM) == 3
+    assert metrics.first_text.count(platform=PLATFORM) == 3
+    assert metrics.edits.value(platform=PLATFORM) >= 3
+    assert metrics.in_progress.value(platform=PLATFORM) == 0
+    text = metrics.render()
+    assert 'supportbot_replies_total{platform="e2e",outcome="answered"} 2' in text
+
+    entries = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert all(entry.get("thread") and entry.get("request_id") for entry in entries), entries
+    [duplicate] = [entry for entry in entries if entry["message"] == "message -: duplicate"]
+    assert duplicate["thread"] == thread.key and len(str(duplicate["request_id"])) == 16
+    assert len({entry["request_id"] for entry in entries}) == 4  # one per message
+
+
+async def test_a_fallback_answer_is_counted_as_such(make_app: MakeApp, thread: ThreadRef) -> None:
+    app = await make_app(anthropic_api_key=None)
+    await ask(app, C1001, "Where is ORD-10001?", ref=thread)
+    assert app.metrics.replies.value(platform=PLATFORM, outcome="fallback") == 1
+    assert app.metrics.tool_calls.value(tool="lookup_order", decision="allowed") == 1
+
+
+async def test_a_reply_cancelled_at_shutdown_is_settled_and_counted_as_interrupted(
+    app: App, fake_anthropic: FakeAnthropic, thread: ThreadRef
+) -> None:
+    fake_anthropic.script(Reply.text("A long answer, written slowly. " * 20, chunk=4, delay=0.05))
+    stream = PlatformStream()
+    answering = asyncio.create_task(ask(app, C1001, "Tell me everything.", ref=thread, stream=stream))
+    for _ in range(400):
+        if any("long answer" in text for text in stream.texts()):
+            break
+        await asyncio.sleep(0.01)
+    answering.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await answering
+    [shown] = stream.texts()
+    assert shown.startswith("A long answer") and shown.endswith("\n\n" + INTERRUPTED_NOTICE)
+    assert app.metrics.replies.value(platform=PLATFORM, outcome="interrupted") == 1
+    assert app.metrics.in_progress.value(platform=PLATFORM) == 0
+    assert await app.store.pending_replies(PLATFORM) == []
+
+
+async def test_the_model_check_asks_the_api_at_most_once_per_period() -> None:
+    now = [0.0]
+    async with FakeAnthropic(api_key="right") as fake:
+        good = AnthropicLLM.from_key("right", base_url=fake.base_url)
+        bad = AnthropicLLM.from_key("wrong-key", base_url=fake.base_url)
+        try:
+            check = ModelCheck(good, "claude-sonnet-5-5", ok_for=60, failure_for=5, clock=lambda: now[0])
+            assert await check.status() == (True, "ok")
+            now[0] = 59
+            assert await check.status() == (True, "ok")
+            assert len(fake.requests) == 1  # kept for a minute
+            rejected = ModelCheck(bad, "claude-sonnet-5-5", ok_for=60, failure_for=5, clock=lambda: now[0])
+            acceptable, report = await rejected.status()
+            assert not acceptable and report.startswith("rejected: ") and "ANTHROPIC_API_KEY" in report
+            now[0] = 65  # a failure is asked again sooner
+            await rejected.status()
+            assert [r.path for r in fake.requests] == ["/v1/messages/count_tokens"] * 3
+        finally:
+            await good.close()
+            await bad.close()
+    assert await ModelCheck(None, "m").status() == (True, "not configured: answering without the model")

@@ -1,0 +1,147 @@
+"""`supportbot doctor` and `supportbot stats` as an operator runs them, against the fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fakes.anthropic_api import FakeAnthropic
+from fakes.discord_api import FakeDiscord
+from fakes.slack_api import FakeSlack
+
+from bot.store import ReplyRecord, UsageRecord
+from bot.store.open import open_store
+from bot.types import ThreadRef
+from tests.serve.process import free_port, run, slack_environment
+
+CHECKS = [
+    "settings",
+    "bot.toml",
+    "system prompt",
+    "store",
+    "knowledge base",
+    "orders",
+    "model",
+    "Slack",
+    "Discord",
+]
+
+
+def marks(output: str) -> dict[str, str]:
+    """Each check's mark (✓ ! ✗ -) by its name."""
+    found = {}
+    for line in output.splitlines():
+        mark, _, rest = line.partition(" ")
+        found[rest.split(":", 1)[0]] = mark
+    return found
+
+
+async def test_doctor_all_good(tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic) -> None:
+    env = slack_environment(fake_slack, fake_anthropic)
+    assert (await run(tmp_path, "kb", "index", **env))[0] == 0
+    status, output, _ = await run(tmp_path, "doctor", **env)
+    assert status == 0, output
+    assert list(marks(output)) == CHECKS, output
+    assert set(marks(output).values()) == {"✓", "-"} and marks(output)["Discord"] == "-", output
+    assert "auth.test: @support" in output and "events over HTTP" in output
+    assert fake_slack.bot_token not in output and env["ANTHROPIC_API_KEY"] not in output
+    assert [r.path for r in fake_anthropic.requests] == ["/v1/messages/count_tokens"] * 2  # both models
+
+
+async def test_doctor_on_a_fresh_machine_without_tokens_passes_with_notes(tmp_path: Path) -> None:
+    status, output, _ = await run(tmp_path, "doctor")
+    assert status == 0, output
+    expected = {
+        **dict.fromkeys(CHECKS, "✓"),
+        "knowledge base": "!",
+        "model": "!",
+        "Slack": "-",
+        "Discord": "-",
+    }
+    assert marks(output) == expected
+    assert "run `supportbot kb index`" in output and "set ANTHROPIC_API_KEY" in output
+
+
+async def test_doctor_names_a_rejected_key_and_how_to_fix_it(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    async with FakeAnthropic(api_key="the-right-key") as fake:
+        env = {**slack_environment(fake_slack, fake), "ANTHROPIC_API_KEY": "sk-the-wrong-key-0123"}
+        env["SLACK_BOT_TOKEN"] = "xoxb-not-a-valid-token"
+        status, output, _ = await run(tmp_path, "doctor", **env)
+    assert status == 1, output
+    found = marks(output)
+    assert (found["model"], found["Slack"], found["store"]) == ("✗", "✗", "✓")
+    [model] = [line for line in output.splitlines() if line.startswith("✗ model")]
+    assert "ANTHROPIC_API_KEY" in model and "→ check ANTHROPIC_API_KEY" in model
+    assert "auth.test refused SLACK_BOT_TOKEN (invalid_auth)" in output
+    assert "sk-the-wrong-key-0123" not in output and "xoxb-not-a-valid-token" not in output
+
+
+async def test_doctor_reports_unreachable_services(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    env = {
+        "ANTHROPIC_API_KEY": "sk-some-key-0123",
+        "ANTHROPIC_BASE_URL": nowhere,
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_APP_TOKEN": fake_slack.app_token,
+        "SLACK_API_URL": nowhere + "/api/",
+        "ORDERS_API_URL": nowhere,
+    }
+    status, output, _ = await run(tmp_path, "doctor", **env)
+    assert status == 1, output
+    found = marks(output)
+    assert (found["model"], found["Slack"], found["orders"]) == ("✗", "✗", "✗"), output
+    assert "cannot reach the model API" in output and "→ check ANTHROPIC_BASE_URL" in output
+    assert "cannot reach Slack at SLACK_API_URL" in output and "order service unreachable" in output
+
+
+async def test_doctor_bad_settings_and_config(tmp_path: Path) -> None:
+    status, output, _ = await run(tmp_path, "doctor", PORT="http")
+    assert status == 2 and output.startswith("✗ settings: PORT:") and len(output.splitlines()) == 1
+    broken = tmp_path / "bot.toml"
+    broken.write_text("[limits]\nmax_input_chars = 'many'\n", encoding="utf-8")
+    status, output, _ = await run(tmp_path, "doctor", BOT_CONFIG_PATH=str(broken))
+    assert status == 1 and marks(output)["bot.toml"] == "✗" and "max_input_chars" in output
+
+
+async def test_stats_prints_tables_by_day_and_channel(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path / 'supportbot.db'}")
+    now = datetime.now(UTC)
+    slack = ThreadRef("slack", "T1", "C1", "1.0")
+    console = ThreadRef("console", "local", "terminal", "s1")
+    try:
+        await store.record_reply(ReplyRecord("r1", slack, now - timedelta(days=1), 800.0, False, False))
+        await store.record_reply(ReplyRecord("r2", slack, now, 400.0, False, True))
+        await store.record_reply(ReplyRecord("r3", console, now, None, True, False))
+        await store.record_feedback("r1", "U1", True)
+        await store.record_usage(UsageRecord(slack, "r1", "claude", 1000, 100, 0, 0, 0.25, now))
+        await store.open_escalation(slack, "U1", "help")
+    finally:
+        await store.close()
+
+    status, output, _ = await run(tmp_path, "stats", "--days", "3")
+    assert status == 0, output
+    lines = output.splitlines()
+    assert lines[0].startswith("Support stats for the last 3 day(s), all platforms (since ")
+    total = [line.split() for line in lines if line.startswith("total")]
+    assert total[0][:9] == ["total", "3", "2", "1", "1", "0", "1", "0", "1"]  # by day, then by channel
+    assert total[0] == total[1] and total[0][-1] == "$0.25"
+    assert any(line.startswith("slack:C1 ") for line in lines) and lines[-1] == "Open escalations now: 1"
+
+    status, output, _ = await run(tmp_path, "stats", "--platform", "slack")
+    assert status == 0 and "console:terminal" not in output and "last 7 day(s), slack" in output
+    status, _, errors = await run(tmp_path, "stats", "--days", "0")
+    assert status == 2 and "--days: '0' is not a number of days" in errors
+
+
+async def test_doctor_checks_the_discord_token(tmp_path: Path, fake_discord: FakeDiscord) -> None:
+    env = {"DISCORD_TOKEN": fake_discord.token, "DISCORD_API_URL": fake_discord.api_base}
+    status, output, _ = await run(tmp_path, "doctor", **env)
+    assert status == 0 and marks(output)["Discord"] == "✓", output
+    assert f"logged in as {fake_discord.bot_user.username}" in output
+
+    wrong = fake_discord.token[:-4] + "AAAA"
+    status, output, _ = await run(tmp_path, "doctor", **{**env, "DISCORD_TOKEN": wrong})
+    assert (
+        status == 1 and "✗ Discord: Discord refused DISCORD_TOKEN" in output and "→ reset the token" in output
+    )
+    assert wrong not in output and fake_discord.token not in output
