@@ -51,7 +51,9 @@ class Limits(_Strict):
 class AgentLimits(_Strict):
     max_tool_rounds: int = Field(default=6, ge=1, le=50)
     tool_timeout_seconds: float = Field(default=10.0, gt=0)
-    history_turns: int = Field(default=40, ge=2)
+    history_turns: int = Field(default=20, ge=2)
+    history_token_budget: int = Field(default=4000, ge=500)
+    """Tokens (estimated: characters / 4) of history sent word for word; older turns are summarised."""
 
 
 class ModelPrice(_Strict):
@@ -68,6 +70,8 @@ class PlatformFacts(_Strict):
 
     ``edit_burst`` is the burst of a token-bucket edit budget (Discord, console); ``edit_reserve`` is used
     where edits are counted per minute (Slack): the edits of each minute kept for first and final texts.
+    ``requests_per_second`` limits all of the bot's calls together where the platform does (Discord's
+    global limit); None: no such limit.
     """
 
     max_message_chars: int = Field(ge=200)
@@ -76,6 +80,7 @@ class PlatformFacts(_Strict):
     edit_burst: int = Field(default=5, ge=1)
     edit_reserve: int = Field(default=0, ge=0)
     posts_per_second: float = Field(default=1.0, gt=0)
+    requests_per_second: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _reserve_below_limit(self) -> PlatformFacts:
@@ -112,6 +117,10 @@ def load_bot_config(path: Path) -> BotConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"BOT_CONFIG_PATH: {path} does not exist; point it at a bot.toml file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"BOT_CONFIG_PATH: {path} cannot be read ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     try:

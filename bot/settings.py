@@ -8,15 +8,18 @@ names the variable.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
 
-STORE_SCHEMES = ("sqlite", "postgresql", "postgres")
+STORE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+asyncpg")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+DISCORD_API_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
 
 class Settings(BaseSettings):
@@ -40,6 +43,13 @@ class Settings(BaseSettings):
     system_prompt_path: Path = Path("config/prompts/system.md")
     demo_orders_path: Path = Path("config/demo/orders.json")
     orders_db_path: Path = Path("data/orders.sqlite3")
+    # PostgreSQL's connection pool per process (DATABASE_URL=postgresql://…; SQLite ignores them)
+    database_pool_max_size: int = Field(default=10, ge=1, le=100)
+    database_pool_min_size: int = Field(default=1, ge=0, le=100)  # after max: checked against it
+
+    # Redis, shared by several instances: event dedup, thread locks, rate budgets, limits (unset: in-process)
+    redis_url: SecretStr | None = None
+    redis_prefix: str = Field(default="supportbot:", min_length=1, max_length=100)
 
     # Order service (optional; the demo SQLite orders are used when unset)
     orders_api_url: str | None = None
@@ -54,7 +64,24 @@ class Settings(BaseSettings):
     slack_dm_history_hours: float = Field(default=24.0, gt=0)
     slack_dm_history_turns: int = Field(default=20, ge=1, le=200)
 
+    # Discord (supportbot discord): the bot token from the developer portal (README, "Discord")
+    discord_token: SecretStr | None = None
+    discord_api_url: str = DISCORD_API_URL
+    """The REST base, API version included (a proxy, or a local fake in tests)."""
+    discord_gateway_url: str = DISCORD_GATEWAY_URL
+    discord_dms: bool = True
+    """Answer direct messages to the bot."""
+    discord_shard_count: int | None = Field(default=None, ge=1, le=10000)
+    discord_shard_ids: tuple[int, ...] | None = None
+    """The shards this process runs (with DISCORD_SHARD_COUNT); unset: all of them."""
+
     log_level: str = "INFO"
+    # json (one object per line) or text; unset: json for `supportbot serve`, text for the other commands.
+    log_format: Literal["json", "text"] | None = None
+
+    # supportbot serve: on SIGTERM, how long the replies in progress get to finish before they are cut off
+    # (and settled with a notice). Keep it under the platform's grace period (30 s on Heroku, Kubernetes).
+    drain_seconds: float = Field(default=20.0, ge=0, le=600)
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +92,28 @@ class Settings(BaseSettings):
                 f"unsupported scheme {scheme or '(none)'!r}; use sqlite:///path/to/file.db "
                 "or postgresql://user@host/db"
             )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in REDIS_SCHEMES:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL, e.g. redis://localhost:6379/0")
+        return value
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _redis_prefix(cls, value: str) -> str:
+        if any(char.isspace() for char in value):
+            raise ValueError("must not contain spaces")
+        return value
+
+    @field_validator("database_pool_min_size")
+    @classmethod
+    def _pool_sizes(cls, value: int, info: ValidationInfo) -> int:
+        largest = info.data.get("database_pool_max_size")
+        if isinstance(largest, int) and value > largest:
+            raise ValueError(f"must not be larger than DATABASE_POOL_MAX_SIZE ({largest})")
         return value
 
     @field_validator("anthropic_base_url", "orders_api_url")
@@ -89,11 +138,59 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
+        "redis_url",
+        "discord_token",
+        "discord_shard_count",
+        "discord_shard_ids",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _discord_api(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL, e.g. https://discord.com/api/v10")
+        return value.rstrip("/")  # discord.py appends the route's path
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _discord_gateway(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError("must be a ws:// or wss:// URL, e.g. wss://gateway.discord.gg/")
+        return value
+
+    @field_validator("discord_shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: Any) -> Any:
+        """``0,1,2`` (or a JSON list, or one number) as a tuple of shard ids; blank is unset."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (value,)
+        if isinstance(value, str) and not value.strip().startswith("["):
+            parts = tuple(part.strip() for part in value.split(",") if part.strip())
+            return parts or None
+        return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards_in_range(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        count = info.data.get("discord_shard_count")
+        if not isinstance(count, int):
+            raise ValueError("needs DISCORD_SHARD_COUNT (the total number of shards)")
+        if not value or any(not 0 <= shard < count for shard in value):
+            raise ValueError(f"must be shard ids from 0 to {count - 1}, comma-separated")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -115,7 +212,8 @@ def load_settings(**overrides: Any) -> Settings:
 def describe_validation_error(exc: ValidationError, *, env: bool, where: str = "") -> str:
     """One line: which setting is wrong and why. Never echoes the offending value (it may be a secret)."""
     error = exc.errors()[0]
-    loc = ".".join(str(part) for part in error["loc"])
+    # A key with a line break (bot.toml keys are free text) must not break the one-line message.
+    loc = ".".join(str(p) if str(p).isprintable() else repr(str(p)) for p in error["loc"])
     name = loc.upper() if env else loc
     message = error["msg"].removeprefix("Value error, ")
     hint = " (set it in the environment or .env; see .env.example)" if env else ""
