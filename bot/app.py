@@ -8,17 +8,20 @@ import logging
 from bot.agent import Agent, AgentOptions
 from bot.circuit import CircuitBreaker
 from bot.config import load_bot_config
+from bot.context import ContextBuilder, HistoryBudget, Summarizer
+from bot.coordination import open_coordination
 from bot.errors import ConfigError
 from bot.escalations import EscalationNotifiers
 from bot.fallback import FallbackResponder
 from bot.kb import KnowledgeBase
 from bot.llm import LLM, AnthropicLLM
-from bot.locks import LocalThreadLocks
+from bot.metrics import BotMetrics
 from bot.orders import OrderBackend, SqliteOrderBackend
 from bot.runtime import App
 from bot.service import SupportService
 from bot.settings import Settings
-from bot.store.open import open_store
+from bot.store import Store
+from bot.store.open import StoreUnavailable, open_store
 from bot.tooling import ToolBox
 from integrations.orders_http import HttpOrderBackend
 from tools.escalation import EscalateToHuman
@@ -60,13 +63,20 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
     kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
     report = await kb.aensure_index()
     log.info("knowledge base: %s", report)
-    store = await open_store(settings.database_url)
+    store = await _open_store(settings)
+    try:
+        coordination = await open_coordination(settings, store)
+    except BaseException:
+        await store.close()
+        raise
     orders = await open_orders(settings)
     notifiers = EscalationNotifiers()
+    metrics = BotMetrics()
     toolbox = ToolBox(
         [LookupOrder(orders), ListMyOrders(orders), SearchKb(kb), EscalateToHuman(notifiers)],
         store,
         timeout=config.agent.tool_timeout_seconds,
+        metrics=metrics,
     )
     model = llm if llm is not None else build_llm(settings)
     agent = Agent(
@@ -82,7 +92,34 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
         fallback=FallbackResponder(toolbox),
         breaker=CircuitBreaker(),
     )
+    summarizer = None
+    if model is not None:
+        summarizer = Summarizer(
+            model, model=settings.summary_model, max_tokens=settings.summary_max_tokens, config=config
+        )
+    history_budget = HistoryBudget(tokens=config.agent.history_token_budget, turns=config.agent.history_turns)
     service = SupportService(
-        store=store, agent=agent, locks=LocalThreadLocks(), history_turns=config.agent.history_turns
+        store=store,
+        agent=agent,
+        locks=coordination.locks,
+        dedup=coordination.dedup,
+        context=ContextBuilder(store, history_budget, summarizer),
+        limits=config.limits,
+        rate_limiter=coordination.rate_limiter,
+        metrics=metrics,
     )
-    return App(settings, config, store, kb, orders, toolbox, agent, service, notifiers, model)
+    return App(
+        settings, config, store, kb, orders, toolbox, agent, service, notifiers, model, metrics, coordination
+    )
+
+
+async def _open_store(settings: Settings) -> Store:
+    """The store of ``DATABASE_URL``; a bad URL or an unreachable database is a one-line ``ConfigError``."""
+    try:
+        return await open_store(
+            settings.database_url,
+            pool_min_size=settings.database_pool_min_size,
+            pool_max_size=settings.database_pool_max_size,
+        )
+    except (StoreUnavailable, ValueError) as exc:
+        raise ConfigError(f"DATABASE_URL: {exc}") from None

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from bot.app import build_app
+from bot.doctor import MARKS, Result, line, run_checks
+from bot.doctor_checks import core_checks
 from bot.errors import ConfigError
 from bot.kb import KnowledgeBase
+from bot.logs import configure_logging
+from bot.platforms import PLATFORMS, FrontEndFactory, configured_front_ends, platform_checks, slack_front_end
 from bot.runtime import App
+from bot.serve import serve
 from bot.settings import Settings, load_settings
+from bot.stats import format_table, gather_stats
+from bot.store.open import StoreUnavailable, open_store
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
 from integrations.console.session import run_ask, run_chat
 
@@ -54,7 +61,36 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument(
         "--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN instead"
     )
+
+    commands.add_parser("discord", help="serve Discord over the gateway (DISCORD_TOKEN)")
+
+    serve = commands.add_parser(
+        "serve", help="the production process: every configured front end, health, readiness and metrics"
+    )
+    serve.add_argument("--port", type=_port, default=None, help="HTTP port (default: PORT, else 3000)")
+    serve.add_argument(
+        "--only",
+        action="append",
+        choices=PLATFORMS,
+        default=[],
+        metavar="PLATFORM",
+        help=f"run only this front end ({', '.join(PLATFORMS)}; repeatable); default: all with tokens",
+    )
+
+    commands.add_parser("doctor", help="check the settings, files, store and services; say what to fix")
+
+    stats = commands.add_parser(
+        "stats", help="questions, answers, feedback, speed and cost, by day and channel"
+    )
+    stats.add_argument("--days", type=_days, default=7, help="the last N days (1-365, default 7)")
+    stats.add_argument("--platform", default=None, help="one platform only (slack, discord, console)")
     return parser
+
+
+def _days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 365:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (1-365)")
+    return int(value)
 
 
 def _port(value: str) -> int:
@@ -73,29 +109,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--as: {exc}")
     try:
         settings = load_settings()
-        _configure_logging(settings, quiet=args.command in ("chat", "ask", "kb"))
+    except ConfigError as exc:
+        prefix = f"{MARKS['fail']} settings" if args.command == "doctor" else "supportbot"
+        print(f"{prefix}: {exc}", file=sys.stdout if args.command == "doctor" else sys.stderr)
+        return exc.exit_status
+    try:
+        _configure_logging(settings, args.command)
         return asyncio.run(_dispatch(args, settings))
     except ConfigError as exc:
         print(f"supportbot: {exc}", file=sys.stderr)
         return exc.exit_status
+    except StoreUnavailable as exc:  # opened outside build_app (which names the setting itself)
+        print(f"supportbot: DATABASE_URL: {exc}", file=sys.stderr)
+        return ConfigError.exit_status
     except KeyboardInterrupt:
         return 130
 
 
-def _configure_logging(settings: Settings, *, quiet: bool) -> None:
+def _configure_logging(settings: Settings, command: str) -> None:
+    """JSON lines for `serve` (unless LOG_FORMAT says otherwise), text for the rest; the terminal commands
+    log only warnings at the default level, to keep the terminal for their output."""
+    log_format = settings.log_format or ("json" if command == "serve" else "text")
     level = settings.log_level
-    if quiet and level == "INFO":
-        level = "WARNING"  # keep the terminal for the conversation; LOG_LEVEL=DEBUG still shows all
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if command in ("chat", "ask", "kb", "doctor", "stats") and level == "INFO":
+        level = "WARNING"  # LOG_LEVEL=DEBUG still shows all
+    configure_logging(settings, log_format=log_format, level=level)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "kb":
         return _kb(args, settings)
-    if args.command == "slack":
-        return await _slack(args, settings)
+    if args.command == "slack":  # Socket Mode alone needs no HTTP port
+        port = None if args.socket else args.port or settings.port
+        return await _serve(settings, [slack_front_end(settings, socket=args.socket)], port)
+    if args.command == "serve":
+        return await _serve(settings, configured_front_ends(settings, args.only), args.port or settings.port)
+    if args.command == "discord":
+        return await _discord(settings)
+    if args.command == "doctor":
+        return await _doctor(settings)
+    if args.command == "stats":
+        return await _stats(args, settings)
     handlers: dict[str, Callable[[App], Awaitable[int]]] = {
         "chat": lambda app: run_chat(app, args.principal),
         "ask": lambda app: run_ask(app, args.principal, " ".join(args.question)),
@@ -107,22 +161,47 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         await app.close()
 
 
-async def _slack(args: argparse.Namespace, settings: Settings) -> int:
-    """`supportbot slack`: imported here, so the console works without the slack extra."""
-    try:
-        from integrations.slack.server import SlackCredentials, serve
-    except ImportError as exc:
-        if exc.name not in ("slack_bolt", "slack_sdk"):
-            raise
-        raise ConfigError(
-            "the Slack front end needs slack-bolt and slack-sdk: pip install 'supportbot[slack]'"
-        ) from None
-    credentials = SlackCredentials.from_settings(settings, socket=args.socket)
+async def _serve(settings: Settings, front_ends: list[FrontEndFactory], port: int | None) -> int:
+    """`supportbot serve` and `supportbot slack`: ``front_ends`` (built once the app is), HTTP on ``port``."""
     app = await build_app(settings)
     try:
-        return await serve(app, credentials, port=args.port or settings.port, socket=args.socket)
+        built = [build(app) for build in front_ends]
+        return await serve(app, built, port=port, drain_seconds=settings.drain_seconds)
     finally:
         await app.close()
+
+
+async def _discord(settings: Settings) -> int:
+    """`supportbot discord`: imported here, so the console works without the discord extra."""
+    try:
+        from integrations.discord.app import DiscordCredentials, run_discord
+    except ImportError as exc:
+        if exc.name != "discord":
+            raise
+        raise ConfigError(
+            "the Discord front end needs discord.py: pip install 'supportbot[discord]'"
+        ) from None
+    DiscordCredentials.from_settings(settings)  # a missing token stops here, before anything is built
+    app = await build_app(settings)
+    try:
+        return await run_discord(app, settings)
+    finally:
+        await app.close()
+
+
+async def _doctor(settings: Settings) -> int:
+    env = Path(".env")
+    print(line("settings", Result("ok", "loaded" + (f" (with {env.resolve()})" if env.is_file() else ""))))
+    return await run_checks([*core_checks(settings), *platform_checks(settings)], print)
+
+
+async def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    store = await open_store(settings.database_url)
+    try:
+        print(format_table(await gather_stats(store, args.platform, args.days)))
+    finally:
+        await store.close()
+    return 0
 
 
 def _kb(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,12 +1,18 @@
-"""Telling the leads that a thread needs a human, on whichever platform the thread lives."""
+"""Telling the leads that a thread needs a human, on whichever platform the thread lives, and resolving.
+
+``EscalationNotifiers`` dispatches the ``escalate_to_human`` tool's notices to the thread's platform;
+``Handover`` is the flow every front end shares (notice texts, opening, resolving), over a platform's
+``LeadsDesk``.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Protocol
 
-from bot.store import Escalation
-from bot.types import Principal
+from bot.markup import Markup
+from bot.store import Escalation, Store
+from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +41,86 @@ class EscalationNotifiers:
             )
             return
         await notifier.notify(escalation, requester)
+
+
+SUMMARY_CHARS = 500
+
+
+class LeadsDesk(Protocol):
+    """What a platform does for an escalation: the posts, and where a thread is."""
+
+    async def post_escalation(self, escalation: Escalation, text: str) -> None:
+        """Post ``text`` where the leads see it, with a way to resolve ``escalation``; failures are logged."""
+        ...
+
+    async def post_in_thread(self, ref: ThreadRef, text: str) -> None:
+        """A notice from the bot in the thread; failures are logged."""
+        ...
+
+    async def where(self, ref: ThreadRef) -> str:
+        """Where the thread is, for a lead: a link to it where there is one."""
+        ...
+
+    async def closed(self, ref: ThreadRef) -> None:
+        """The thread's escalations were resolved (a Discord forum post is tagged solved and closed)."""
+        ...
+
+
+def handed_over_text(markup: Markup) -> str:
+    return (
+        f"{markup.emoji('raising_hand')} I've asked a support lead to help here. I'll stay quiet in this "
+        "thread until they mark it resolved."
+    )
+
+
+def resolved_text(markup: Markup) -> str:
+    return (
+        f"{markup.emoji('white_check_mark')} A support lead marked this resolved. Mention me or ask here if "
+        "you need more help."
+    )
+
+
+def escalation_text(markup: Markup, escalation: Escalation, requester: Principal, where: str) -> str:
+    """The leads' notice of ``escalation``; the summary (the model may have written it) shown literally."""
+    summary = markup.plain(" ".join(escalation.summary.split())[:SUMMARY_CHARS])
+    title = markup.bold(f"Escalation #{escalation.id}")
+    return (
+        f"{markup.emoji('rotating_light')} {title}: {markup.plain(requester.display_name)} "
+        f"({requester.describe()}) needs a human {where}.\n{markup.quote(summary)}"
+    )
+
+
+class Handover:
+    """Escalations on one platform: the notifier of the ``escalate_to_human`` tool, the "talk to a human"
+    button, and resolving. While an escalation is open in a thread the core steps back there."""
+
+    def __init__(self, store: Store, desk: LeadsDesk, markup: Markup) -> None:
+        self._store = store
+        self._desk = desk
+        self._markup = markup
+
+    async def notify(self, escalation: Escalation, requester: Principal) -> None:
+        where = await self._desk.where(escalation.ref)
+        await self._desk.post_escalation(
+            escalation, escalation_text(self._markup, escalation, requester, where)
+        )
+
+    async def request_human(self, ref: ThreadRef, requester: Principal, summary: str) -> Escalation | None:
+        """Open an escalation in the thread unless one is open; None when one already was."""
+        if await self._store.is_escalated(ref):
+            return None
+        escalation = await self._store.open_escalation(ref, requester.user_id, summary)
+        await self.notify(escalation, requester)
+        await self._desk.post_in_thread(ref, handed_over_text(self._markup))
+        return escalation
+
+    async def resolve(self, ref: ThreadRef, lead: Principal) -> int:
+        """Resolve the thread's open escalations; the thread is told when there were any."""
+        resolved = await self._store.resolve_escalations(ref, lead.user_id)
+        if resolved:
+            await self._desk.post_in_thread(ref, resolved_text(self._markup))
+            await self._desk.closed(ref)
+        return resolved
+
+    async def where(self, ref: ThreadRef) -> str:
+        return await self._desk.where(ref)

@@ -472,6 +472,11 @@ class KnowledgeBase:
         """
         return self._write(articles, fingerprint="", problems=[])
 
+    def current_report(self) -> IndexReport | None:
+        """The report of the last indexing run if the index still matches the source folder; ``None`` if
+        it is missing or out of date. Reads only (``supportbot doctor``)."""
+        return self._stored_report(_fingerprint(article_files(self.source_dir)))
+
     async def aensure_index(self) -> IndexReport:
         return await asyncio.to_thread(self.ensure_index)
 

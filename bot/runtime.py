@@ -6,13 +6,18 @@ from dataclasses import dataclass
 
 from bot.agent import Agent
 from bot.config import BotConfig
+from bot.coordination import Coordination
 from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
 from bot.llm import LLM, AnthropicLLM
+from bot.locks import ThreadLocks
+from bot.metrics import BotMetrics
 from bot.orders import OrderBackend
+from bot.ratelimit import RateLimiter
 from bot.service import SupportService
 from bot.settings import Settings
 from bot.store import Store
+from bot.streaming.factory import BudgetFactory
 from bot.tooling import ToolBox
 
 
@@ -28,10 +33,28 @@ class App:
     service: SupportService
     notifiers: EscalationNotifiers
     llm: LLM | None
+    metrics: BotMetrics
+    coordination: Coordination
+    """Dedup, thread locks, rate budgets and limits: in-process, or shared through Redis (REDIS_URL)."""
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """Sliding-window limits per key (e.g. per user), shared by every instance when Redis is set."""
+        return self.coordination.rate_limiter
+
+    @property
+    def locks(self) -> ThreadLocks:
+        return self.coordination.locks
+
+    @property
+    def budgets(self) -> BudgetFactory:
+        """Where front ends get their platform rate budgets (shared by every instance when Redis is set)."""
+        return self.coordination.budgets
 
     async def close(self) -> None:
         if isinstance(self.llm, AnthropicLLM):
             await self.llm.close()
         await self.orders.close()
         await self.store.close()
+        await self.coordination.close()
         self.kb.close()

@@ -2,26 +2,36 @@
 
 The adapter translates its platform's event into an `Inbound`, gives a `ReplyStream` for the thread and,
 where the platform is the source of truth for the history, the thread's turns. Everything else happens
-here: dedup, stepping back in escalated threads, one reply per thread, the pending-reply record, the
-streamed render, and storing the bot's turn with its tool blocks and usage.
+here: dedup, the limits of `config/bot.toml` (message size, per-user rate, per-space daily tokens), stepping
+back in escalated threads, one reply per thread, the history kept to a token budget (`bot.context`), the
+pending-reply record, the streamed render, and storing the bot's turn with its tool blocks and usage.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from bot.agent import Agent
-from bot.events import Completed
+from bot.config import Limits
+from bot.context import ContextBuilder, HistoryBudget
+from bot.dedup import EventDedup, StoreDedup
+from bot.events import AgentEvent, Completed
 from bot.locks import ThreadLocks
+from bot.logs import log_context
+from bot.metrics import BotMetrics
+from bot.ratelimit import RateLimiter
 from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
-from bot.streaming.budget import Budget
+from bot.streaming.budget import Budget, Priority
 from bot.streaming.clock import SystemClock
-from bot.streaming.protocol import MessageRef, ReplyStream
+from bot.streaming.protocol import DeliveryError, MessageRef, RateLimited, ReplyStream
 from bot.streaming.reply import RenderOutcome, StreamingReply
 from bot.types import Conversation, Principal, ThreadRef, Turn
 
@@ -54,19 +64,103 @@ class Budgets:
 
 @dataclass(frozen=True)
 class Handled:
-    status: Literal["answered", "duplicate", "stepped_back"]
+    status: Literal["answered", "duplicate", "stepped_back", "limited"]
     reply_id: str | None = None
     outcome: RenderOutcome | None = None
+    limited: LimitKind | None = None
+    """Why the message got a limit notice instead of an answer (status ``limited``)."""
+
+
+LimitKind = Literal["size", "rate", "budget"]
+
+RATE_WINDOW_SECONDS = 60.0
+BUDGET_RECHECK_SECONDS = 5.0
+"""How stale a space's token count may be: the daily budget may be overrun by a few seconds of answers."""
+NOTICE_POST_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class LimitNotice:
+    kind: LimitKind
+    text: str
 
 
 class SupportService:
-    def __init__(self, *, store: Store, agent: Agent, locks: ThreadLocks, history_turns: int = 40) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        agent: Agent,
+        locks: ThreadLocks,
+        history_turns: int = 20,
+        context: ContextBuilder | None = None,
+        limits: Limits | None = None,
+        rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] | None = None,
+        metrics: BotMetrics | None = None,
+        dedup: EventDedup | None = None,
+    ) -> None:
+        """``context`` keeps the history to a budget (default: ``history_turns`` turns, no summaries);
+        ``limits`` are applied when given, the per-user rate through ``rate_limiter``; the outcomes are
+        counted in ``metrics`` (the app's, from the composition root)."""
         self._store = store
         self._agent = agent
         self._locks = locks
-        self._history_turns = history_turns
+        self._context = context or ContextBuilder(store, HistoryBudget(turns=history_turns))
+        self._limits = limits
+        self._rate_limiter = rate_limiter
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._space_tokens: dict[str, tuple[float, datetime, int]] = {}
+        self._metrics = metrics or BotMetrics()
+        self._dedup = dedup or StoreDedup(store)  # Redis in front of the store when shared (bot.coordination)
 
     async def handle(
+        self,
+        message: Inbound,
+        stream: ReplyStream,
+        budgets: Budgets,
+        platform_history: Sequence[Turn] | HistoryLoader | None = None,
+    ) -> Handled:
+        """Answer ``message`` through ``stream`` (see ``_handle``).
+
+        Every line logged meanwhile carries the thread's key and a request id of its own, and the outcome
+        goes to the metrics. A reply cancelled at shutdown counts as ``interrupted`` (its message is
+        settled by the streaming machinery before the cancellation goes on).
+        """
+        platform = message.ref.platform
+        arrived = time.monotonic()
+        with log_context(thread=message.ref.key, request_id=uuid.uuid4().hex[:16]):
+            self._metrics.in_progress.add(1, platform=platform)
+            try:
+                handled = await self._handle(message, stream, budgets, platform_history)
+            except asyncio.CancelledError:
+                self._metrics.replies.inc(platform=platform, outcome="interrupted")
+                raise
+            finally:
+                self._metrics.in_progress.add(-1, platform=platform)
+            self._observe(platform, handled, arrived)
+        return handled
+
+    def _observe(self, platform: str, handled: Handled, arrived: float) -> None:
+        """Count the outcome and log it (one line per message, with its thread and request id)."""
+        outcome, status, timing = handled.outcome, str(handled.status), ""
+        if status == "answered" and outcome is not None:
+            status = "failed" if outcome.failed else "fallback" if _is_fallback(outcome) else "answered"
+            first = "-" if outcome.first_text_at is None else f"{outcome.first_text_at - arrived:.2f} s"
+            timing = f" (first text {first}, final text {outcome.settled_at - arrived:.2f} s)"
+            self._metrics.observe_render(
+                platform,
+                first_text=None if outcome.first_text_at is None else outcome.first_text_at - arrived,
+                final_text=outcome.settled_at - arrived,
+                edits=outcome.edits,
+                rate_limited=outcome.rate_limited,
+            )
+            if outcome.end is not None:
+                self._metrics.observe_usage(outcome.end.usage)
+        self._metrics.replies.inc(platform=platform, outcome=status)
+        log.info("message %s: %s%s", handled.reply_id or "-", status, timing)
+
+    async def _handle(
         self,
         message: Inbound,
         stream: ReplyStream,
@@ -80,16 +174,22 @@ class SupportService:
         answered, once the thread's lock is held and the message is stored: the history then includes
         the answers finished while the message waited its turn, and duplicates cost no platform call.
         """
-        if message.event_id is not None and not await self._store.claim_event(message.event_id):
+        if message.event_id is not None and not await self._dedup.claim(message.event_id):
             log.info("duplicate delivery of %s ignored", message.event_id)
             return Handled("duplicate")
         user_turn = Turn(
             "user", message.principal.display_name, message.text, message.message_id, message.sent_at
         )
+        # Counted on arrival, so a burst is limited even while an earlier answer holds the thread.
+        notice = await self._limit_on_arrival(message)
         async with self._locks.hold(message.ref.key):
             await self._store.append_turn(message.ref, user_turn)
             if await self._store.is_escalated(message.ref):
                 return Handled("stepped_back")
+            if notice is None:
+                notice = await self._budget_limit(message)
+            if notice is not None:
+                return await self._notify(message.ref, notice, stream, budgets)
             history = await self._history(message.ref, platform_history)
             reply_id = uuid.uuid4().hex
             clock = SystemClock()
@@ -105,9 +205,7 @@ class SupportService:
                 ),
             )
             try:
-                outcome = await reply.render(
-                    self._agent.answer(Conversation(message.ref, history), message.principal)
-                )
+                outcome = await reply.render(self._answer(message, history, reply_id))
             finally:
                 await self._store.settle_pending_reply(reply_id)
             first_text_ms = (
@@ -116,20 +214,94 @@ class SupportService:
             record = ReplyRecord(
                 reply_id, message.ref, started_at, first_text_ms, outcome.failed, _is_fallback(outcome)
             )
-            await self._record(record, outcome)
+            await self._record(record, outcome, message.principal.user_id)
             return Handled("answered", reply_id, outcome)
+
+    async def _answer(
+        self, message: Inbound, history: list[Turn], reply_id: str
+    ) -> AsyncIterator[AgentEvent]:
+        """The agent's events; the history is cut to its budget (maybe summarised) once the placeholder
+        is up, so a summary request never delays it."""
+        summary, turns = await self._context.build(message.ref, history, reply_id)
+        conversation = Conversation(message.ref, turns, summary)
+        async for event in self._agent.answer(conversation, message.principal):
+            yield event
 
     async def _history(
         self, ref: ThreadRef, platform_history: Sequence[Turn] | HistoryLoader | None
     ) -> list[Turn]:
+        """The thread's newest turns, enough for ``bot.context`` to find those after the summary."""
         if callable(platform_history):
             platform_history = await platform_history()
-        stored = await self._store.load_turns(ref, self._history_turns)
-        if platform_history is None:
-            return stored
-        return enrich(list(platform_history)[-self._history_turns :], stored)
+        load = self._context.budget.load_turns
+        stored = await self._store.load_turns(ref, load)
+        turns = stored if platform_history is None else enrich(list(platform_history)[-load:], stored)
+        if self._limits is None:
+            return turns
+        return [_clip(turn, self._limits.max_input_chars) for turn in turns]
 
-    async def _record(self, record: ReplyRecord, outcome: RenderOutcome) -> None:
+    # Limits (config/bot.toml [limits]).
+
+    def _exempt(self, principal: Principal) -> bool:
+        return self._limits is not None and self._limits.leads_exempt and principal.is_lead
+
+    async def _limit_on_arrival(self, message: Inbound) -> LimitNotice | None:
+        """The per-user rate (every message counts, limited ones too), then the size of the message."""
+        limits = self._limits
+        if limits is None:
+            return None
+        if self._rate_limiter is not None and not self._exempt(message.principal):
+            per_minute = limits.messages_per_user_per_minute
+            key = f"messages:{message.principal.platform}:{message.principal.user_id}"
+            wait = await self._rate_limiter.hit(key, per_minute, RATE_WINDOW_SECONDS)
+            if wait is not None:
+                return LimitNotice("rate", rate_text(per_minute, wait))
+        if len(message.text) > limits.max_input_chars:
+            return LimitNotice("size", size_text(len(message.text), limits.max_input_chars))
+        return None
+
+    async def _budget_limit(self, message: Inbound) -> LimitNotice | None:
+        """The space's daily token budget, checked with the thread's lock held (after the answer before)."""
+        limits = self._limits
+        if limits is None or self._exempt(message.principal):
+            return None
+        now = self._clock().astimezone(UTC)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        ref = message.ref
+        used = await self._tokens_since(ref, midnight)
+        if used < limits.daily_tokens_per_space:
+            return None
+        log.info("%s: daily token budget used (%d of %d)", ref.space_key, used, limits.daily_tokens_per_space)
+        return LimitNotice("budget", budget_text(midnight + timedelta(days=1) - now, ref.platform))
+
+    async def _tokens_since(self, ref: ThreadRef, midnight: datetime) -> int:
+        """The space's tokens today, read from the store at most every ``BUDGET_RECHECK_SECONDS``."""
+        now = time.monotonic()
+        cached = self._space_tokens.get(ref.space_key)
+        if cached is not None and cached[1] == midnight and now - cached[0] < BUDGET_RECHECK_SECONDS:
+            return cached[2]
+        used = await self._store.tokens_used_since(ref.platform, ref.space_id, midnight)
+        self._space_tokens[ref.space_key] = (now, midnight, used)
+        return used
+
+    async def _notify(
+        self, ref: ThreadRef, notice: LimitNotice, stream: ReplyStream, budgets: Budgets
+    ) -> Handled:
+        """Post ``notice`` as the reply (no model call) and keep it like an answer: a bot turn and a reply
+        row marked with the limit."""
+        reply_id = uuid.uuid4().hex
+        started_at, started = datetime.now(UTC), time.monotonic()
+        posted = await _post_notice(stream, budgets.posts, notice.text)
+        first_text_ms = None if posted is None else (time.monotonic() - started) * 1000
+        turn = Turn("assistant", "bot", notice.text, posted or reply_id, started_at)
+        await self._store.append_turn(ref, turn)
+        await self._store.record_reply(
+            ReplyRecord(reply_id, ref, started_at, first_text_ms, posted is None, False, limited=notice.kind)
+        )
+        log.info("%s: %s limit notice", ref.key, notice.kind)
+        return Handled("limited", reply_id, limited=notice.kind)
+
+    async def _record(self, record: ReplyRecord, outcome: RenderOutcome, answered_for: str) -> None:
         """Store the bot's turn (with its tool blocks), the reply row and the answer's usage."""
         ref, reply_id = record.ref, record.reply_id
         now = datetime.now(UTC)
@@ -137,7 +309,9 @@ class SupportService:
         end = outcome.end
         exchange = end.exchange if isinstance(end, Completed) else ()
         # Dated when the reply started: a message that arrived meanwhile sorts after this answer.
-        turn = Turn("assistant", "bot", outcome.text, first, record.started_at, exchange)
+        turn = Turn(
+            "assistant", "bot", outcome.text, first, record.started_at, exchange, answered_for=answered_for
+        )
         await self._store.append_turn(ref, turn)
         await self._store.record_reply(record)
         if end is None or not (end.usage.input_tokens or end.usage.output_tokens):
@@ -156,6 +330,56 @@ class SupportService:
                 at=now,
             )
         )
+
+
+def size_text(length: int, limit: int) -> str:
+    return (
+        f"Your message is {length:,} characters long, and I can read up to {limit:,} at a time. "
+        "Please shorten it to the question and the details that matter (an order number, what went wrong) "
+        "and send it again."
+    )
+
+
+def rate_text(per_minute: int, wait_seconds: float) -> str:
+    seconds = max(1, math.ceil(wait_seconds))
+    unit = "second" if seconds == 1 else "seconds"
+    return (
+        f"You're sending messages faster than I can answer them (up to {per_minute} a minute). "
+        f"Please try again in {seconds} {unit}."
+    )
+
+
+def budget_text(until_reset: timedelta, platform: str = "") -> str:
+    space = "server" if platform == "discord" else "workspace"
+    minutes = max(1, math.ceil(until_reset.total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    wait = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return (
+        f"This {space} has used its AI answers for today, so I can't answer right now. "
+        f"The limit resets at 00:00 UTC, in {wait}; please try again then."
+    )
+
+
+async def _post_notice(stream: ReplyStream, posts: Budget, text: str) -> MessageRef | None:
+    """Post ``text`` as one message within the post budget; a few tries; None if it could not be posted."""
+    for _ in range(NOTICE_POST_ATTEMPTS):
+        await posts.acquire(Priority.FINAL)
+        try:
+            return await stream.post(text)
+        except RateLimited as exc:
+            await posts.pause(exc.retry_after)
+        except DeliveryError as exc:
+            log.warning("posting a limit notice failed: %s", exc)
+            if not exc.retryable:
+                return None
+    return None
+
+
+def _clip(turn: Turn, max_chars: int) -> Turn:
+    """A user's turn over the size limit, cut to it (it was answered with a notice, not read)."""
+    if turn.role != "user" or len(turn.text) <= max_chars:
+        return turn
+    return replace(turn, text=turn.text[:max_chars] + " … [cut: over the message size limit]")
 
 
 def _is_fallback(outcome: RenderOutcome) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from bot.metrics import BotMetrics
 from bot.store import AuditRecord, Store
 from bot.types import Principal, Source, ThreadRef
 
@@ -80,6 +81,7 @@ class ToolBox:
     tools: Sequence[Tool]
     store: Store
     timeout: float = 10.0
+    metrics: BotMetrics = field(default_factory=BotMetrics)
     _by_name: dict[str, Tool] = field(init=False)
 
     _definitions: list[dict[str, Any]] = field(init=False)
@@ -114,6 +116,8 @@ class ToolBox:
         started = time.monotonic()
         result = await self._run(name, raw_input, principal, thread, started)
         await self._audit(name, raw_input, principal, thread, result, started)
+        # A name the model made up is not a label value: metrics keep a bounded set of series.
+        self.metrics.observe_tool_call(name if name in self._by_name else "unknown", result.allowed)
         return result
 
     async def call_many(

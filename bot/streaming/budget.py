@@ -257,16 +257,27 @@ B = TypeVar("B", bound=Budget)
 
 
 class BudgetRegistry(Generic[B]):
-    """Budgets by bucket key (a Slack workspace, a Discord channel), each made by ``factory`` on first use."""
+    """Budgets by bucket key (a Slack workspace, a Discord channel), each made by ``factory`` on first use.
 
-    def __init__(self, factory: Callable[[str], B]) -> None:
+    With ``max_size``, the budgets used least recently are forgotten beyond that many (Discord makes a
+    channel of every thread, so a long-running bot sees many buckets; a forgotten one starts afresh).
+    """
+
+    def __init__(self, factory: Callable[[str], B], *, max_size: int | None = None) -> None:
+        if max_size is not None and max_size < 1:
+            raise ValueError(f"max_size must be at least 1, not {max_size}")
         self._factory = factory
+        self._max_size = max_size
         self._budgets: dict[str, B] = {}
 
     def get(self, key: str) -> B:
-        budget = self._budgets.get(key)
+        budget = self._budgets.pop(key, None)
         if budget is None:
-            budget = self._budgets[key] = self._factory(key)
+            budget = self._factory(key)
+            if self._max_size is not None:
+                while len(self._budgets) >= self._max_size:
+                    del self._budgets[next(iter(self._budgets))]
+        self._budgets[key] = budget  # last: the most recently used
         return budget
 
     def __len__(self) -> int:

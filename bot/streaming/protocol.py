@@ -20,6 +20,9 @@ class ReplyLimits:
 
     max_chars: int
     edit_interval: float = 1.0
+    placeholder: bool = True
+    """Post a placeholder at once. False where the platform shows a sign of life of its own (Discord's
+    typing indicator): the first message is then posted when the answer's first text arrives."""
 
 
 @dataclass(frozen=True)

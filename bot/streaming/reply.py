@@ -2,7 +2,8 @@
 
 ``StreamingReply.render`` consumes the agent's events and drives a ``ReplyStream``:
 
-- a placeholder is posted at once; the first text replaces it as soon as a permit allows;
+- a placeholder is posted at once (unless ``limits.placeholder`` is off: then the first message comes
+  with the first text); the first text replaces it as soon as a permit allows;
 - later edits of a message come at most once per ``limits.edit_interval`` and only with a permit from the
   shared budget, so the interval stretches when many replies share the budget; each edit carries the
   latest full text (edits coalesce, stale ones are never sent);
@@ -13,7 +14,8 @@
 - errors never lose text: every edit sends the whole text, a 429 pauses the shared budget, final edits are
   retried (bounded) and a message that cannot be edited is posted anew;
 - the reply always ends settled: with the answer and its footer, or with what was written plus a notice
-  (on ``Failed``, a broken event stream or cancellation). No placeholder is left behind.
+  (on ``Failed`` or a broken event stream; on cancellation, that the answer was interrupted). No
+  placeholder is left behind.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ DEFAULT_PLACEHOLDER = "_Thinking…_"
 
 BROKEN_NOTICE = "_Something went wrong while answering; please ask again._"
 """Shown under the text written so far when the answer stops without a ``Failed`` event."""
+
+INTERRUPTED_NOTICE = "_This answer was interrupted by a restart; please ask again._"
+"""Shown under the text written so far when the reply is cancelled (at shutdown) or cut off by a crash."""
 
 EMPTY_NOTICE = "_No answer came out of this; please ask again._"
 """Shown when an answer completes without any text."""
@@ -85,6 +90,8 @@ class RenderOutcome:
     """Every message of the final text reached the platform."""
     first_text_at: float | None
     """Clock time at which the first text of the answer became visible, if it did."""
+    settled_at: float
+    """Clock time at which the final text was shown (or given up on)."""
     end: Completed | Failed | None
     """The event that ended the answer; ``None`` if the event stream broke or ended without one."""
 
@@ -150,6 +157,7 @@ class StreamingReply:
 
         self._wake = asyncio.Event()  # set when there is something new to show
         self._closing = False
+        self._cancelled = False  # render() was cancelled: the notice says the answer was interrupted
         self._in_flight = False  # a platform call (or the first-post callback) is under way
         self._writer: asyncio.Task[None] | None = None
         self._finishing: asyncio.Future[RenderOutcome] | None = None
@@ -168,6 +176,7 @@ class StreamingReply:
             await asyncio.sleep(0)  # let the writer post the placeholder before the first event is pulled
             end = await self._consume(events)
         except asyncio.CancelledError:
+            self._cancelled = True
             await self._finish_shielded(None)
             raise
         except Exception:
@@ -201,7 +210,7 @@ class StreamingReply:
     def _streaming_view(self) -> list[str]:
         """The text every message should show now."""
         if not self._text:
-            return [self._status or self._placeholder]
+            return [self._status or self._placeholder] if self._limits.placeholder else []
         return [*self._committed, self._tail_reopen + self._text[self._offset :] + self._marker]
 
     async def _write(self) -> None:
@@ -321,6 +330,7 @@ class StreamingReply:
             failed=not isinstance(end, Completed),
             delivered=delivered,
             first_text_at=self._first_text_at,
+            settled_at=self._clock.monotonic(),
             end=end,
         )
 
@@ -343,7 +353,8 @@ class StreamingReply:
             case Failed():
                 return _with_notice(self._text, _italic(end.user_message)), None
             case None:
-                return _with_notice(self._text, BROKEN_NOTICE), None
+                notice = INTERRUPTED_NOTICE if self._cancelled else BROKEN_NOTICE
+                return _with_notice(self._text, notice), None
 
     def _final_view(self, text: str) -> list[str]:
         """The final text of every message; chunks settled while streaming stay as they are."""

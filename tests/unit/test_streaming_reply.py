@@ -18,6 +18,7 @@ from bot.streaming.reply import (
     DEFAULT_MARKER,
     DEFAULT_PLACEHOLDER,
     EMPTY_NOTICE,
+    INTERRUPTED_NOTICE,
     RenderOutcome,
     StreamingReply,
 )
@@ -446,7 +447,7 @@ async def test_cancellation_settles_the_message_then_propagates(cancel_at: float
     with pytest.raises(asyncio.CancelledError):
         await task
     shown = "".join(words[: int(cancel_at / 0.3)])
-    assert stream.texts() == [(shown + "\n\n" if shown else "") + BROKEN_NOTICE]
+    assert stream.texts() == [(shown + "\n\n" if shown else "") + INTERRUPTED_NOTICE]
     assert stream.problems == []
 
 
