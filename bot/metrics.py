@@ -8,6 +8,7 @@ the parts that record (the support service, the toolbox) and to the server that 
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -44,7 +45,9 @@ def _labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str
     return "{" + ",".join(pairs) + "}" if pairs else ""
 
 
-class _Metric:
+class _Metric(ABC):
+    """A named metric with fixed label names; subclasses say how its samples read."""
+
     kind = ""
 
     def __init__(self, name: str, help_text: str, labels: Sequence[str]) -> None:
@@ -60,8 +63,8 @@ class _Metric:
     def header(self) -> list[str]:
         return [f"# HELP {self.name} {_escape_help(self.help)}", f"# TYPE {self.name} {self.kind}"]
 
-    def samples(self) -> list[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def samples(self) -> list[str]: ...
 
 
 class _Scalar(_Metric):
