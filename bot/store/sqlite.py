@@ -249,9 +249,23 @@ class SQLiteStore:
         async with self._lock, _transaction(self._db) as db:
             yield db
 
-    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    async def _write_one(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write statement on its own; the number of rows it changed.
+
+        No BEGIN and COMMIT around it: a single statement in autocommit mode is atomic, and SQLite takes
+        the write lock when it starts (waiting for the busy timeout, as ``BEGIN IMMEDIATE`` would). One
+        trip to the connection's thread instead of three; several statements use :meth:`_write`.
+        """
         async with self._lock:
-            return await _fetchall(self._db, sql, params)
+            if self._db.in_transaction:  # as in _transaction: never join one an earlier failure left open
+                await self._db.rollback()
+            cursor = await self._db.execute(sql, params)
+            return cursor.rowcount
+
+    async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """The rows of one query, in one trip to the connection's thread."""
+        async with self._lock:
+            return list(await self._db.execute_fetchall(sql, params))
 
     def _now(self) -> datetime:
         return from_db_time(to_db_time(self._clock()))
@@ -275,19 +289,18 @@ class SQLiteStore:
         if not event_id:
             raise ValueError("event_id must not be empty")
         now = self._now()
-        async with self._write() as db:
-            cursor = await db.execute(
-                "INSERT INTO processed_events (event_id, claimed_at) VALUES (?, ?)"
-                " ON CONFLICT (event_id) DO NOTHING",
-                (event_id, to_db_time(now)),
+        inserted = await self._write_one(
+            "INSERT INTO processed_events (event_id, claimed_at) VALUES (?, ?)"
+            " ON CONFLICT (event_id) DO NOTHING",
+            (event_id, to_db_time(now)),
+        )
+        if self._next_prune is None or now >= self._next_prune:
+            self._next_prune = now + _PRUNE_INTERVAL
+            await self._write_one(
+                "DELETE FROM processed_events WHERE claimed_at < ?",
+                (to_db_time(now - self._event_retention),),
             )
-            claimed = cursor.rowcount == 1
-            if self._next_prune is None or now >= self._next_prune:
-                await db.execute(
-                    "DELETE FROM processed_events WHERE claimed_at < ?",
-                    (to_db_time(now - self._event_retention),),
-                )
-                self._next_prune = now + _PRUNE_INTERVAL
+        claimed = inserted == 1
         return claimed
 
     # Conversations.
@@ -295,26 +308,25 @@ class SQLiteStore:
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
         exchange = json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":"))
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
-                " message_id, sent_at, exchange, answered_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
-                " WHERE message_id <> ''"
-                " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
-                " sent_at = excluded.sent_at, exchange = excluded.exchange,"
-                " answered_for = excluded.answered_for",
-                (
-                    *_thread_params(ref),
-                    turn.role,
-                    turn.author,
-                    turn.text,
-                    turn.message_id,
-                    to_db_time(turn.sent_at),
-                    exchange,
-                    turn.answered_for,
-                ),
-            )
+        await self._write_one(
+            "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
+            " message_id, sent_at, exchange, answered_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
+            " WHERE message_id <> ''"
+            " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
+            " sent_at = excluded.sent_at, exchange = excluded.exchange,"
+            " answered_for = excluded.answered_for",
+            (
+                *_thread_params(ref),
+                turn.role,
+                turn.author,
+                turn.text,
+                turn.message_id,
+                to_db_time(turn.sent_at),
+                exchange,
+                turn.answered_for,
+            ),
+        )
 
     async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
         """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
@@ -350,21 +362,20 @@ class SQLiteStore:
         self, ref: ThreadRef, text: str, covers_until_message_id: str, covers_until_time: datetime
     ) -> None:
         """Keep ``text`` as the thread's summary, replacing the one before."""
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO thread_summaries (platform, space_id, channel_id, thread_id, text,"
-                " covers_until_message_id, covers_until_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (platform, space_id, channel_id, thread_id) DO UPDATE SET"
-                " text = excluded.text, covers_until_message_id = excluded.covers_until_message_id,"
-                " covers_until_time = excluded.covers_until_time, updated_at = excluded.updated_at",
-                (
-                    *_thread_params(ref),
-                    text,
-                    covers_until_message_id,
-                    to_db_time(covers_until_time),
-                    to_db_time(self._now()),
-                ),
-            )
+        await self._write_one(
+            "INSERT INTO thread_summaries (platform, space_id, channel_id, thread_id, text,"
+            " covers_until_message_id, covers_until_time, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id) DO UPDATE SET"
+            " text = excluded.text, covers_until_message_id = excluded.covers_until_message_id,"
+            " covers_until_time = excluded.covers_until_time, updated_at = excluded.updated_at",
+            (
+                *_thread_params(ref),
+                text,
+                covers_until_message_id,
+                to_db_time(covers_until_time),
+                to_db_time(self._now()),
+            ),
+        )
 
     async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
         rows = await self._read(f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}", _thread_params(ref))
@@ -382,21 +393,19 @@ class SQLiteStore:
 
     async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None:
         """Link the user to ``customer_id``, replacing an earlier link."""
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO identity_links (platform, user_id, customer_id, linked_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (platform, user_id) DO UPDATE SET"
-                " customer_id = excluded.customer_id, linked_at = excluded.linked_at",
-                (platform, user_id, customer_id, to_db_time(self._now())),
-            )
+        await self._write_one(
+            "INSERT INTO identity_links (platform, user_id, customer_id, linked_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (platform, user_id) DO UPDATE SET"
+            " customer_id = excluded.customer_id, linked_at = excluded.linked_at",
+            (platform, user_id, customer_id, to_db_time(self._now())),
+        )
 
     async def unlink_identity(self, platform: str, user_id: str) -> bool:
         """Remove the link; True when there was one."""
-        async with self._write() as db:
-            cursor = await db.execute(
-                "DELETE FROM identity_links WHERE platform = ? AND user_id = ?", (platform, user_id)
-            )
-            return cursor.rowcount > 0
+        rowcount = await self._write_one(
+            "DELETE FROM identity_links WHERE platform = ? AND user_id = ?", (platform, user_id)
+        )
+        return rowcount > 0
 
     async def customer_for(self, platform: str, user_id: str) -> str | None:
         rows = await self._read(
@@ -407,23 +416,22 @@ class SQLiteStore:
     # Usage and audit.
 
     async def record_usage(self, record: UsageRecord) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
-                " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    *_thread_params(record.ref),
-                    record.reply_id,
-                    record.model,
-                    record.input_tokens,
-                    record.output_tokens,
-                    record.cache_read_tokens,
-                    record.cache_write_tokens,
-                    record.cost_usd,
-                    to_db_time(record.at),
-                ),
-            )
+        await self._write_one(
+            "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
+            " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *_thread_params(record.ref),
+                record.reply_id,
+                record.model,
+                record.input_tokens,
+                record.output_tokens,
+                record.cache_read_tokens,
+                record.cache_write_tokens,
+                record.cost_usd,
+                to_db_time(record.at),
+            ),
+        )
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
@@ -452,23 +460,22 @@ class SQLiteStore:
         return int(rows[0]["tokens"])
 
     async def record_tool_call(self, record: AuditRecord) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
-                " allowed, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    to_db_time(record.at),
-                    record.platform,
-                    record.user_id,
-                    record.principal,
-                    record.thread_key,
-                    record.tool,
-                    record.args_digest,
-                    int(record.allowed),
-                    record.outcome,
-                    record.latency_ms,
-                ),
-            )
+        await self._write_one(
+            "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
+            " allowed, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db_time(record.at),
+                record.platform,
+                record.user_id,
+                record.principal,
+                record.thread_key,
+                record.tool,
+                record.args_digest,
+                int(record.allowed),
+                record.outcome,
+                record.latency_ms,
+            ),
+        )
 
     async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
         """The newest ``limit`` audit rows, newest first (by ``at``, then by insertion)."""
@@ -509,13 +516,12 @@ class SQLiteStore:
 
     async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int:
         """Resolve every open escalation of the thread; return how many were open."""
-        async with self._write() as db:
-            cursor = await db.execute(
-                "UPDATE escalations SET resolved_at = ?, resolved_by = ?"
-                f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
-                (to_db_time(self._now()), resolved_by, *_thread_params(ref)),
-            )
-            return cursor.rowcount
+        rowcount = await self._write_one(
+            "UPDATE escalations SET resolved_at = ?, resolved_by = ?"
+            f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
+            (to_db_time(self._now()), resolved_by, *_thread_params(ref)),
+        )
+        return rowcount
 
     async def open_escalations(self) -> list[Escalation]:
         """Open escalations, oldest first."""
@@ -538,12 +544,11 @@ class SQLiteStore:
     # Feedback.
 
     async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO feedback (reply_id, user_id, helpful, at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (reply_id, user_id) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
-                (reply_id, user_id, int(helpful), to_db_time(self._now())),
-            )
+        await self._write_one(
+            "INSERT INTO feedback (reply_id, user_id, helpful, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (reply_id, user_id) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
+            (reply_id, user_id, int(helpful), to_db_time(self._now())),
+        )
 
     async def feedback_for(self, reply_id: str) -> dict[str, bool]:
         """Each voter's latest vote on the reply: user id → helpful."""
@@ -565,25 +570,24 @@ class SQLiteStore:
 
     async def record_reply(self, record: ReplyRecord) -> None:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
-                " first_text_ms, failed, fallback, limited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
-                " space_id = excluded.space_id, channel_id = excluded.channel_id,"
-                " thread_id = excluded.thread_id, started_at = excluded.started_at,"
-                " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
-                " fallback = excluded.fallback, limited = excluded.limited",
-                (
-                    record.reply_id,
-                    *_thread_params(record.ref),
-                    to_db_time(record.started_at),
-                    record.first_text_ms,
-                    int(record.failed),
-                    int(record.fallback),
-                    record.limited,
-                ),
-            )
+        await self._write_one(
+            "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
+            " first_text_ms, failed, fallback, limited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+            " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+            " thread_id = excluded.thread_id, started_at = excluded.started_at,"
+            " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
+            " fallback = excluded.fallback, limited = excluded.limited",
+            (
+                record.reply_id,
+                *_thread_params(record.ref),
+                to_db_time(record.started_at),
+                record.first_text_ms,
+                int(record.failed),
+                int(record.fallback),
+                record.limited,
+            ),
+        )
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
         rows = await self._read(
@@ -605,20 +609,18 @@ class SQLiteStore:
     # Paused channels.
 
     async def pause_channel(self, platform: str, space_id: str, channel_id: str, paused_by: str) -> None:
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO paused_channels (platform, space_id, channel_id, paused_by, paused_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, space_id, channel_id) DO NOTHING",
-                (platform, space_id, channel_id, paused_by, to_db_time(self._now())),
-            )
+        await self._write_one(
+            "INSERT INTO paused_channels (platform, space_id, channel_id, paused_by, paused_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, space_id, channel_id) DO NOTHING",
+            (platform, space_id, channel_id, paused_by, to_db_time(self._now())),
+        )
 
     async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
-        async with self._write() as db:
-            cursor = await db.execute(
-                "DELETE FROM paused_channels WHERE platform = ? AND space_id = ? AND channel_id = ?",
-                (platform, space_id, channel_id),
-            )
-            return cursor.rowcount > 0
+        rowcount = await self._write_one(
+            "DELETE FROM paused_channels WHERE platform = ? AND space_id = ? AND channel_id = ?",
+            (platform, space_id, channel_id),
+        )
+        return rowcount > 0
 
     async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool:
         rows = await self._read(
@@ -631,26 +633,24 @@ class SQLiteStore:
 
     async def add_pending_reply(self, pending: PendingReply) -> None:
         """Record a reply in flight; adding the same ``reply_id`` again replaces the record."""
-        async with self._write() as db:
-            await db.execute(
-                "INSERT INTO pending_replies (reply_id, platform, space_id, channel_id, thread_id,"
-                " message_ref, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
-                " space_id = excluded.space_id, channel_id = excluded.channel_id,"
-                " thread_id = excluded.thread_id, message_ref = excluded.message_ref,"
-                " started_at = excluded.started_at",
-                (
-                    pending.reply_id,
-                    *_thread_params(pending.ref),
-                    pending.message_ref,
-                    to_db_time(pending.started_at),
-                ),
-            )
+        await self._write_one(
+            "INSERT INTO pending_replies (reply_id, platform, space_id, channel_id, thread_id,"
+            " message_ref, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+            " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+            " thread_id = excluded.thread_id, message_ref = excluded.message_ref,"
+            " started_at = excluded.started_at",
+            (
+                pending.reply_id,
+                *_thread_params(pending.ref),
+                pending.message_ref,
+                to_db_time(pending.started_at),
+            ),
+        )
 
     async def settle_pending_reply(self, reply_id: str) -> None:
         """Forget the reply; settling an unknown or already settled reply is a no-op."""
-        async with self._write() as db:
-            await db.execute("DELETE FROM pending_replies WHERE reply_id = ?", (reply_id,))
+        await self._write_one("DELETE FROM pending_replies WHERE reply_id = ?", (reply_id,))
 
     async def pending_replies(self, platform: str) -> list[PendingReply]:
         """Unsettled replies of ``platform``, oldest first."""
