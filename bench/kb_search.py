@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import Figure, emit
 from bot.kb import STOPWORDS, Article, KnowledgeBase
 
 TARGET_P50_MS = 5.0
@@ -163,6 +164,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"query p50            {p50:>10.2f} ms  (target <= {TARGET_P50_MS:g} ms)")
     print(f"query p99            {p99:>10.2f} ms  (target <= {TARGET_P99_MS:g} ms)")
     print(f"query max            {max(latencies):>10.2f} ms")
+    emit(
+        "kb_search",
+        [
+            Figure("articles indexed", report.indexed),
+            Figure("build index", round(index_s, 1), "s"),
+            Figure("query p50", p50, "ms", at_most=TARGET_P50_MS),
+            Figure("query p99", p99, "ms", at_most=TARGET_P99_MS),
+        ],
+    )
 
 
 if __name__ == "__main__":
