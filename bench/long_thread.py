@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
 
+from bench.report import Figure, emit  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.runtime import App  # noqa: E402
 from bot.service import Budgets, Inbound  # noqa: E402
@@ -293,7 +294,7 @@ async def run(args: argparse.Namespace) -> None:
         f"{app_settings.summary_model}; {invalid} invalid requests; {time.perf_counter() - started:.1f} s"
     )
     print()
-    report(turns)
+    emit("long_thread", report(turns))
 
 
 async def drive(app: App, fake: FakeAnthropic, turns: int) -> list[TurnFigures]:
@@ -317,7 +318,7 @@ async def drive(app: App, fake: FakeAnthropic, turns: int) -> list[TurnFigures]:
     return [figures(by_reply.get(reply_id, []), rounds, summary_model) for reply_id, rounds in done]
 
 
-def report(turns: list[TurnFigures]) -> None:
+def report(turns: list[TurnFigures]) -> list[Figure]:
     row = "{:>6}  {:>6}  {:>12}  {:>9}  {:>10}  {:>11}  {:>7}  {:>10}"
     print(
         row.format(
@@ -364,6 +365,10 @@ def report(turns: list[TurnFigures]) -> None:
         f"summaries: {folds} requests, {summary_in:,} input and {sum(t.summary_output for t in turns):,} "
         f"output tokens ({summary_in / len(turns):,.0f} input tokens a turn on average)"
     )
+    return [
+        Figure(f"input tokens, turn {len(turns)} / turn 5", last.total / fifth.total, at_most=1.5),
+        Figure(f"cache share of input, turns 2-{len(turns)}", read / total * 100, "%", at_least=80),
+    ]
 
 
 def main() -> None:

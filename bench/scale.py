@@ -37,6 +37,7 @@ from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E
 from fakes.slack_api import FakeMessage, FakeSlack, SlackLimits, mention  # noqa: E402
 from local_services import POSTGRES_URL, REDIS_URL, create_schema, delete_prefix, drop_schema  # noqa: E402
 
+from bench.report import Figure, emit  # noqa: E402
 from tests.scale.instances import (  # noqa: E402
     Instance,
     start_instance,
@@ -191,8 +192,16 @@ async def run(args: argparse.Namespace, model: Connection, model_url: str, workd
     header = ("instances", "replies/s", "answered", "duplicates", "model calls", "429s", "bot CPU/reply")
     widths = (10, 10, 10, 11, 12, 6, 14)
     print(" ".join(f"{title:>{width}}" for title, width in zip(header, widths, strict=True)))
+    results: list[Figure] = []
     for count in args.instances:
         figures = await run_once(count, args, model, model_url, workdir)
+        results += [
+            Figure(f"{count} instance(s): replies per second", figures["answered"] / figures["elapsed"]),
+            Figure(f"{count} instance(s): answered", figures["answered"], at_least=args.mentions),
+            Figure(f"{count} instance(s): duplicate answers", figures["duplicates"], at_most=0),
+            Figure(f"{count} instance(s): model calls", figures["model_calls"], at_most=args.mentions),
+            Figure(f"{count} instance(s): 429s", figures["rate_limited"], at_most=0),
+        ]
         print(
             f"{count:>10} {figures['answered'] / figures['elapsed']:>10.1f} "
             f"{int(figures['answered']):>6}/{args.mentions:<3} {int(figures['duplicates']):>11} "
@@ -205,6 +214,7 @@ async def run(args: argparse.Namespace, model: Connection, model_url: str, workd
         " fakes, PostgreSQL and Redis, so replies/s is bounded by the machine; CPU/reply shows what the\n"
         " shared store, locks and budgets cost per answer.)"
     )
+    emit("scale", results)
 
 
 def main() -> None:
