@@ -107,9 +107,9 @@ class Handover:
 
     async def request_human(self, ref: ThreadRef, requester: Principal, summary: str) -> Escalation | None:
         """Open an escalation in the thread unless one is open; None when one already was."""
-        if await self._store.is_escalated(ref):
-            return None
         escalation = await self._store.open_escalation(ref, requester.user_id, summary)
+        if escalation is None:
+            return None
         await self.notify(escalation, requester)
         await self._desk.post_in_thread(ref, handed_over_text(self._markup))
         return escalation

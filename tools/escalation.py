@@ -32,9 +32,9 @@ class EscalateToHuman:
 
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, EscalateInput)
-        if await ctx.store.is_escalated(ctx.thread):
-            return ToolResult("This conversation is already with a human; a support lead will reply here.")
         escalation = await ctx.store.open_escalation(ctx.thread, ctx.principal.user_id, args.summary)
+        if escalation is None:
+            return ToolResult("This conversation is already with a human; a support lead will reply here.")
         await self._notifier.notify(escalation, ctx.principal)
         return ToolResult(
             f"Escalation #{escalation.id} is open. A support lead has been notified and will reply in "

@@ -423,18 +423,23 @@ class PostgresStore:
 
     # Escalations.
 
-    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation:
-        """Record a new open escalation in the thread (also when one is already open there)."""
+    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation | None:
+        """Open an escalation in the thread; None when one is open there already (a unique index on the
+        open ones decides, so two requests at the same moment, on any instance, open one)."""
         opened_at = self._now()
         summary = _clean(summary)
         escalation_id = await self._pool.fetchval(
             "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
-            " opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            " opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL DO NOTHING"
+            " RETURNING id",
             *_thread_params(ref),
             user_id,
             summary,
             opened_at,
         )
+        if escalation_id is None:
+            return None
         return Escalation(
             id=int(escalation_id), ref=ref, user_id=user_id, summary=summary, opened_at=opened_at
         )

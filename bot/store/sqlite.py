@@ -249,8 +249,8 @@ class SQLiteStore:
         async with self._lock, _transaction(self._db) as db:
             yield db
 
-    async def _write_one(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one write statement on its own; the number of rows it changed.
+    async def _write_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Cursor:
+        """Run one write statement on its own; its cursor tells ``rowcount`` and ``lastrowid``.
 
         No BEGIN and COMMIT around it: a single statement in autocommit mode is atomic, and SQLite takes
         the write lock when it starts (waiting for the busy timeout, as ``BEGIN IMMEDIATE`` would). One
@@ -259,8 +259,7 @@ class SQLiteStore:
         async with self._lock:
             if self._db.in_transaction:  # as in _transaction: never join one an earlier failure left open
                 await self._db.rollback()
-            cursor = await self._db.execute(sql, params)
-            return cursor.rowcount
+            return await self._db.execute(sql, params)
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """The rows of one query, in one trip to the connection's thread."""
@@ -300,7 +299,7 @@ class SQLiteStore:
                 "DELETE FROM processed_events WHERE claimed_at < ?",
                 (to_db_time(now - self._event_retention),),
             )
-        claimed = inserted == 1
+        claimed = inserted.rowcount == 1
         return claimed
 
     # Conversations.
@@ -402,10 +401,10 @@ class SQLiteStore:
 
     async def unlink_identity(self, platform: str, user_id: str) -> bool:
         """Remove the link; True when there was one."""
-        rowcount = await self._write_one(
+        cursor = await self._write_one(
             "DELETE FROM identity_links WHERE platform = ? AND user_id = ?", (platform, user_id)
         )
-        return rowcount > 0
+        return cursor.rowcount > 0
 
     async def customer_for(self, platform: str, user_id: str) -> str | None:
         rows = await self._read(
@@ -500,28 +499,28 @@ class SQLiteStore:
 
     # Escalations.
 
-    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation:
-        """Record a new open escalation in the thread (also when one is already open there)."""
+    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation | None:
+        """Open an escalation in the thread; None when one is open there already (a unique index on the
+        open ones decides, so two requests at the same moment open one)."""
         opened_at = self._now()
-        async with self._write() as db:
-            cursor = await db.execute(
-                "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
-                " opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*_thread_params(ref), user_id, summary, to_db_time(opened_at)),
-            )
-            escalation_id = cursor.lastrowid
-        if escalation_id is None:  # pragma: no cover - SQLite always reports the rowid of an INSERT
-            raise RuntimeError("SQLite did not report the id of the new escalation")
-        return Escalation(id=escalation_id, ref=ref, user_id=user_id, summary=summary, opened_at=opened_at)
+        cursor = await self._write_one(
+            "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
+            " opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL DO NOTHING",
+            (*_thread_params(ref), user_id, summary, to_db_time(opened_at)),
+        )
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            return None
+        return Escalation(id=cursor.lastrowid, ref=ref, user_id=user_id, summary=summary, opened_at=opened_at)
 
     async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int:
         """Resolve every open escalation of the thread; return how many were open."""
-        rowcount = await self._write_one(
+        cursor = await self._write_one(
             "UPDATE escalations SET resolved_at = ?, resolved_by = ?"
             f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
             (to_db_time(self._now()), resolved_by, *_thread_params(ref)),
         )
-        return rowcount
+        return cursor.rowcount
 
     async def open_escalations(self) -> list[Escalation]:
         """Open escalations, oldest first."""
@@ -616,11 +615,11 @@ class SQLiteStore:
         )
 
     async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
-        rowcount = await self._write_one(
+        cursor = await self._write_one(
             "DELETE FROM paused_channels WHERE platform = ? AND space_id = ? AND channel_id = ?",
             (platform, space_id, channel_id),
         )
-        return rowcount > 0
+        return cursor.rowcount > 0
 
     async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool:
         rows = await self._read(

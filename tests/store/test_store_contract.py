@@ -304,12 +304,32 @@ async def test_escalations_since_lists_open_and_resolved_ones_opened_in_the_peri
     assert await store.escalations_since(datetime.now(UTC) + timedelta(seconds=1)) == []
 
 
-async def test_resolve_closes_every_open_escalation_of_the_thread(store: Store) -> None:
-    await store.open_escalation(THREAD, "U1", "first")
-    await store.open_escalation(THREAD, "U2", "second")
-    assert await store.resolve_escalations(THREAD, "lead") == 2
+async def test_a_thread_has_at_most_one_open_escalation_until_a_lead_resolves_it(store: Store) -> None:
+    first = await store.open_escalation(THREAD, "U1", "first")
+    assert first is not None
+    assert await store.open_escalation(THREAD, "U2", "second") is None
+    assert await store.open_escalations() == [first]
+
+    assert await store.resolve_escalations(THREAD, "lead") == 1
     assert await store.is_escalated(THREAD) is False
-    assert await store.open_escalations() == []
+    again = await store.open_escalation(THREAD, "U2", "the same problem came back")
+    assert again is not None and again.id != first.id
+    assert await store.open_escalations() == [again]
+
+
+async def test_two_people_asking_for_a_human_at_once_open_one_escalation(
+    store: Store, open_another: OpenStore
+) -> None:
+    other_instance = await open_another()
+    opened = await asyncio.gather(
+        *(
+            (store if n % 2 else other_instance).open_escalation(THREAD, f"U{n}", f"request {n}")
+            for n in range(10)
+        )
+    )
+    winners = [escalation for escalation in opened if escalation is not None]
+    assert len(winners) == 1
+    assert await store.open_escalations() == winners
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -621,6 +641,27 @@ async def test_sqlite_new_migration_applied_once_on_reopen(tmp_path: Path) -> No
         *((m.version, m.name) for m in MIGRATIONS),
         (NEXT, "extra"),
     ]
+
+
+async def test_upgrading_keeps_the_oldest_of_several_open_escalations_in_a_thread(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    before = [m for m in MIGRATIONS if m.name != "one_open_escalation_per_thread"]
+    await (await SQLiteStore.open(path, migrations=before)).close()
+    with sqlite3.connect(path) as db:  # what two simultaneous "talk to a human" clicks could leave
+        for user, opened in (("U1", "2026-01-01T10:00:00+00:00"), ("U2", "2026-01-01T10:00:01+00:00")):
+            db.execute(
+                "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
+                " opened_at) VALUES ('slack', 'T1', 'C1', '1.0', ?, 'help', ?)",
+                (user, opened),
+            )
+    store = await SQLiteStore.open(path)
+    try:
+        [kept] = await store.open_escalations()
+        assert kept.user_id == "U1"
+        closed = await store.escalations_since(datetime(2026, 1, 1, tzinfo=UTC))
+        assert [(e.user_id, e.resolved_by) for e in closed] == [("U1", None), ("U2", "supportbot:duplicate")]
+    finally:
+        await store.close()
 
 
 async def test_sqlite_failed_migration_is_rolled_back(tmp_path: Path) -> None:

@@ -196,6 +196,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE turns ADD COLUMN answered_for TEXT",
         ),
     ),
+    Migration(
+        version=5,
+        name="one_open_escalation_per_thread",
+        statements=(
+            # Two people asking for a human at the same moment opened two escalations. Keep the oldest
+            # open one of each thread (the others are closed as duplicates), then let the database refuse
+            # a second open one.
+            "UPDATE escalations SET resolved_at = opened_at, resolved_by = 'supportbot:duplicate'"
+            " WHERE resolved_at IS NULL AND id NOT IN (SELECT MIN(id) FROM escalations"
+            " WHERE resolved_at IS NULL GROUP BY platform, space_id, channel_id, thread_id)",
+            "DROP INDEX escalations_open",
+            "CREATE UNIQUE INDEX escalations_one_open"
+            " ON escalations (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
