@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fakes.anthropic_api import Reply
 from fakes.slack_api import FakeMessage, FakeSlack, FakeUser
 
@@ -89,6 +91,19 @@ async def test_talk_to_a_human_escalates_and_the_bot_steps_back_until_a_lead_res
     history = rig.model.message_requests[-1].body["messages"]
     assert "lena: Hi Ann, I'm Lena from support" in history[-1]["content"][0]["text"]
     assert section_text(rig.bot_messages(channel, thread)[-1]) == "Glad Lena could help!"
+
+
+async def test_two_people_clicking_talk_to_a_human_at_once_open_one_escalation(slack_rig: RigFactory) -> None:
+    rig, _ = await leads_rig(slack_rig)
+    ann, bob = rig.user("ann"), rig.user("bob")
+    thread, reply = await answered(rig, ann, "my parcel is lost", "I'm sorry to hear that.")
+
+    said = await asyncio.gather(rig.click(ann, reply, ESCALATE), rig.click(bob, reply, ESCALATE))
+
+    assert sorted(said, key=str) == sorted([ASKED, ALREADY_ASKED], key=str)
+    assert len(await rig.core.store.open_escalations()) == 1
+    assert len(rig.fake.bot_messages(LEADS)) == 1
+    assert [section_text(m) for m in rig.bot_messages(rig.fake.general.id, thread)].count(HANDED_OVER) == 1
 
 
 async def test_the_model_escalates_and_a_lead_resolves_with_the_button(slack_rig: RigFactory) -> None:
