@@ -26,87 +26,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
-from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, mention  # noqa: E402
+from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, mention
 
-from bot.app import build_app  # noqa: E402
-from bot.llm import LLM, AnthropicLLM, ModelRequest, ModelTurn, TextChunk  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from integrations.slack.app import SlackFrontEnd  # noqa: E402
-from integrations.slack.mrkdwn import to_mrkdwn  # noqa: E402
-from integrations.slack.server import SlackHttpServer  # noqa: E402
+from bench.common import (
+    ModelPace,
+    TimedLLM,
+    bench_settings,
+    clear_env,
+    model_process,
+    percentile,
+    show,
+)
+from bench.report import Figure, emit
+from bot.app import build_app
+from bot.llm import AnthropicLLM
+from integrations.slack.app import SlackFrontEnd
+from integrations.slack.mrkdwn import to_mrkdwn
+from integrations.slack.server import SlackHttpServer
 
 PLACEHOLDER = "_Thinking…_"
-CHARS_PER_TOKEN = 4
 TARGET_EXTRA_MS = 50.0
 
 
-def answer_for(n: int, chars: int) -> str:
-    """A Markdown answer of about ``chars`` characters, different for every reply."""
-    paragraphs = [
-        f"Thanks for asking, reply {n}. Your order **ORD-{10000 + n}** left our warehouse on Monday.",
-        "Here is what happens next:",
-        "- The carrier scans the parcel at its hub\n- You get an e-mail with the tracking link\n"
-        "- Delivery takes two to four working days",
-        "If the parcel has not arrived by Friday, reply here and a support lead will look into it.",
-    ]
-    text = "\n\n".join(paragraphs)
-    filler = " You can also follow the parcel on the carrier's website with the tracking number."
-    while len(text) < chars:
-        text += filler
-    return text[:chars].rstrip() + "."
-
-
-def serve_model(chars: int, tps: float, delta_chars: int, ready: Connection) -> None:
-    """The fake Anthropic API in its own process, so that its CPU time does not slow the bot down."""
-
-    async def main() -> None:
-        def respond(request: RecordedRequest) -> Reply:
-            question = request.body["messages"][-1]["content"][-1]["text"]
-            n = int(question.rsplit("#", 1)[1].split()[0])
-            # The fake counts one token per text delta: deltas per second = characters per second / size.
-            deltas_per_second = tps * CHARS_PER_TOKEN / delta_chars
-            return Reply.text(answer_for(n, chars), tokens_per_second=deltas_per_second, chunk=delta_chars)
-
-        async with FakeAnthropic(responder=respond) as fake:
-            ready.send(fake.base_url)
-            await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-class TimedLLM:
-    """The real client, noting when the first text of each question's answer reached the bot."""
-
-    def __init__(self, inner: LLM, first_token: dict[int, float]) -> None:
-        self._inner = inner
-        self._first_token = first_token
-
-    async def stream(self, request: ModelRequest) -> AsyncIterator[TextChunk | ModelTurn]:
-        question = request.messages[-1]["content"][-1]["text"]
-        n = int(question.rsplit("#", 1)[1].split()[0])
-        async for item in self._inner.stream(request):
-            if isinstance(item, TextChunk):
-                self._first_token.setdefault(n, time.monotonic())
-            yield item
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+def pace_of(args: argparse.Namespace) -> ModelPace:
+    return ModelPace(chars=args.chars, tps=args.tps, delta_chars=args.delta_chars)
 
 
 async def round_trip_ms(fake: FakeSlack) -> float:
@@ -120,25 +72,10 @@ async def round_trip_ms(fake: FakeSlack) -> float:
 
 
 async def run(args: argparse.Namespace, model_url: str, workdir: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("ANTHROPIC_", "SLACK_")):
-            del os.environ[name]
+    clear_env("ANTHROPIC_", "SLACK_")
     first_token: dict[int, float] = {}
     async with FakeSlack(ts_start=None) as fake:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            anthropic_api_key="bench",
-            anthropic_base_url=model_url,
-            model_max_retries=0,
-            database_url=f"sqlite:///{workdir / 'supportbot.db'}",
-            kb_path=ROOT / "config" / "kb",
-            kb_index_path=workdir / "kb.sqlite3",
-            bot_config_path=ROOT / "config" / "bot.toml",
-            system_prompt_path=ROOT / "config" / "prompts" / "system.md",
-            demo_orders_path=ROOT / "config" / "demo" / "orders.json",
-            orders_db_path=workdir / "orders.sqlite3",
-            slack_api_url=fake.api_url,
-        )
+        settings = bench_settings(workdir, model_url, slack_api_url=fake.api_url)
         llm = TimedLLM(
             AnthropicLLM.from_key("bench", base_url=model_url, max_retries=0, timeout=60), first_token
         )
@@ -183,7 +120,7 @@ def report(
         thread_ts = post.ts  # type: ignore[attr-defined]
         channel = post.message_event["channel"]  # type: ignore[attr-defined]
         replies = [m for m in fake.bot_messages(channel) if m.thread_ts == thread_ts]
-        if sections(replies) == to_mrkdwn(answer_for(n, args.chars)):
+        if sections(replies) == to_mrkdwn(pace_of(args).answer(n)):
             equal += 1
         reply_ts = {m.ts for m in replies}
         shown = [
@@ -199,7 +136,7 @@ def report(
             latencies.append((min(shown) - first_token[n]) * 1000)
         edits.append(sum(1 for c in fake.calls("chat.update") if c.args.get("ts") in reply_ts))
     show("replies streaming at once", f"{args.replies} in {args.channels} channel(s), one workspace")
-    show("answers", f"about {args.chars} characters at {args.tps:g} tokens/s, deltas of {args.delta_chars}")
+    show("answers", pace_of(args).describe())
     show("429s seen", f"{fake.rate_limited_count}  (target 0)")
     show("final text equal to the answer", f"{equal} of {args.replies}  (target {args.replies})")
     if latencies:
@@ -214,10 +151,21 @@ def report(
     show("edits per reply", f"mean {statistics.mean(edits):.1f}, min {min(edits)}, max {max(edits)}")
     show("chat.update calls in all", str(len(fake.calls("chat.update"))))
     show("all replies settled after", f"{elapsed:.1f} s")
-
-
-def show(label: str, value: str) -> None:
-    print(f"{label + ':':36}{value}")
+    figures = [
+        Figure("429s seen", fake.rate_limited_count, at_most=0),
+        Figure("final text equal to the answer", equal, at_least=args.replies),
+    ]
+    if latencies:
+        figures += [
+            Figure("first token -> first visible text p50", p50, "ms"),
+            Figure("first token -> first visible text p99", p99, "ms", at_most=idle_rtt + TARGET_EXTRA_MS),
+        ]
+    figures += [
+        Figure("fake API round trip (idle)", idle_rtt, "ms"),
+        Figure("edits per reply (mean)", statistics.mean(edits)),
+        Figure("all replies settled after", elapsed, "s"),
+    ]
+    emit("slack_stream", figures)
 
 
 def sections(messages: list[FakeMessage]) -> str:
@@ -235,18 +183,8 @@ def main() -> None:
     parser.add_argument("--delta-chars", type=int, default=8, help="characters per streamed text delta")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    receive, send = multiprocessing.Pipe(duplex=False)
-    model = multiprocessing.Process(
-        target=serve_model, args=(args.chars, args.tps, args.delta_chars, send), daemon=True
-    )
-    model.start()
-    try:
-        model_url = receive.recv()
-        with tempfile.TemporaryDirectory() as workdir:
-            asyncio.run(run(args, model_url, Path(workdir)))
-    finally:
-        model.terminate()
-        model.join()
+    with model_process(pace_of(args)) as model_url, tempfile.TemporaryDirectory() as workdir:
+        asyncio.run(run(args, model_url, Path(workdir)))
 
 
 if __name__ == "__main__":

@@ -229,6 +229,9 @@ class FakeDiscord:
 
         self._calls: list[RecordedCall] = []
         self._changed = asyncio.Event()
+        self.message_listeners: list[Callable[[str, FakeMessage], None]] = []
+        """Called with ("create" or "edit", message) after the bot's or a webhook's message is stored or
+        edited over REST (benchmarks watch replies this way instead of scanning every channel)."""
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -1120,6 +1123,8 @@ class FakeDiscord:
                 msg.interaction_metadata["interacted_message_id"] = str(interaction.message_id)
         self._apply_mentions(msg, reply_to)
         await self._store_message(msg)
+        for listener in self.message_listeners:
+            listener("create", msg)
         return msg
 
     async def _edit_message(
@@ -1162,6 +1167,8 @@ class FakeDiscord:
             self._apply_mentions(msg, reply_to)
         if not msg.ephemeral:
             await self.dispatch("MESSAGE_UPDATE", self.message_json(msg, gateway=True))
+        for listener in self.message_listeners:
+            listener("edit", msg)
         return msg
 
     async def _delete(self, msg: FakeMessage) -> None:

@@ -14,7 +14,9 @@ The real ``slack_sdk`` client talks to it unchanged::
 What it enforces (DESIGN.md section 5; every number lives in :class:`SlackLimits`):
 
 - ``chat.postMessage``: about one message per second per channel with a small burst (token bucket);
-- ``chat.update``: a sliding-window budget shared by the whole workspace (default 50 a minute);
+- ``chat.update``: a sliding-window budget shared by the whole workspace (default 50 a minute); a channel
+  added with ``team_id=`` belongs to another workspace of the same (org-wide) install, which has a budget of
+  its own;
 - optionally ``conversations.replies`` (some app types get one request a minute);
 - beyond a limit: HTTP 429, an integer ``Retry-After`` header and ``{"ok": false, "error": "ratelimited"}``;
 - ``msg_too_long`` above 4,000 characters of ``text``; ``invalid_blocks`` for a section text above
@@ -256,6 +258,8 @@ class FakeChannel:
     """None: everybody may be addressed in it (``chat.postEphemeral`` checks membership otherwise)."""
     im_user: str | None = None
     messages: dict[str, FakeMessage] = field(default_factory=dict)
+    team_id: str | None = None
+    """The workspace the channel belongs to (None: the fake's own ``team_id``)."""
 
     @property
     def channel_type(self) -> ChannelKind:
@@ -685,10 +689,13 @@ class FakeSlack:
         self._rate_limited = 0
         self._failures: dict[str, deque[_Failure]] = {}
         self._post_buckets: dict[str, tuple[float, float]] = {}
-        self._update_times: deque[float] = deque()
+        self._update_times: dict[str, deque[float]] = {}  # per workspace
         self._replies_times: deque[float] = deque()
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
+        self.message_listeners: list[Callable[[str, FakeMessage], None]] = []
+        """Called with (method, message) after every successful ``chat.postMessage`` and ``chat.update``
+        (benchmarks watch replies this way instead of scanning every channel)."""
 
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, asyncio.Future[JSON]] = {}
@@ -764,13 +771,16 @@ class FakeSlack:
         kwargs.setdefault("token", self.bot_token)
         return AsyncWebClient(base_url=self.api_url, **kwargs)
 
-    def event_sender(self, url: str, signing_secret: str = SIGNING_SECRET) -> EventSender:
-        """An :class:`EventSender` for this workspace whose slash commands get a response_url here."""
+    def event_sender(
+        self, url: str, signing_secret: str = SIGNING_SECRET, *, team_id: str | None = None
+    ) -> EventSender:
+        """An :class:`EventSender` for this workspace (or for workspace ``team_id`` of the same install)
+        whose slash commands get a response_url here."""
         return EventSender(
             url,
             signing_secret,
-            team_id=self.team_id,
-            team_domain=self.team_domain,
+            team_id=team_id or self.team_id,
+            team_domain=self.team_domain if team_id in (None, self.team_id) else team_id.lower(),
             response_url_factory=self.new_response_url,
         )
 
@@ -834,7 +844,9 @@ class FakeSlack:
         is_archived: bool = False,
         bot_is_member: bool = True,
         members: Iterable[str] | None = None,
+        team_id: str | None = None,
     ) -> FakeChannel:
+        """``team_id``: the channel is in that workspace of the install (default: the fake's own)."""
         kind: ChannelKind = "group" if private else "channel"
         channel_id = channel_id or self._new_id("G" if private else "C")
         channel = FakeChannel(
@@ -845,6 +857,7 @@ class FakeSlack:
             is_archived=is_archived,
             bot_is_member=bot_is_member,
             members=set(members) if members is not None else None,
+            team_id=team_id,
         )
         self.channels[channel.id] = channel
         return channel
@@ -1070,7 +1083,10 @@ class FakeSlack:
                 raise self._ratelimited((1.0 - tokens) / rate)
             self._post_buckets[key] = (tokens - 1.0, now)
         elif method == "chat.update":
-            self._sliding_window(self._update_times, limits.update_limit, limits.update_window, now)
+            channel = self.channels.get(_opt_str(args, "channel") or "")
+            team = (channel.team_id if channel is not None else None) or self.team_id
+            times = self._update_times.setdefault(team, deque())
+            self._sliding_window(times, limits.update_limit, limits.update_window, now)
         elif method == "conversations.replies" and limits.replies_limit is not None:
             self._sliding_window(self._replies_times, limits.replies_limit, limits.replies_window, now)
 
@@ -1338,7 +1354,7 @@ class FakeSlack:
             blocks=blocks or None,
             attachments=attachments or None,
             thread_ts=thread_ts,
-            team=self.team_id,
+            team=channel.team_id or self.team_id,
             reply_broadcast=bool(_opt_bool(args, "reply_broadcast")),
             unfurl_links=_opt_bool(args, "unfurl_links"),
             unfurl_media=_opt_bool(args, "unfurl_media"),
@@ -1347,6 +1363,8 @@ class FakeSlack:
         self._store(message)
         if thread_ts is not None:
             self._current_status.pop((channel.id, thread_ts), None)  # a reply clears the status
+        for listener in self.message_listeners:
+            listener("chat.postMessage", message)
         return {"channel": channel.id, "ts": message.ts, "message": self.message_json(message)}
 
     def _chat_update(self, args: JSON) -> JSON:
@@ -1367,6 +1385,8 @@ class FakeSlack:
         message.edited = {"user": BOT_USER_ID, "ts": self.next_ts()}
         message.update_count += 1
         message.versions.append(message.visible_text)
+        for listener in self.message_listeners:
+            listener("chat.update", message)
         return {
             "channel": channel.id,
             "ts": message.ts,
@@ -1491,7 +1511,7 @@ class FakeSlack:
 
     def _conversations_info(self, args: JSON) -> JSON:
         channel = self._channel(args)
-        return {"channel": channel.to_api(self.team_id)}
+        return {"channel": channel.to_api(channel.team_id or self.team_id)}
 
     def _conversations_open(self, args: JSON) -> JSON:
         channel_id = _opt_str(args, "channel")

@@ -310,6 +310,26 @@ async def test_chat_update_budget_is_shared_by_the_workspace() -> None:
         assert [c.status for c in fake.calls("chat.update")] == [200, 200, 200, 429, 200]
 
 
+async def test_each_workspace_of_an_install_has_its_own_chat_update_budget() -> None:
+    clock = ManualClock()
+    async with FakeSlack(limits=SlackLimits(update_limit=2, update_window=60.0), clock=clock) as fake:
+        client = fake.client()
+        elsewhere = fake.add_channel(name="elsewhere", team_id="T0OTHER")
+        seen: list[tuple[str, str]] = []
+        fake.message_listeners.append(lambda method, message: seen.append((method, message.team or "")))
+        here_ts = (await client.chat_postMessage(channel=fake.general.id, text="a"))["ts"]
+        there_ts = (await client.chat_postMessage(channel=elsewhere.id, text="b"))["ts"]
+        for n in range(2):
+            await client.chat_update(channel=fake.general.id, ts=here_ts, text=f"a{n}")
+            await client.chat_update(channel=elsewhere.id, ts=there_ts, text=f"b{n}")
+        for channel, ts in ((fake.general.id, here_ts), (elsewhere.id, there_ts)):
+            error = await api_error(client.chat_update(channel=channel, ts=ts, text="over"))
+            assert error.response.status_code == 429
+        assert fake.rate_limited_count == 2
+        assert seen[:2] == [("chat.postMessage", fake.team_id), ("chat.postMessage", "T0OTHER")]
+        assert [method for method, _ in seen[2:]] == ["chat.update"] * 4
+
+
 async def test_replies_limit_for_restricted_app_types() -> None:
     async with FakeSlack(limits=SlackLimits(replies_limit=1), clock=ManualClock()) as fake:
         client = fake.client()
