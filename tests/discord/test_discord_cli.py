@@ -15,26 +15,11 @@ from fakes.discord_api import FakeDiscord
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from integrations.discord.app import DiscordCredentials
-from tests.slack.test_slack_cli import environment
+from tests.serve.process import environment
+from tests.serve.process import run_quietly as run
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_TOKEN = "MTIzNDU2Nzg5.very-secret.token-value"
-
-
-async def run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=environment(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, (stdout + stderr).decode()
 
 
 def fake_env(fake: FakeDiscord, **values: str) -> dict[str, str]:
@@ -96,7 +81,7 @@ async def test_supportbot_discord_answers_until_sigterm(
         "bot",
         "discord",
         cwd=tmp_path,
-        env=environment(tmp_path, **env),
+        env=environment(tmp_path, LOG_LEVEL="WARNING", **env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -77,6 +77,12 @@ async def run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
     return process.returncode, stdout.decode(), stderr.decode()
 
 
+async def run_quietly(tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
+    """``python -m bot ARGS`` logging warnings only, to its end: exit status and all it printed."""
+    status, stdout, stderr = await run(tmp_path, *args, **{"LOG_LEVEL": "WARNING", **env})
+    return status, stdout + stderr
+
+
 @dataclass
 class Supportbot:
     """A running ``supportbot serve`` (or ``slack``) on ``port``."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -22,38 +21,11 @@ from bot.settings import load_settings
 from integrations.slack.app import COMMAND
 from integrations.slack.commands import HELP
 from integrations.slack.server import EVENTS_PATH, SlackCredentials
+from tests.serve.process import environment
+from tests.serve.process import run_quietly as run
 from tests.slack.rig import ROOT, reply_text
 
 SECRET_TOKEN = "xoxb-very-secret-token-value"
-
-
-def environment(tmp_path: Path, **values: str) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SLACK_", "DISCORD_"))}
-    return {
-        **clean,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'supportbot.db'}",
-        "KB_INDEX_PATH": str(tmp_path / "kb.sqlite3"),
-        "ORDERS_DB_PATH": str(tmp_path / "orders.sqlite3"),
-        "LOG_LEVEL": "WARNING",
-        **values,
-    }
-
-
-async def run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=environment(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, (stdout + stderr).decode()
 
 
 @pytest.mark.parametrize(
@@ -118,7 +90,7 @@ async def start_supportbot(
             SLACK_API_URL=fake_slack.api_url,
             ANTHROPIC_API_KEY="test-key",
             ANTHROPIC_BASE_URL=fake_anthropic.base_url,
-            **env,
+            **{"LOG_LEVEL": "WARNING", **env},
         ),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
