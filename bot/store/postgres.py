@@ -17,11 +17,13 @@ in the free text of turns and escalations, so a strange message never fails an a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -46,10 +48,13 @@ DEFAULT_POOL_MAX_SIZE = 10
 DEFAULT_CONNECT_TIMEOUT = timedelta(seconds=10)
 DEFAULT_EVENT_RETENTION = timedelta(days=7)
 _PRUNE_INTERVAL = timedelta(hours=1)
+DEFAULT_RETRY_FOR = timedelta(seconds=10)
+"""How long a statement is tried again while the server is out of reach (a restart, a failover)."""
 _MIGRATION_LOCK = "supportbot.schema_migrations:"
 """Prefix of the advisory lock key; the schema name follows, so schemas migrate independently."""
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 if TYPE_CHECKING:  # asyncpg's classes are generic in its stubs only
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
     Connection: TypeAlias = (
@@ -139,6 +144,57 @@ async def apply_migrations(conn: Connection, migrations: Sequence[Migration]) ->
             await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
 
+_LOST_CONNECTION = (
+    asyncpg.PostgresConnectionError,  # the connection broke, or none could be made
+    asyncpg.exceptions.OperatorInterventionError,  # the server is shutting down or starting up
+    asyncpg.exceptions.InternalClientError,  # a connection left mid-operation when it broke
+    asyncpg.InterfaceError,  # "connection is closed" and the like
+    OSError,  # connection refused while the server restarts
+)
+
+
+class _Statements:
+    """The pool's one-statement calls, each tried again while the server is out of reach.
+
+    A connection the server dropped (a restart, ``pg_terminate_backend``, a failover) fails the statement
+    running on it; the pool replaces the connection, so the statement is sent again on a fresh one, for up
+    to ``retry_for``. Most writes are upserts or deletes, which may run twice; an audit or usage row whose
+    connection broke after its commit may, rarely, be written twice: it is never lost.
+    """
+
+    def __init__(self, pool: Pool, retry_for: timedelta, closed: Callable[[], bool]) -> None:
+        self._pool = pool
+        self._retry_for = retry_for.total_seconds()
+        self._closed = closed
+
+    async def execute(self, sql: str, *args: Any) -> str:
+        return await self._retry(lambda: self._pool.execute(sql, *args))
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        return await self._retry(lambda: self._pool.fetch(sql, *args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        return await self._retry(lambda: self._pool.fetchrow(sql, *args))
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._retry(lambda: self._pool.fetchval(sql, *args))
+
+    async def _retry(self, statement: Callable[[], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + self._retry_for
+        delay = 0.05
+        while True:
+            try:
+                return await statement()
+            except asyncpg.DataError:
+                raise  # the statement's own arguments: sending it again cannot help
+            except _LOST_CONNECTION as exc:
+                if self._closed() or time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("store: lost the database connection (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
 class PostgresStore:
     """The ``Store`` protocol on an asyncpg pool. Create it with ``await PostgresStore.open(dsn)``."""
 
@@ -148,9 +204,11 @@ class PostgresStore:
         *,
         clock: Clock = _utcnow,
         event_retention: timedelta = DEFAULT_EVENT_RETENTION,
+        retry_for: timedelta = DEFAULT_RETRY_FOR,
     ) -> None:
         """Wrap an open pool on a migrated schema; use ``open`` instead."""
         self._pool = pool
+        self._db = _Statements(pool, retry_for, lambda: self._closed)
         self._clock = clock
         self._event_retention = event_retention
         self._closed = False
@@ -208,7 +266,7 @@ class PostgresStore:
         if not event_id:
             raise ValueError("event_id must not be empty")
         now = self._now()
-        status = await self._pool.execute(
+        status = await self._db.execute(
             "INSERT INTO processed_events (event_id, claimed_at) VALUES ($1, $2)"
             " ON CONFLICT (event_id) DO NOTHING",
             event_id,
@@ -216,17 +274,25 @@ class PostgresStore:
         )
         if self._next_prune is None or now >= self._next_prune:
             self._next_prune = now + _PRUNE_INTERVAL
-            await self._pool.execute(
+            await self._db.execute(
                 "DELETE FROM processed_events WHERE claimed_at < $1", now - self._event_retention
             )
-        return _rowcount(status) == 1
+        if _rowcount(status) == 1:
+            return True
+        # Not inserted: claimed before, or by this very call if its connection broke after the commit
+        # and the insert was sent again; the claim's time (to the microsecond) tells which.
+        return bool(
+            await self._db.fetchval(
+                "SELECT claimed_at = $2 FROM processed_events WHERE event_id = $1", event_id, now
+            )
+        )
 
     # Conversations.
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
         exchange = json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":"))
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
             " message_id, sent_at, exchange, answered_for)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -249,7 +315,7 @@ class PostgresStore:
         """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0 or None, not {limit}")
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM ("
             "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM turns"
             f"  WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT $5"
@@ -282,7 +348,7 @@ class PostgresStore:
         self, ref: ThreadRef, text: str, covers_until_message_id: str, covers_until_time: datetime
     ) -> None:
         """Keep ``text`` as the thread's summary, replacing the one before."""
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO thread_summaries (platform, space_id, channel_id, thread_id, text,"
             " covers_until_message_id, covers_until_time, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id) DO UPDATE SET"
@@ -296,7 +362,7 @@ class PostgresStore:
         )
 
     async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
-        row = await self._pool.fetchrow(
+        row = await self._db.fetchrow(
             "SELECT text, covers_until_message_id, covers_until_time, updated_at FROM thread_summaries"
             f" WHERE {_THREAD_WHERE}",
             *_thread_params(ref),
@@ -314,7 +380,7 @@ class PostgresStore:
 
     async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None:
         """Link the user to ``customer_id``, replacing an earlier link."""
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO identity_links (platform, user_id, customer_id, linked_at) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (platform, user_id) DO UPDATE SET"
             " customer_id = excluded.customer_id, linked_at = excluded.linked_at",
@@ -326,13 +392,13 @@ class PostgresStore:
 
     async def unlink_identity(self, platform: str, user_id: str) -> bool:
         """Remove the link; True when there was one."""
-        status = await self._pool.execute(
+        status = await self._db.execute(
             "DELETE FROM identity_links WHERE platform = $1 AND user_id = $2", platform, user_id
         )
         return _rowcount(status) > 0
 
     async def customer_for(self, platform: str, user_id: str) -> str | None:
-        value = await self._pool.fetchval(
+        value = await self._db.fetchval(
             "SELECT customer_id FROM identity_links WHERE platform = $1 AND user_id = $2", platform, user_id
         )
         return None if value is None else str(value)
@@ -340,7 +406,7 @@ class PostgresStore:
     # Usage and audit.
 
     async def record_usage(self, record: UsageRecord) -> None:
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
             " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -357,7 +423,7 @@ class PostgresStore:
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
-        rows = await self._pool.fetch("SELECT * FROM usage WHERE at >= $1 ORDER BY at, id", aware(since))
+        rows = await self._db.fetch("SELECT * FROM usage WHERE at >= $1 ORDER BY at, id", aware(since))
         return [
             UsageRecord(
                 ref=_thread_ref(row),
@@ -375,7 +441,7 @@ class PostgresStore:
 
     async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
         """All tokens (input, cache read, cache write, output) of the space's usage at or after ``since``."""
-        value = await self._pool.fetchval(
+        value = await self._db.fetchval(
             "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
             " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3",
             platform,
@@ -385,7 +451,7 @@ class PostgresStore:
         return int(value)
 
     async def record_tool_call(self, record: AuditRecord) -> None:
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
             " allowed, outcome, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             aware(record.at),
@@ -404,7 +470,7 @@ class PostgresStore:
         """The newest ``limit`` audit rows, newest first (by ``at``, then by insertion)."""
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
-        rows = await self._pool.fetch("SELECT * FROM tool_calls ORDER BY at DESC, id DESC LIMIT $1", limit)
+        rows = await self._db.fetch("SELECT * FROM tool_calls ORDER BY at DESC, id DESC LIMIT $1", limit)
         return [
             AuditRecord(
                 at=_utc(row["at"]),
@@ -428,7 +494,7 @@ class PostgresStore:
         open ones decides, so two requests at the same moment, on any instance, open one)."""
         opened_at = self._now()
         summary = _clean(summary)
-        escalation_id = await self._pool.fetchval(
+        escalation_id = await self._db.fetchval(
             "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
             " opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL DO NOTHING"
@@ -446,7 +512,7 @@ class PostgresStore:
 
     async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int:
         """Resolve every open escalation of the thread; return how many were open."""
-        status = await self._pool.execute(
+        status = await self._db.execute(
             "UPDATE escalations SET resolved_at = $5, resolved_by = $6"
             f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
             *_thread_params(ref),
@@ -457,19 +523,19 @@ class PostgresStore:
 
     async def open_escalations(self) -> list[Escalation]:
         """Open escalations, oldest first."""
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id"
         )
         return [_escalation(row) for row in rows]
 
     async def escalations_since(self, since: datetime) -> list[Escalation]:
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT * FROM escalations WHERE opened_at >= $1 ORDER BY opened_at, id", aware(since)
         )
         return [_escalation(row) for row in rows]
 
     async def is_escalated(self, ref: ThreadRef) -> bool:
-        value = await self._pool.fetchval(
+        value = await self._db.fetchval(
             f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
             *_thread_params(ref),
         )
@@ -478,7 +544,7 @@ class PostgresStore:
     # Feedback.
 
     async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None:
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO feedback (reply_id, user_id, helpful, at) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (reply_id, user_id) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
             reply_id,
@@ -489,13 +555,13 @@ class PostgresStore:
 
     async def feedback_for(self, reply_id: str) -> dict[str, bool]:
         """Each voter's latest vote on the reply: user id → helpful."""
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT user_id, helpful FROM feedback WHERE reply_id = $1 ORDER BY user_id", reply_id
         )
         return {row["user_id"]: bool(row["helpful"]) for row in rows}
 
     async def feedback_since(self, since: datetime) -> list[FeedbackVote]:
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT * FROM feedback WHERE at >= $1 ORDER BY at, reply_id, user_id", aware(since)
         )
         return [
@@ -507,7 +573,7 @@ class PostgresStore:
 
     async def record_reply(self, record: ReplyRecord) -> None:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
             " first_text_ms, failed, fallback, limited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
             " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
@@ -525,7 +591,7 @@ class PostgresStore:
         )
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT * FROM replies WHERE started_at >= $1 ORDER BY started_at, reply_id", aware(since)
         )
         return [
@@ -544,7 +610,7 @@ class PostgresStore:
     # Paused channels.
 
     async def pause_channel(self, platform: str, space_id: str, channel_id: str, paused_by: str) -> None:
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO paused_channels (platform, space_id, channel_id, paused_by, paused_at)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, space_id, channel_id) DO NOTHING",
             platform,
@@ -555,7 +621,7 @@ class PostgresStore:
         )
 
     async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
-        status = await self._pool.execute(
+        status = await self._db.execute(
             "DELETE FROM paused_channels WHERE platform = $1 AND space_id = $2 AND channel_id = $3",
             platform,
             space_id,
@@ -564,7 +630,7 @@ class PostgresStore:
         return _rowcount(status) > 0
 
     async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool:
-        value = await self._pool.fetchval(
+        value = await self._db.fetchval(
             "SELECT 1 FROM paused_channels WHERE platform = $1 AND space_id = $2 AND channel_id = $3",
             platform,
             space_id,
@@ -576,7 +642,7 @@ class PostgresStore:
 
     async def add_pending_reply(self, pending: PendingReply) -> None:
         """Record a reply in flight; adding the same ``reply_id`` again replaces the record."""
-        await self._pool.execute(
+        await self._db.execute(
             "INSERT INTO pending_replies (reply_id, platform, space_id, channel_id, thread_id,"
             " message_ref, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
@@ -591,11 +657,11 @@ class PostgresStore:
 
     async def settle_pending_reply(self, reply_id: str) -> None:
         """Forget the reply; settling an unknown or already settled reply is a no-op."""
-        await self._pool.execute("DELETE FROM pending_replies WHERE reply_id = $1", reply_id)
+        await self._db.execute("DELETE FROM pending_replies WHERE reply_id = $1", reply_id)
 
     async def pending_replies(self, platform: str) -> list[PendingReply]:
         """Unsettled replies of ``platform``, oldest first."""
-        rows = await self._pool.fetch(
+        rows = await self._db.fetch(
             "SELECT * FROM pending_replies WHERE platform = $1 ORDER BY started_at, reply_id", platform
         )
         return [
