@@ -31,7 +31,7 @@ from bot.ratelimit import RateLimiter
 from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
 from bot.streaming.budget import Budget, Priority
 from bot.streaming.clock import SystemClock
-from bot.streaming.protocol import DeliveryError, MessageRef, RateLimited, ReplyStream
+from bot.streaming.protocol import DeliveryError, Footer, MessageRef, RateLimited, ReplyLimits, ReplyStream
 from bot.streaming.reply import RenderOutcome, StreamingReply
 from bot.types import Conversation, Principal, ThreadRef, Turn
 
@@ -77,6 +77,8 @@ RATE_WINDOW_SECONDS = 60.0
 BUDGET_RECHECK_SECONDS = 5.0
 """How stale a space's token count may be: the daily budget may be overrun by a few seconds of answers."""
 NOTICE_POST_ATTEMPTS = 3
+TROUBLE_NOTICE = "_Sorry, something went wrong on my side before I could answer; please ask again._"
+"""Posted when a message fails before any reply was posted for it (e.g. the store is unavailable)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class SupportService:
         self._space_tokens: dict[str, tuple[float, datetime, int]] = {}
         self._metrics = metrics or BotMetrics()
         self._dedup = dedup or StoreDedup(store)  # Redis in front of the store when shared (bot.coordination)
+        self._failed_events: set[str] = set()  # deliveries already told about a failure (see handle)
 
     async def handle(
         self,
@@ -131,15 +134,32 @@ class SupportService:
         arrived = time.monotonic()
         with log_context(thread=message.ref.key, request_id=uuid.uuid4().hex[:16]):
             self._metrics.in_progress.add(1, platform=platform)
+            watched = _WatchedStream(stream)
             try:
-                handled = await self._handle(message, stream, budgets, platform_history)
+                handled = await self._handle(message, watched, budgets, platform_history)
             except asyncio.CancelledError:
                 self._metrics.replies.inc(platform=platform, outcome="interrupted")
+                raise
+            except Exception:
+                # E.g. the store is unavailable: the asker must not be left without any reply.
+                if not watched.posted and self._first_failure(message.event_id):
+                    await _post_notice(stream, budgets.posts, TROUBLE_NOTICE)
                 raise
             finally:
                 self._metrics.in_progress.add(-1, platform=platform)
             self._observe(platform, handled, arrived)
         return handled
+
+    def _first_failure(self, event_id: str | None) -> bool:
+        """False for a repeat delivery (e.g. Slack's app_mention twin) of an event that failed before."""
+        if event_id is None:
+            return True
+        if event_id in self._failed_events:
+            return False
+        if len(self._failed_events) >= 10_000:
+            self._failed_events.clear()
+        self._failed_events.add(event_id)
+        return True
 
     def _observe(self, platform: str, handled: Handled, arrived: float) -> None:
         """Count the outcome and log it (one line per message, with its thread and request id)."""
@@ -373,6 +393,25 @@ async def _post_notice(stream: ReplyStream, posts: Budget, text: str) -> Message
             if not exc.retryable:
                 return None
     return None
+
+
+class _WatchedStream:
+    """The adapter's stream, noting whether anything was posted through it."""
+
+    def __init__(self, stream: ReplyStream) -> None:
+        self._stream = stream
+        self.posted = False
+
+    @property
+    def limits(self) -> ReplyLimits:
+        return self._stream.limits
+
+    async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
+        self.posted = True  # before the call: a post that failed may still have reached the platform
+        return await self._stream.post(text, footer)
+
+    async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
+        await self._stream.edit(ref, text, footer)
 
 
 def _clip(turn: Turn, max_chars: int) -> Turn:
