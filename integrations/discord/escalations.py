@@ -10,6 +10,7 @@ archived.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -20,11 +21,13 @@ from bot.config import ChannelOverride, DiscordRoles
 from bot.escalations import Handover
 from bot.store import Escalation, Store
 from bot.streaming.budget import Priority
+from bot.streaming.protocol import RateLimited
+from bot.streaming.reply import RetryPolicy
 from bot.types import Principal, ThreadRef
 from integrations.discord.budgets import DiscordBudgets
 from integrations.discord.events import DM_SPACE, web_link
 from integrations.discord.markup import DISCORD_MARKUP
-from integrations.discord.stream import QUIET, destination_for, find_channel
+from integrations.discord.stream import QUIET, delivery_error, destination_for, find_channel
 from integrations.discord.ui import resolve_view
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_TAGS = 5
 """Discord's limit on the tags of a forum post."""
 FAILURES = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
+NOTICE_RETRY = RetryPolicy(attempts=4)
 
 
 class DiscordEscalations:
@@ -106,13 +110,25 @@ class DiscordEscalations:
             log.error("could not close the forum post %s: %s", thread.id, exc)
 
     async def _post(self, channel: discord.abc.Messageable, text: str, view: discord.ui.View | None) -> None:
-        """A notice from the bot, within the channel's post budget; failures are logged, not raised."""
+        """A notice from the bot, within the channel's post budget; failures are logged, not raised.
+
+        A server or network error is tried again (bounded; discord.py waits out 429s itself)."""
         channel_id = str(getattr(channel, "id", ""))
-        await self._budgets.posts(channel_id).acquire(Priority.FINAL)
-        try:
-            if view is None:
-                await channel.send(text, allowed_mentions=QUIET)
-            else:
-                await channel.send(text, view=view, allowed_mentions=QUIET)
-        except FAILURES as exc:
-            log.error("posting a notice to %s failed: %s", channel_id, exc)
+        for attempt in range(1, NOTICE_RETRY.attempts + 1):
+            await self._budgets.posts(channel_id).acquire(Priority.FINAL)
+            try:
+                if view is None:
+                    await channel.send(text, allowed_mentions=QUIET)
+                else:
+                    await channel.send(text, view=view, allowed_mentions=QUIET)
+                return
+            except FAILURES as exc:
+                error = delivery_error(exc, "post", editing=False)
+                if not error.retryable or attempt == NOTICE_RETRY.attempts:
+                    log.error("posting a notice to %s failed: %s", channel_id, exc)
+                    return
+                log.warning("posting a notice to %s failed (attempt %d): %s", channel_id, attempt, exc)
+                if isinstance(error, RateLimited):
+                    await self._budgets.posts(channel_id).pause(error.retry_after)
+                else:
+                    await asyncio.sleep(NOTICE_RETRY.delay(attempt))

@@ -10,11 +10,17 @@ core's delivery errors:
 - network errors, timeouts and 5xx → ``DeliveryError`` (retried);
 - anything else Slack refuses (``channel_not_found``, ``not_in_channel``, ``invalid_blocks``, …) →
   ``Refused``, which is not retried.
+
+A post that failed with a 5xx or a network error may have gone through all the same. Every post therefore
+carries message metadata with a post id of its own; before posting again after such a failure, the thread
+is searched for that id, and a post found there is edited instead of posted twice (no second "Thinking…"
+left behind, no answer shown twice).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
@@ -39,6 +45,10 @@ log = logging.getLogger(__name__)
 GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 DEFAULT_RETRY_AFTER = 1.0
+POST_EVENT = "supportbot_post"
+"""The metadata event type of the bot's posts; its payload's ``post_id`` finds a post that went through
+although the bot saw it fail."""
+FIND_PAGES = 5
 
 
 class Refused(DeliveryError):
@@ -57,32 +67,50 @@ class SlackReplyStream:
         self._channel = channel_id
         self._thread_ts = thread_ts
         self._limits = limits
+        self._unsure: str | None = None  # the post id of a failed post that may have gone through
+        self._last_ts: str | None = None  # the last message posted: a lost post can only come after it
 
     @property
     def limits(self) -> ReplyLimits:
         return self._limits
 
     async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
+        if self._unsure is not None:
+            found = await find_post(
+                self._client, self._channel, self._thread_ts, self._unsure, after=self._last_ts
+            )
+            if found is not None:  # it went through: show the text there instead of posting it again
+                await self.edit(found, text, footer)
+                self._unsure, self._last_ts = None, found
+                return found
+        post_id, self._unsure = uuid.uuid4().hex, None
         mrkdwn = to_mrkdwn(text)
-        response = await _deliver(
-            self._client.chat_postMessage(
-                channel=self._channel,
-                thread_ts=self._thread_ts,
-                text=fallback_text(mrkdwn),
-                blocks=message_blocks(mrkdwn, footer),
-                unfurl_links=False,
-                unfurl_media=False,
-            ),
-            "chat.postMessage",
-        )
+        try:
+            response = await deliver(
+                self._client.chat_postMessage(
+                    channel=self._channel,
+                    thread_ts=self._thread_ts,
+                    text=fallback_text(mrkdwn),
+                    blocks=message_blocks(mrkdwn, footer),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata=post_metadata(post_id),
+                ),
+                "chat.postMessage",
+            )
+        except DeliveryError as exc:
+            if may_have_gone_through(exc):
+                self._unsure = post_id
+            raise
         ts = response.get("ts")
         if not isinstance(ts, str):
             raise Refused("chat.postMessage answered without a ts")
+        self._last_ts = ts
         return ts
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         mrkdwn = to_mrkdwn(text)
-        await _deliver(
+        await deliver(
             self._client.chat_update(
                 channel=self._channel,
                 ts=ref,
@@ -107,7 +135,48 @@ def message_blocks(mrkdwn: str, footer: Footer | None) -> list[Block]:
     return blocks
 
 
-async def _deliver(call: Awaitable[AsyncSlackResponse], method: str) -> AsyncSlackResponse:
+def post_metadata(post_id: str) -> dict[str, Any]:
+    """The message metadata a post carries, so that it can be found again by ``find_post``."""
+    return {"event_type": POST_EVENT, "event_payload": {"post_id": post_id}}
+
+
+def may_have_gone_through(error: DeliveryError) -> bool:
+    """A 5xx or a network error: Slack may have posted the message all the same."""
+    return type(error) is DeliveryError
+
+
+async def find_post(
+    client: AsyncWebClient, channel: str, thread_ts: str | None, post_id: str, *, after: str | None
+) -> str | None:
+    """The ts of the bot's message with ``post_id`` in the thread (the top level of ``channel`` when
+    ``thread_ts`` is None), posted after ``after``; None when there is none or Slack cannot be read (the
+    text is then posted anew: a message shown twice is better than one lost)."""
+    oldest = after or thread_ts
+    window: dict[str, Any] = {"include_all_metadata": True, **({"oldest": oldest} if oldest else {})}
+    cursor: str | None = None
+    try:
+        for _ in range(FIND_PAGES):
+            if thread_ts is None:
+                page = await client.conversations_history(channel=channel, limit=100, **window)
+            else:
+                page = await client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=200, cursor=cursor, **window
+                )
+            for message in page.get("messages") or ():
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == POST_EVENT and payload.get("post_id") == post_id:
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if thread_ts is None or cursor is None:
+                return None
+    except (SlackClientError, aiohttp.ClientError, TimeoutError, KeyError) as exc:
+        log.warning("could not look for a post that may have gone through in %s: %s", channel, exc)
+    return None
+
+
+async def deliver(call: Awaitable[AsyncSlackResponse], method: str) -> AsyncSlackResponse:
+    """The answer to a Web API call; its failure as the core's ``DeliveryError``."""
     try:
         return await call
     except SlackApiError as exc:
