@@ -158,8 +158,8 @@ class _Statements:
 
     A connection the server dropped (a restart, ``pg_terminate_backend``, a failover) fails the statement
     running on it; the pool replaces the connection, so the statement is sent again on a fresh one, for up
-    to ``retry_for``. Most writes are upserts or deletes, which may run twice; an audit or usage row whose
-    connection broke after its commit may, rarely, be written twice: it is never lost.
+    to ``retry_for``. It may have been committed before its connection broke, so every write may run twice:
+    upserts, deletes, and inserts that a unique key makes idempotent (audit and usage rows).
     """
 
     def __init__(self, pool: Pool, retry_for: timedelta, closed: Callable[[], bool]) -> None:
@@ -409,7 +409,8 @@ class PostgresStore:
         await self._db.execute(
             "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
             " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING",
             *_thread_params(record.ref),
             record.reply_id,
             record.model,
@@ -453,7 +454,8 @@ class PostgresStore:
     async def record_tool_call(self, record: AuditRecord) -> None:
         await self._db.execute(
             "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
-            " allowed, outcome, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            " allowed, outcome, latency_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " ON CONFLICT (at, thread_key, tool, args_digest) DO NOTHING",
             aware(record.at),
             record.platform,
             record.user_id,

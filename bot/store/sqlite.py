@@ -418,7 +418,8 @@ class SQLiteStore:
         await self._write_one(
             "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
             " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING",
             (
                 *_thread_params(record.ref),
                 record.reply_id,
@@ -461,7 +462,8 @@ class SQLiteStore:
     async def record_tool_call(self, record: AuditRecord) -> None:
         await self._write_one(
             "INSERT INTO tool_calls (at, platform, user_id, principal, thread_key, tool, args_digest,"
-            " allowed, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " allowed, outcome, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (at, thread_key, tool, args_digest) DO NOTHING",
             (
                 to_db_time(record.at),
                 record.platform,

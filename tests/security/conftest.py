@@ -16,8 +16,6 @@ from fakes.slack_api import FakeSlack, SlackLimits
 from bot.app import build_app
 from bot.runtime import App
 from bot.settings import Settings
-from integrations.slack.app import SlackFrontEnd
-from integrations.slack.server import SlackHttpServer
 from tests.e2e.helpers import KB_DIR, ROOT, app_settings, clear_settings_env
 from tests.security.harness import (
     ANTHROPIC_SECRET,
@@ -25,7 +23,7 @@ from tests.security.harness import (
     SLACK_BOT_SECRET,
     SLACK_SIGNING_SECRET,
 )
-from tests.slack.rig import SlackRig, bot_toml
+from tests.slack.rig import SlackRig, bot_toml, start_slack_rig
 
 LEADS_CHANNEL = "C0LEADS"
 LEAD_ID = "U0LEAD"
@@ -119,22 +117,14 @@ async def secure_rig(
         folder.mkdir()
         roles = {"lead_user_ids": [LEAD_ID], "leads_channel": LEADS_CHANNEL}
         config = bot_toml(folder / "bot.toml", fast=True, slack=roles, channels=channels)
-        core = await build_app(rig_settings(folder, secret_slack, secret_model, config, kb_path))
         if LEAD_ID not in secret_slack.users:
             secret_slack.add_user(LEAD_ID, name="lena")
             secret_slack.add_channel(LEADS_CHANNEL, name="support-leads")
-        front = await SlackFrontEnd.start(
-            core, bot_token=SLACK_BOT_SECRET, signing_secret=SLACK_SIGNING_SECRET
-        )
-        server = SlackHttpServer(front, "127.0.0.1", 0)
-        url = await server.start()
-        sender = secret_slack.event_sender(f"{url}/slack/events", SLACK_SIGNING_SECRET)
-        rig = SlackRig(secret_slack, secret_model, core, front, server, sender)
+        settings = rig_settings(folder, secret_slack, secret_model, config, kb_path)
+        rig = await start_slack_rig(secret_slack, secret_model, settings, signing_secret=SLACK_SIGNING_SECRET)
         started.append(rig)
         return rig
 
     yield start
     for rig in reversed(started):
-        await rig.server.stop()
-        await rig.front.close(grace=10.0)
-        await rig.core.close()
+        await rig.stop()

@@ -17,12 +17,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic
-from fakes.slack_api import SIGNING_SECRET, FakeSlack, SlackLimits
+from fakes.slack_api import FakeSlack, SlackLimits
 
-from bot.app import build_app
-from integrations.slack.app import SlackFrontEnd
-from integrations.slack.server import SlackHttpServer
-from tests.slack.rig import RigFactory, SlackRig, bot_toml, rig_settings
+from tests.slack.rig import RigFactory, SlackRig, bot_toml, rig_settings, start_slack_rig
 
 
 @pytest_asyncio.fixture
@@ -55,18 +52,12 @@ async def slack_rig(
         # fast: quick platform facts and a fake that never rate-limits; otherwise both are the real ones.
         fake_slack.limits = SlackLimits.relaxed() if fast else SlackLimits()
         config = bot_toml(tmp_path / f"bot{len(started)}.toml", fast=fast, slack=slack, channels=channels)
-        core = await build_app(rig_settings(tmp_path, fake_slack, fake_anthropic, config))
-        front = await SlackFrontEnd.start(core, bot_token=fake_slack.bot_token, signing_secret=SIGNING_SECRET)
-        server = SlackHttpServer(front, "127.0.0.1", 0)
-        url = await server.start()
-        rig = SlackRig(
-            fake_slack, fake_anthropic, core, front, server, fake_slack.event_sender(f"{url}/slack/events")
+        rig = await start_slack_rig(
+            fake_slack, fake_anthropic, rig_settings(tmp_path, fake_slack, fake_anthropic, config)
         )
         started.append(rig)
         return rig
 
     yield start
     for rig in reversed(started):
-        await rig.server.stop()
-        await rig.front.close(grace=10.0)
-        await rig.core.close()
+        await rig.stop()

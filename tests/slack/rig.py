@@ -20,6 +20,7 @@ from fakes.slack_api import (
     mention,
 )
 
+from bot.app import build_app
 from bot.runtime import App
 from bot.settings import Settings
 from integrations.slack.app import SlackFrontEnd
@@ -111,6 +112,12 @@ class SlackRig:
         """Wait until the app has finished everything the requests so far started."""
         await self.front.tasks.wait_idle()
 
+    async def stop(self) -> None:
+        """Stop serving, let the answers in progress finish, close the app."""
+        await self.server.stop()
+        await self.front.close(grace=10.0)
+        await self.core.close()
+
     def user(self, name: str, **kwargs: Any) -> FakeUser:
         return self.fake.add_user(name=name, **kwargs)
 
@@ -172,6 +179,24 @@ class SlackRig:
     def bot_messages(self, channel: str, thread_ts: str | None = None) -> list[FakeMessage]:
         """The bot's messages in the thread (at the top level of ``channel`` when ``thread_ts`` is None)."""
         return [m for m in self.fake.bot_messages(channel) if m.thread_ts == thread_ts]
+
+
+async def start_slack_rig(
+    fake: FakeSlack,
+    model: FakeAnthropic,
+    settings: Settings,
+    *,
+    signing_secret: str = SIGNING_SECRET,
+) -> SlackRig:
+    """The app built from ``settings``, its Slack front end served over HTTP on 127.0.0.1, and an event
+    sender signing like Slack; stop it with :meth:`SlackRig.stop`."""
+    core = await build_app(settings)
+    front = await SlackFrontEnd.start(core, bot_token=fake.bot_token, signing_secret=signing_secret)
+    server = SlackHttpServer(front, "127.0.0.1", 0)
+    url = await server.start()
+    return SlackRig(
+        fake, model, core, front, server, fake.event_sender(f"{url}/slack/events", signing_secret)
+    )
 
 
 def _only_reply(posts: list[dict[str, Any]]) -> str | None:

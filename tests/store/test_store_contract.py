@@ -268,6 +268,19 @@ async def test_tool_calls_at_the_same_instant_newest_insert_first(store: Store) 
     assert await store.tool_calls() == [second, first]
 
 
+async def test_an_audit_or_usage_row_sent_twice_is_kept_once(store: Store) -> None:
+    """What a statement sent again after its connection broke (post-commit) must not do: count twice."""
+    call = audit(1, T0)
+    await store.record_tool_call(call)
+    await store.record_tool_call(call)
+    assert await store.tool_calls() == [call]
+
+    spent = UsageRecord(THREAD, "reply-1", "claude-x", 10, 20, 30, 40, cost_usd=0.5, at=T0)
+    await store.record_usage(spent)
+    await store.record_usage(spent)
+    assert await store.usage_since(T0) == [spent]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Contract: escalations
 

@@ -23,11 +23,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
-from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, FakeUser, SlackLimits, UserPost
+from fakes.slack_api import FakeMessage, FakeSlack, FakeUser, SlackLimits, UserPost
 from local_services import with_query
 
 import bot.store.open
-from bot.app import build_app
 from bot.buttons import ASKED, THANKS
 from bot.escalations import handed_over_text
 from bot.service import TROUBLE_NOTICE
@@ -35,12 +34,10 @@ from bot.store import Store
 from bot.store.sqlite import SQLiteStore
 from bot.streaming.reply import BROKEN_NOTICE, DEFAULT_MARKER
 from bot.types import ThreadRef
-from integrations.slack.app import SlackFrontEnd
 from integrations.slack.blocks import ESCALATE, HELPFUL
 from integrations.slack.events import thread_ref
 from integrations.slack.mrkdwn import SLACK_MARKUP, to_mrkdwn
-from integrations.slack.server import SlackHttpServer
-from tests.slack.rig import SlackRig, bot_toml, buttons, rig_settings, section_text
+from tests.slack.rig import SlackRig, bot_toml, buttons, rig_settings, section_text, start_slack_rig
 
 BUSY_TIMEOUT = timedelta(seconds=1.0)
 """The bot's SQLite busy timeout in these tests (5 s in production), so a lock can outlast it quickly."""
@@ -77,28 +74,15 @@ async def start_rig(
         async def start(database_url: str) -> SlackRig:
             config = bot_toml(tmp_path / "bot.toml", fast=True)
             settings = rig_settings(tmp_path, fake_slack, fake_anthropic, config)
-            core = await build_app(settings.model_copy(update={"database_url": database_url}))
-            front = await SlackFrontEnd.start(
-                core, bot_token=fake_slack.bot_token, signing_secret=SIGNING_SECRET
-            )
-            server = SlackHttpServer(front, "127.0.0.1", 0)
-            url = await server.start()
-            rig = SlackRig(
-                fake_slack,
-                fake_anthropic,
-                core,
-                front,
-                server,
-                fake_slack.event_sender(f"{url}/slack/events"),
+            rig = await start_slack_rig(
+                fake_slack, fake_anthropic, settings.model_copy(update={"database_url": database_url})
             )
             started.append(rig)
             return rig
 
         yield start
         for rig in reversed(started):
-            await rig.server.stop()
-            await rig.front.close(grace=10.0)
-            await rig.core.close()
+            await rig.stop()
 
 
 def search_then_answer(request: RecordedRequest) -> Reply:

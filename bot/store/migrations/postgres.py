@@ -210,6 +210,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             " ON escalations (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL",
         ),
     ),
+    Migration(
+        version=6,
+        name="audit_and_usage_written_once",
+        statements=(
+            # A statement sent again after its connection broke must not write its row twice: an audit row
+            # is one tool call (its time, thread, tool and arguments), a usage row one model's share of an
+            # answer at one time.
+            "DELETE FROM tool_calls WHERE id NOT IN"
+            " (SELECT MIN(id) FROM tool_calls GROUP BY at, thread_key, tool, args_digest)",
+            "CREATE UNIQUE INDEX tool_calls_once ON tool_calls (at, thread_key, tool, args_digest)",
+            "DELETE FROM usage WHERE id NOT IN (SELECT MIN(id) FROM usage"
+            " GROUP BY platform, space_id, channel_id, thread_id, reply_id, model, at)",
+            "CREATE UNIQUE INDEX usage_once"
+            " ON usage (platform, space_id, channel_id, thread_id, reply_id, model, at)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
