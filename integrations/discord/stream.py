@@ -144,7 +144,9 @@ class DiscordReplyStream:
         await self._stop_typing()
 
     async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
-        await self._stop_typing()
+        # The indicator is cancelled, not waited for: its winding down (an aborted request, a turn or two
+        # of a busy event loop) would delay the first text. It sends nothing more; close() waits for it.
+        self._cancel_typing()
         channel = await self._destination.channel()
         reply_to = None if self._posted else self._destination.reply_to
         embeds, view = _footer(footer)
@@ -182,10 +184,16 @@ class DiscordReplyStream:
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             log.debug("typing indicator stopped: %s", exc)
 
-    async def _stop_typing(self) -> None:
-        task, self._typing = self._typing, None
-        if task is not None and not task.done():
+    def _cancel_typing(self) -> None:
+        """Stop the indicator; cancelled once only (a second cancel would cut its winding down short)."""
+        task = self._typing
+        if task is not None and not task.done() and not task.cancelling():
             task.cancel()
+
+    async def _stop_typing(self) -> None:
+        self._cancel_typing()
+        task, self._typing = self._typing, None
+        if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

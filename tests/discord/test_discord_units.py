@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -14,12 +15,12 @@ from bot.config import DiscordRoles, PlatformFacts
 from bot.store import Store
 from bot.store.sqlite import MEMORY, SQLiteStore
 from bot.streaming.budget import Priority
-from bot.streaming.protocol import DeliveryError, MessageGone, RateLimited
+from bot.streaming.protocol import DeliveryError, MessageGone, RateLimited, ReplyLimits
 from bot.types import Role
 from integrations.discord.app import Endpoints, intents
 from integrations.discord.budgets import SLACK, DiscordBudgets, tuned
 from integrations.discord.principals import PrincipalResolver
-from integrations.discord.stream import Refused, delivery_error
+from integrations.discord.stream import Destination, DiscordReplyStream, Refused, delivery_error
 from tests.recording_stream import FakeClock
 
 FACTS = PlatformFacts(max_message_chars=1900, edits_per_minute=40, edit_burst=1, posts_per_second=0.8)
@@ -87,6 +88,45 @@ def test_discord_errors_become_the_cores() -> None:
     assert type(server) is DeliveryError and server.retryable
     assert isinstance(delivery_error(http_error(403, 50013), "post", editing=False), Refused)
     assert type(delivery_error(TimeoutError(), "post", editing=False)) is DeliveryError
+
+
+class SlowToStopTyping:
+    """A channel whose typing request, once cancelled, takes a while to wind down (an aborted HTTP call on a
+    busy event loop)."""
+
+    def __init__(self) -> None:
+        self.typing_calls = 0
+        self.release = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self.sent: list[str] = []
+
+    async def typing(self) -> None:
+        self.typing_calls += 1
+        try:
+            await asyncio.Event().wait()  # the request under way
+        except asyncio.CancelledError:
+            await self.release.wait()
+            self.stopped.set()
+            raise
+
+    async def send(self, text: str, **kwargs: Any) -> SimpleNamespace:
+        self.sent.append(text)
+        return SimpleNamespace(id=7)
+
+
+async def test_the_first_text_does_not_wait_for_the_typing_indicator_to_stop() -> None:
+    channel = SlowToStopTyping()
+    stream = DiscordReplyStream(Destination(channel), limits=ReplyLimits(1900, 1.0, placeholder=False))  # type: ignore[arg-type]
+    stream.start_typing()
+    await asyncio.sleep(0)
+    assert channel.typing_calls == 1
+
+    assert await asyncio.wait_for(stream.post("The parcel left on Monday."), 1.0) == "7"
+    assert channel.sent == ["The parcel left on Monday."] and not channel.stopped.is_set()
+
+    channel.release.set()
+    await stream.close()  # the indicator has stopped by the time the reply is done, and typed only once
+    assert channel.stopped.is_set() and channel.typing_calls == 1
 
 
 def test_endpoints_are_set_only_when_they_differ_and_put_back() -> None:
