@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import math
 import multiprocessing
@@ -447,6 +446,7 @@ async def run_bot(
 ) -> dict[str, Any]:
     from bot.app import build_app
     from bot.llm import AnthropicLLM
+    from bot.runtime import freeze_startup_heap
     from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
     from integrations.slack.app import SlackFrontEnd
     from integrations.slack.server import SlackHttpServer
@@ -475,7 +475,7 @@ async def run_bot(
         slack.send(f"{await server.start()}/slack/events")
         await discord_front.start()
         await asyncio.sleep(1.0)
-        gc.collect()
+        freeze_startup_heap()  # as supportbot serve does once it serves
         baseline, _ = rss_mb()
         now = time.monotonic()
         t0 = now + 1.0

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from bot.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
 from bot.metrics import CONTENT_TYPE, BotMetrics
-from bot.runtime import App
+from bot.runtime import App, freeze_startup_heap
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,7 @@ async def serve(
                 "serving health and metrics only"
             )
         server.started = True
+        freeze_startup_heap()
         await stop.wait()
         log.info("shutting down: waiting up to %.0f s for the replies in progress", drain_seconds)
     finally:

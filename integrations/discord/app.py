@@ -33,7 +33,7 @@ from aiohttp import web
 from discord import app_commands
 
 from bot.errors import ConfigError
-from bot.runtime import App
+from bot.runtime import App, freeze_startup_heap
 from bot.settings import DISCORD_API_URL, DISCORD_GATEWAY_URL, Settings
 from bot.tasks import BackgroundTasks
 from integrations.discord.actions import ButtonActions
@@ -356,6 +356,7 @@ async def run_discord(core: App, settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         await front.start()
+        freeze_startup_heap()
         stopped = asyncio.create_task(stop.wait())
         closed = asyncio.create_task(front.wait_closed())
         await asyncio.wait({stopped, closed}, return_when=asyncio.FIRST_COMPLETED)
