@@ -18,7 +18,6 @@ in the free text of turns and escalations, so a strange message never fails an a
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
+from bot.store.codec import exchange_from_json, exchange_to_json
 from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
 from bot.store.migrations.postgres import MIGRATIONS
 from bot.store.protocol import (
@@ -291,7 +291,7 @@ class PostgresStore:
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
-        exchange = json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":"))
+        exchange = exchange_to_json(turn.exchange)
         await self._db.execute(
             "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
             " message_id, sent_at, exchange, answered_for)"
@@ -330,7 +330,7 @@ class PostgresStore:
                 text=row["text"],
                 message_id=row["message_id"],
                 sent_at=_utc(row["sent_at"]),
-                exchange=tuple(json.loads(row["exchange"])),
+                exchange=exchange_from_json(row["exchange"]),
                 answered_for=row["answered_for"],
             )
             for row in rows

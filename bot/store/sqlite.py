@@ -12,7 +12,6 @@ datetimes are refused with ``ValueError``: their time zone is a guess, and a wro
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import time
@@ -24,6 +23,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.store.codec import exchange_from_json, exchange_to_json
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.protocol import (
@@ -306,7 +306,7 @@ class SQLiteStore:
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
-        exchange = json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":"))
+        exchange = exchange_to_json(turn.exchange)
         await self._write_one(
             "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
             " message_id, sent_at, exchange, answered_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -344,7 +344,7 @@ class SQLiteStore:
                 text=row["text"],
                 message_id=row["message_id"],
                 sent_at=from_db_time(row["sent_at"]),
-                exchange=tuple(json.loads(row["exchange"])),
+                exchange=exchange_from_json(row["exchange"]),
                 answered_for=row["answered_for"],
             )
             for row in rows
