@@ -26,10 +26,16 @@ for _path in (str(ROOT / "tests"), str(ROOT)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from bench.report import Figure  # noqa: E402
 from bot.llm import LLM, ModelRequest, ModelTurn, TextChunk  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.streaming.reply import DEFAULT_PLACEHOLDER  # noqa: E402
 
 CHARS_PER_TOKEN = 4
+PLACEHOLDER = DEFAULT_PLACEHOLDER
+"""What a Slack reply shows until its first text."""
+TARGET_EXTRA_MS = 50.0
+"""The streaming benchmarks' target: the first text within the fake API's round trip plus this."""
 """A token is about four characters of English."""
 
 _QUESTION = re.compile(r"#(\d+)")
@@ -193,3 +199,35 @@ def percentile(values: list[float], share: float) -> float:
 
 def show(label: str, value: str, width: int = 36) -> None:
     print(f"{label + ':':{width}}{value}", flush=True)
+
+
+def stream_figures(
+    *,
+    rate_limited: int,
+    equal: int,
+    replies: int,
+    latencies: list[float],
+    idle_rtt: float,
+    edits: list[int],
+    elapsed: float,
+) -> list[Figure]:
+    """The figures of a streaming benchmark (many replies at once on one platform), with their targets."""
+    figures = [
+        Figure("429s seen", rate_limited, at_most=0),
+        Figure("final text equal to the answer", equal, at_least=replies),
+    ]
+    if latencies:
+        figures += [
+            Figure("first token -> first visible text p50", percentile(latencies, 0.5), "ms"),
+            Figure(
+                "first token -> first visible text p99",
+                percentile(latencies, 0.99),
+                "ms",
+                at_most=idle_rtt + TARGET_EXTRA_MS,
+            ),
+        ]
+    figures.append(Figure("fake API round trip (idle)", idle_rtt, "ms"))
+    if edits:
+        figures.append(Figure("edits per reply (mean)", sum(edits) / len(edits)))
+    figures.append(Figure("all replies settled after", elapsed, "s"))
+    return figures

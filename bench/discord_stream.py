@@ -38,8 +38,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import aiohttp
 from fakes.discord_api import FakeDiscord
 
-from bench.common import ModelPace, TimedLLM, bench_settings, clear_env, model_process, percentile, show
-from bench.report import Figure, emit
+from bench.common import (
+    TARGET_EXTRA_MS,
+    ModelPace,
+    TimedLLM,
+    bench_settings,
+    clear_env,
+    model_process,
+    percentile,
+    show,
+    stream_figures,
+)
+from bench.report import emit
 from bot.app import build_app
 from bot.llm import AnthropicLLM
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
@@ -151,26 +161,24 @@ def report(
             "first token -> first visible text",
             f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(latencies)} replies)",
         )
-    show("fake API round trip (idle)", f"{idle_rtt:.1f} ms")
+    show(
+        "fake API round trip (idle)", f"{idle_rtt:.1f} ms  (target: within it plus {TARGET_EXTRA_MS:.0f} ms)"
+    )
     if edits:
         show("edits per reply", f"mean {statistics.mean(edits):.1f}, min {min(edits)}, max {max(edits)}")
     edit_calls = fake.calls("PATCH", EDITS)
     lowest = min((int(c.headers.get("X-RateLimit-Remaining", "0")) for c in edit_calls if c.ok), default=0)
     show("edit calls in all", f"{len(edit_calls)} (fewest left in a bucket's window: {lowest})")
     show("all replies settled after", f"{elapsed:.1f} s")
-    figures = [
-        Figure("429s seen", fake.rate_limited_count, at_most=0),
-        Figure("final text equal to the answer", equal, at_least=args.replies),
-    ]
-    if latencies:
-        figures += [
-            Figure("first token -> first visible text p50", p50, "ms"),
-            Figure("first token -> first visible text p99", p99, "ms"),
-        ]
-    figures.append(Figure("fake API round trip (idle)", idle_rtt, "ms"))
-    if edits:
-        figures.append(Figure("edits per reply (mean)", statistics.mean(edits)))
-    figures.append(Figure("all replies settled after", elapsed, "s"))
+    figures = stream_figures(
+        rate_limited=fake.rate_limited_count,
+        equal=equal,
+        replies=args.replies,
+        latencies=latencies,
+        idle_rtt=idle_rtt,
+        edits=edits,
+        elapsed=elapsed,
+    )
     emit("discord_stream", figures)
 
 

@@ -45,6 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import (
+    PLACEHOLDER,
     ROOT,
     ModelPace,
     TimedLLM,
@@ -56,7 +57,6 @@ from bench.common import (
 )
 from bench.report import Figure, emit
 
-PLACEHOLDER = "_Thinking…_"
 MARKER = "▍"
 FAILURE_HINT = "please ask again"
 TARGET_LATENCY_MS = 1000.0

@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, mention
 
 from bench.common import (
+    PLACEHOLDER,
+    TARGET_EXTRA_MS,
     ModelPace,
     TimedLLM,
     bench_settings,
@@ -45,16 +47,14 @@ from bench.common import (
     model_process,
     percentile,
     show,
+    stream_figures,
 )
-from bench.report import Figure, emit
+from bench.report import emit
 from bot.app import build_app
 from bot.llm import AnthropicLLM
 from integrations.slack.app import SlackFrontEnd
 from integrations.slack.mrkdwn import to_mrkdwn
 from integrations.slack.server import SlackHttpServer
-
-PLACEHOLDER = "_Thinking…_"
-TARGET_EXTRA_MS = 50.0
 
 
 def pace_of(args: argparse.Namespace) -> ModelPace:
@@ -151,20 +151,15 @@ def report(
     show("edits per reply", f"mean {statistics.mean(edits):.1f}, min {min(edits)}, max {max(edits)}")
     show("chat.update calls in all", str(len(fake.calls("chat.update"))))
     show("all replies settled after", f"{elapsed:.1f} s")
-    figures = [
-        Figure("429s seen", fake.rate_limited_count, at_most=0),
-        Figure("final text equal to the answer", equal, at_least=args.replies),
-    ]
-    if latencies:
-        figures += [
-            Figure("first token -> first visible text p50", p50, "ms"),
-            Figure("first token -> first visible text p99", p99, "ms", at_most=idle_rtt + TARGET_EXTRA_MS),
-        ]
-    figures += [
-        Figure("fake API round trip (idle)", idle_rtt, "ms"),
-        Figure("edits per reply (mean)", statistics.mean(edits)),
-        Figure("all replies settled after", elapsed, "s"),
-    ]
+    figures = stream_figures(
+        rate_limited=fake.rate_limited_count,
+        equal=equal,
+        replies=args.replies,
+        latencies=latencies,
+        idle_rtt=idle_rtt,
+        edits=edits,
+        elapsed=elapsed,
+    )
     emit("slack_stream", figures)
 
 
