@@ -1,8 +1,9 @@
 """Settling the replies a previous run left unfinished (DESIGN.md §5: no placeholder left behind).
 
-The core records a reply as pending once its first message is posted and forgets it when the reply is
-settled. Whatever is still pending on start was cut off by a crash or a restart: its first message keeps
-the text it shows, without the in-progress marker, plus a notice (a bare placeholder or tool status is
+The core records a reply as pending once its first message is posted, naming its newest message (a long
+answer continues in new messages; those before it are finished), and forgets it when the reply is
+settled. Whatever is still pending on start was cut off by a crash or a restart: that message keeps the
+text it shows, without the in-progress marker, plus a notice (a bare placeholder or tool status is
 replaced by the notice). A front end supplies how to read a message's text and how to rewrite it.
 """
 

@@ -220,8 +220,9 @@ class SupportService:
                 post_budget=budgets.posts,
                 reply_id=reply_id,
                 clock=clock,
-                on_first_post=lambda ref: self._store.add_pending_reply(
-                    PendingReply(reply_id, message.ref, ref, datetime.now(UTC))
+                # The pending reply names its newest message: the one a restart must settle.
+                on_post=lambda ref: self._store.add_pending_reply(
+                    PendingReply(reply_id, message.ref, ref, started_at)
                 ),
             )
             try:

@@ -98,6 +98,7 @@ class PendingReply:
     reply_id: str
     ref: ThreadRef
     message_ref: str
+    """The reply's newest message: the one showing the in-progress marker, which a restart settles."""
     started_at: datetime
 
 

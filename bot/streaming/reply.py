@@ -110,10 +110,11 @@ class StreamingReply:
     """Renders one reply through a ``ReplyStream``; ``render`` may be called once.
 
     ``budget`` grants edits and ``post_budget`` posts; both are usually shared with other replies of the
-    same platform bucket. ``on_first_post`` is called with the first message's ref as soon as it is posted,
-    so the caller can record the pending reply and settle it after a restart. It runs alongside the reply
-    (the first text never waits for the caller's store), ``render`` returns only once it is done, and its
-    errors are logged.
+    same platform bucket. ``on_post`` is called with each new message's ref as soon as it is posted (the
+    first, and each continuation of a long answer: the newest is the one showing the in-progress marker),
+    so the caller can record the pending reply and settle it after a restart. The calls run alongside the
+    reply, one after the other (the first text never waits for the caller's store); ``render`` returns
+    only once they are done, and their errors are logged.
     """
 
     def __init__(
@@ -126,7 +127,7 @@ class StreamingReply:
         clock: Clock | None = None,
         marker: str = DEFAULT_MARKER,
         placeholder: str = DEFAULT_PLACEHOLDER,
-        on_first_post: Callable[[MessageRef], Awaitable[None]] | None = None,
+        on_post: Callable[[MessageRef], Awaitable[None]] | None = None,
         tool_status: Callable[[str], str] = default_tool_status,
         retry: RetryPolicy = RetryPolicy(),
     ) -> None:
@@ -140,7 +141,7 @@ class StreamingReply:
         self._clock: Clock = clock or SystemClock()
         self._marker = marker
         self._placeholder = placeholder
-        self._on_first_post = on_first_post
+        self._on_post = on_post
         self._tool_status = tool_status
         self._retry = retry
 
@@ -150,8 +151,7 @@ class StreamingReply:
         self._offset = 0  # where the last message's share of the text starts
         self._tail_reopen = ""  # fence line the last message starts with
         self._messages: list[_Message] = []
-        self._first_ref: MessageRef | None = None
-        self._first_post_noted: asyncio.Future[None] | None = None  # the on_first_post call
+        self._post_noted: asyncio.Future[None] | None = None  # the latest on_post call
         self._first_text_at: float | None = None
         self._edits = self._posts = self._rate_limited = 0
 
@@ -258,9 +258,7 @@ class StreamingReply:
             if message.ref is None:
                 self._posts += 1
                 message.ref = await self._stream.post(text, footer)
-                if self._first_ref is None:
-                    self._first_ref = message.ref
-                    self._first_post_noted = asyncio.ensure_future(self._notify_first_post(message.ref))
+                self._post_noted = asyncio.ensure_future(self._notify_post(message.ref, self._post_noted))
             else:
                 self._edits += 1
                 await self._stream.edit(message.ref, text, footer)
@@ -293,13 +291,16 @@ class StreamingReply:
         message.failures = 0
         message.not_before = -math.inf
 
-    async def _notify_first_post(self, ref: MessageRef) -> None:
-        if self._on_first_post is None:
+    async def _notify_post(self, ref: MessageRef, previous: asyncio.Future[None] | None) -> None:
+        """``on_post(ref)`` once the call for the message before has ended (the newest is told last)."""
+        if previous is not None:
+            await previous  # never raises: its errors are logged
+        if self._on_post is None:
             return
         try:
-            await self._on_first_post(ref)
+            await self._on_post(ref)
         except Exception:
-            logger.exception("on_first_post failed for reply %s", self._reply_id)
+            logger.exception("on_post failed for reply %s", self._reply_id)
 
     async def _finish_shielded(self, end: Completed | Failed | None) -> RenderOutcome:
         """Settle the reply in a task of its own, so that a cancellation cannot stop it half way."""
@@ -319,8 +320,8 @@ class StreamingReply:
             last = index == len(view) - 1
             ok = await self._deliver(self._message(index), message_text, footer if last else None)
             delivered = delivered and ok
-        if self._first_post_noted is not None:
-            await self._first_post_noted
+        if self._post_noted is not None:
+            await self._post_noted
         return RenderOutcome(
             text=text,
             refs=tuple(message.ref for message in self._messages if message.ref is not None),

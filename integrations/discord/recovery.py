@@ -1,6 +1,6 @@
 """Settling the Discord replies a previous run left unfinished (``bot.recovery`` does the settling).
 
-A pending reply's first message is read back (in its thread, DM or channel) and edited: the text it
+A pending reply's newest message is read back (in its thread, DM or channel) and edited: the text it
 shows, without the in-progress marker, plus a notice.
 """
 

@@ -1,6 +1,6 @@
 """Settling the Slack replies a previous run left unfinished (``bot.recovery`` does the settling).
 
-A pending reply's first message is read back (``conversations.replies`` in a thread,
+A pending reply's newest message is read back (``conversations.replies`` in a thread,
 ``conversations.history`` at the top level of a DM) and rewritten with ``chat.update``: the text it shows,
 without the in-progress marker, plus a notice (a bare placeholder is replaced by the notice).
 """
@@ -48,7 +48,7 @@ async def settle_interrupted(store: Store, client: AsyncWebClient) -> int:
 
 
 async def _shown_text(client: AsyncWebClient, reply: PendingReply) -> str:
-    """The mrkdwn the reply's first message shows now (its sections joined)."""
+    """The mrkdwn the reply's newest message shows now (its sections joined)."""
     window: dict[str, Any] = {"oldest": reply.message_ref, "latest": reply.message_ref, "inclusive": True}
     if reply.ref.thread_id == DM_THREAD:
         response = await client.conversations_history(channel=reply.ref.channel_id, limit=1, **window)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import tomllib
 from pathlib import Path
 
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
@@ -16,8 +17,9 @@ from fakes.slack_api import FakeSlack
 
 from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL
+from tests.serve.process import ROOT
 from tests.serve.test_serve import ask, click, replies, slack_bot, stored
-from tests.slack.rig import buttons, section_text
+from tests.slack.rig import buttons, section_text, toml_text
 
 MARKER = DEFAULT_MARKER.strip()
 IN_FLIGHT = 3
@@ -121,3 +123,47 @@ def assert_no_duplicates(fake_slack: FakeSlack, threads: list[str]) -> None:
     assert len(replies(fake_slack, threads[0])) == 2
     for ts in threads[1:]:
         assert len(replies(fake_slack, ts)) == 1
+
+
+async def test_a_long_answer_cut_off_in_its_second_message_is_settled_where_it_stopped(
+    tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic
+) -> None:
+    """A long answer continues in a new message; killed while that one streams, the restart settles it
+    (its text plus the notice) and the message before keeps its finished text: no marker anywhere."""
+    config = tomllib.loads((ROOT / "config" / "bot.toml").read_text(encoding="utf-8"))
+    config["platforms"]["slack"]["max_message_chars"] = 300  # a long answer after a few lines
+    (tmp_path / "bot.toml").write_text(toml_text(config), encoding="utf-8")
+    bot, sender = await slack_bot(
+        tmp_path, fake_slack, fake_anthropic, BOT_CONFIG_PATH=str(tmp_path / "bot.toml")
+    )
+    steps = "\n\n".join(
+        f"Step {n}: open the order page and check the parcel's status again." for n in range(30)
+    )
+    fake_anthropic.script(Reply.text(steps, chunk=8, delay=0.05))
+    thread = await ask(fake_slack, sender, fake_slack.add_user(name="ann").id)
+
+    def second_streaming() -> bool:
+        shown = [section_text(m) for m in replies(fake_slack, thread)]
+        return len(shown) == 2 and shown[1].startswith("Step") and shown[1].endswith(MARKER)
+
+    await fake_slack.wait_for(second_streaming, seconds=30, what="the second message streaming")
+    store = await stored(tmp_path)
+    try:
+        second = replies(fake_slack, thread)[1].ts
+        for _ in range(1000):  # the pending reply names the newest message once it is recorded
+            if [p.message_ref for p in await store.pending_replies("slack")] == [second]:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await store.close()
+    assert await bot.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    restarted, _ = await slack_bot(
+        tmp_path, fake_slack, fake_anthropic, BOT_CONFIG_PATH=str(tmp_path / "bot.toml")
+    )
+    try:
+        first, cut = [section_text(m) for m in replies(fake_slack, thread)]
+        assert first.startswith("Step 0: ") and MARKER not in first and INTERRUPTED_NOTICE not in first
+        assert cut.startswith("Step") and cut.endswith(f"\n\n{INTERRUPTED_NOTICE}") and MARKER not in cut
+    finally:
+        assert await restarted.stop() == 0

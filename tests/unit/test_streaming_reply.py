@@ -80,10 +80,10 @@ async def test_placeholder_is_posted_at_once_and_reported_to_the_caller() -> Non
     stream = RecordingStream(clock)
     reported: list[tuple[MessageRef, float, list[str]]] = []
 
-    async def on_first_post(ref: MessageRef) -> None:
+    async def on_post(ref: MessageRef) -> None:
         reported.append((ref, clock.monotonic(), stream.texts()))
 
-    reply = _reply(stream, on_first_post=on_first_post)
+    reply = _reply(stream, on_post=on_post)
     outcome = await _render(reply, scripted(clock, 2.0, TextDelta("Hello"), 3.0, completed("Hello")))
     assert stream.calls[0] == Call("post", "m1", PLACEHOLDER, None, 0.0)
     assert reported == [("m1", 0.0, [PLACEHOLDER])]
@@ -92,7 +92,7 @@ async def test_placeholder_is_posted_at_once_and_reported_to_the_caller() -> Non
     assert outcome.refs == ("m1",)
 
 
-async def test_the_first_text_does_not_wait_for_a_slow_on_first_post_but_render_does() -> None:
+async def test_the_first_text_does_not_wait_for_a_slow_on_post_but_render_does() -> None:
     clock = FakeClock()
     stream = RecordingStream(clock)
     recorded: list[tuple[MessageRef, float]] = []
@@ -102,7 +102,7 @@ async def test_the_first_text_does_not_wait_for_a_slow_on_first_post_but_render_
         recorded.append((ref, clock.monotonic()))
 
     outcome = await _render(
-        _reply(stream, on_first_post=slow_store), scripted(clock, 0.5, TextDelta("Hi"), completed("Hi"))
+        _reply(stream, on_post=slow_store), scripted(clock, 0.5, TextDelta("Hi"), completed("Hi"))
     )
     assert outcome.first_text_at == pytest.approx(0.5)
     assert recorded == [("m1", pytest.approx(5.0))]  # done before render returned
@@ -255,6 +255,27 @@ async def test_a_long_answer_with_code_continues_in_new_messages_with_fences_clo
         assert settled_at < post_at
 
 
+async def test_each_continuation_is_reported_in_order_even_when_the_store_is_slow() -> None:
+    """A restart must settle the newest message (the one showing the marker): the caller hears of every
+    message in the order they were posted, whatever its store's delays."""
+    clock = FakeClock()
+    stream = RecordingStream(clock, max_chars=60)
+    noted: list[MessageRef] = []
+    delays = iter([3.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+
+    async def slow_store(ref: MessageRef) -> None:
+        await clock.sleep(next(delays))
+        noted.append(ref)
+
+    answer = " ".join(f"Step {n}: check the order status page again." for n in range(6))
+    pieces = [answer[i : i + 9] for i in range(0, len(answer), 9)]
+    outcome = await _render(
+        _reply(stream, on_post=slow_store), scripted(clock, *_deltas(pieces, 0.05), completed(answer))
+    )
+    assert len(outcome.refs) >= 3
+    assert noted == list(outcome.refs)  # all of them, in order, before render returned
+
+
 async def test_a_final_text_that_differs_from_the_streamed_one_is_split_anew() -> None:
     clock = FakeClock()
     stream = RecordingStream(clock, max_chars=50)
@@ -368,14 +389,14 @@ async def test_a_message_deleted_mid_stream_continues_in_a_new_message() -> None
     deleter = asyncio.create_task(delete_later())
     words = ["Step ", "one, ", "step ", "two, ", "step ", "three."]
     events = scripted(clock, *_deltas(words, 0.5), 2.0, completed("".join(words)))
-    outcome = await _render(_reply(stream, on_first_post=record), events)
+    outcome = await _render(_reply(stream, on_post=record), events)
     await deleter
     assert stream.texts() == ["".join(words)]
     assert outcome.refs == ("m2",)
-    assert first_posts == ["m1"]
+    assert first_posts == ["m1", "m2"]  # the message a restart would settle moved to m2
 
 
-async def test_a_failing_on_first_post_callback_does_not_stop_the_reply() -> None:
+async def test_a_failing_on_post_callback_does_not_stop_the_reply() -> None:
     clock = FakeClock()
     stream = RecordingStream(clock)
 
@@ -383,7 +404,7 @@ async def test_a_failing_on_first_post_callback_does_not_stop_the_reply() -> Non
         raise OSError("database is locked")
 
     outcome = await _render(
-        _reply(stream, on_first_post=broken_store), scripted(clock, TextDelta("Hi"), completed("Hi"))
+        _reply(stream, on_post=broken_store), scripted(clock, TextDelta("Hi"), completed("Hi"))
     )
     assert stream.texts() == ["Hi"] and outcome.delivered
 
