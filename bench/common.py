@@ -7,14 +7,17 @@ does not load them (``bench/load.py`` measures the bot's memory alone).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
+import logging
 import multiprocessing
 import os
 import re
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -201,33 +204,76 @@ def show(label: str, value: str, width: int = 36) -> None:
     print(f"{label + ':':{width}}{value}", flush=True)
 
 
-def stream_figures(
-    *,
-    rate_limited: int,
-    equal: int,
-    replies: int,
-    latencies: list[float],
-    idle_rtt: float,
-    edits: list[int],
-    elapsed: float,
-) -> list[Figure]:
-    """The figures of a streaming benchmark (many replies at once on one platform), with their targets."""
-    figures = [
-        Figure("429s seen", rate_limited, at_most=0),
-        Figure("final text equal to the answer", equal, at_least=replies),
-    ]
-    if latencies:
-        figures += [
-            Figure("first token -> first visible text p50", percentile(latencies, 0.5), "ms"),
-            Figure(
-                "first token -> first visible text p99",
-                percentile(latencies, 0.99),
-                "ms",
-                at_most=idle_rtt + TARGET_EXTRA_MS,
-            ),
+def add_pace_arguments(parser: argparse.ArgumentParser, *, chars: int = 1500, tps: float = 50.0) -> None:
+    """``--chars``, ``--tps`` and ``--delta-chars``: how the fake model answers (see :func:`pace_of`)."""
+    parser.add_argument("--chars", type=int, default=chars)
+    parser.add_argument("--tps", type=float, default=tps, help="tokens a second (about 4 characters each)")
+    parser.add_argument("--delta-chars", type=int, default=8, help="characters per streamed text delta")
+
+
+def pace_of(args: argparse.Namespace) -> ModelPace:
+    return ModelPace(chars=args.chars, tps=args.tps, delta_chars=args.delta_chars)
+
+
+def run_streaming(
+    args: argparse.Namespace, run: Callable[[argparse.Namespace, str, Path], Awaitable[None]]
+) -> None:
+    """``run(args, model_url, workdir)`` with the fake model in its own process and a scratch folder."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with model_process(pace_of(args)) as model_url, tempfile.TemporaryDirectory() as workdir:
+        asyncio.run(run(args, model_url, Path(workdir)))
+
+
+@dataclass(frozen=True)
+class StreamResults:
+    """What a streaming benchmark (many replies at once on one platform) measured."""
+
+    replies: int
+    rate_limited: int
+    equal: int
+    """Replies whose final text is the model's answer."""
+    latencies: list[float]
+    """Milliseconds from each reply's first token to its first visible text."""
+    idle_rtt: float
+    edits: list[int]
+    elapsed: float
+
+    def show(self) -> None:
+        show("429s seen", f"{self.rate_limited}  (target 0)")
+        show("final text equal to the answer", f"{self.equal} of {self.replies}  (target {self.replies})")
+        if self.latencies:
+            p50, p99 = percentile(self.latencies, 0.5), percentile(self.latencies, 0.99)
+            show(
+                "first token -> first visible text",
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(self.latencies)} replies)",
+            )
+        show(
+            "fake API round trip (idle)",
+            f"{self.idle_rtt:.1f} ms  (target: within it plus {TARGET_EXTRA_MS:.0f} ms)",
+        )
+        if self.edits:
+            edits = self.edits
+            show("edits per reply", f"mean {sum(edits) / len(edits):.1f}, min {min(edits)}, max {max(edits)}")
+        show("all replies settled after", f"{self.elapsed:.1f} s")
+
+    def figures(self) -> list[Figure]:
+        """The figures with their targets, for ``bench.report.emit``."""
+        figures = [
+            Figure("429s seen", self.rate_limited, at_most=0),
+            Figure("final text equal to the answer", self.equal, at_least=self.replies),
         ]
-    figures.append(Figure("fake API round trip (idle)", idle_rtt, "ms"))
-    if edits:
-        figures.append(Figure("edits per reply (mean)", sum(edits) / len(edits)))
-    figures.append(Figure("all replies settled after", elapsed, "s"))
-    return figures
+        if self.latencies:
+            figures += [
+                Figure("first token -> first visible text p50", percentile(self.latencies, 0.5), "ms"),
+                Figure(
+                    "first token -> first visible text p99",
+                    percentile(self.latencies, 0.99),
+                    "ms",
+                    at_most=self.idle_rtt + TARGET_EXTRA_MS,
+                ),
+            ]
+        figures.append(Figure("fake API round trip (idle)", self.idle_rtt, "ms"))
+        if self.edits:
+            figures.append(Figure("edits per reply (mean)", sum(self.edits) / len(self.edits)))
+        figures.append(Figure("all replies settled after", self.elapsed, "s"))
+        return figures

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,18 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import aiohttp
-from fakes.discord_api import FakeDiscord
+from fakes.discord_api import FakeChannel, FakeDiscord, FakeMessage
 
 from bench.common import (
-    TARGET_EXTRA_MS,
-    ModelPace,
+    StreamResults,
     TimedLLM,
+    add_pace_arguments,
     bench_settings,
     clear_env,
-    model_process,
-    percentile,
+    pace_of,
+    run_streaming,
     show,
-    stream_figures,
 )
 from bench.report import emit
 from bot.app import build_app
@@ -56,10 +53,6 @@ from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
 
 POSTS = "/channels/{channel_id}/messages"
 EDITS = "/channels/{channel_id}/messages/{message_id}"
-
-
-def pace_of(args: argparse.Namespace) -> ModelPace:
-    return ModelPace(chars=args.chars, tps=args.tps, delta_chars=args.delta_chars)
 
 
 async def round_trip_ms(fake: FakeDiscord) -> float:
@@ -113,11 +106,16 @@ async def run(args: argparse.Namespace, model_url: str, workdir: Path) -> None:
             await core.close()
 
 
+def answers(fake: FakeDiscord, payload: dict[str, object]) -> tuple[FakeChannel | None, list[FakeMessage]]:
+    """The thread the bot opened for the question ``payload`` (None: none yet) and its messages there."""
+    thread = fake.channels.get(int(str(payload["id"])))
+    return thread, [m for m in fake.bot_messages(thread) if not m.ephemeral] if thread is not None else []
+
+
 def finished(fake: FakeDiscord, payloads: list[dict[str, object]]) -> bool:
     """Every question's thread ends with an answer that has its buttons (the final edit was made)."""
     for payload in payloads:
-        thread = fake.channels.get(int(str(payload["id"])))
-        replies = [m for m in fake.bot_messages(thread) if not m.ephemeral] if thread is not None else []
+        _, replies = answers(fake, payload)
         if not replies or not replies[-1].components:
             return False
     return True
@@ -135,8 +133,7 @@ def report(
     latencies: list[float] = []
     edits: list[int] = []
     for n, payload in enumerate(payloads):
-        thread = fake.channels.get(int(str(payload["id"])))
-        replies = [m for m in fake.bot_messages(thread) if not m.ephemeral] if thread is not None else []
+        thread, replies = answers(fake, payload)
         if "\n".join(m.content for m in replies) == pace_of(args).answer(n):
             equal += 1
         if thread is None:
@@ -153,45 +150,19 @@ def report(
         )
     show("replies streaming at once", f"{args.replies}, mentions in one channel (a thread each)")
     show("answers", pace_of(args).describe())
-    show("429s seen", f"{fake.rate_limited_count}  (target 0)")
-    show("final text equal to the answer", f"{equal} of {args.replies}  (target {args.replies})")
-    if latencies:
-        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
-        show(
-            "first token -> first visible text",
-            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(latencies)} replies)",
-        )
-    show(
-        "fake API round trip (idle)", f"{idle_rtt:.1f} ms  (target: within it plus {TARGET_EXTRA_MS:.0f} ms)"
-    )
-    if edits:
-        show("edits per reply", f"mean {statistics.mean(edits):.1f}, min {min(edits)}, max {max(edits)}")
+    results = StreamResults(args.replies, fake.rate_limited_count, equal, latencies, idle_rtt, edits, elapsed)
+    results.show()
     edit_calls = fake.calls("PATCH", EDITS)
     lowest = min((int(c.headers.get("X-RateLimit-Remaining", "0")) for c in edit_calls if c.ok), default=0)
     show("edit calls in all", f"{len(edit_calls)} (fewest left in a bucket's window: {lowest})")
-    show("all replies settled after", f"{elapsed:.1f} s")
-    figures = stream_figures(
-        rate_limited=fake.rate_limited_count,
-        equal=equal,
-        replies=args.replies,
-        latencies=latencies,
-        idle_rtt=idle_rtt,
-        edits=edits,
-        elapsed=elapsed,
-    )
-    emit("discord_stream", figures)
+    emit("discord_stream", results.figures())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replies", type=int, default=20)
-    parser.add_argument("--chars", type=int, default=1500)
-    parser.add_argument("--tps", type=float, default=50.0, help="tokens a second (about 4 characters each)")
-    parser.add_argument("--delta-chars", type=int, default=8, help="characters per streamed text delta")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    with model_process(pace_of(args)) as model_url, tempfile.TemporaryDirectory() as workdir:
-        asyncio.run(run(args, model_url, Path(workdir)))
+    add_pace_arguments(parser)
+    run_streaming(parser.parse_args(), run)
 
 
 if __name__ == "__main__":

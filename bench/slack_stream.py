@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,15 +37,14 @@ from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, mention
 
 from bench.common import (
     PLACEHOLDER,
-    TARGET_EXTRA_MS,
-    ModelPace,
+    StreamResults,
     TimedLLM,
+    add_pace_arguments,
     bench_settings,
     clear_env,
-    model_process,
-    percentile,
+    pace_of,
+    run_streaming,
     show,
-    stream_figures,
 )
 from bench.report import emit
 from bot.app import build_app
@@ -55,10 +52,6 @@ from bot.llm import AnthropicLLM
 from integrations.slack.app import SlackFrontEnd
 from integrations.slack.mrkdwn import to_mrkdwn
 from integrations.slack.server import SlackHttpServer
-
-
-def pace_of(args: argparse.Namespace) -> ModelPace:
-    return ModelPace(chars=args.chars, tps=args.tps, delta_chars=args.delta_chars)
 
 
 async def round_trip_ms(fake: FakeSlack) -> float:
@@ -137,30 +130,10 @@ def report(
         edits.append(sum(1 for c in fake.calls("chat.update") if c.args.get("ts") in reply_ts))
     show("replies streaming at once", f"{args.replies} in {args.channels} channel(s), one workspace")
     show("answers", pace_of(args).describe())
-    show("429s seen", f"{fake.rate_limited_count}  (target 0)")
-    show("final text equal to the answer", f"{equal} of {args.replies}  (target {args.replies})")
-    if latencies:
-        p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
-        show(
-            "first token -> first visible text",
-            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms ({len(latencies)} replies)",
-        )
-    show(
-        "fake API round trip (idle)", f"{idle_rtt:.1f} ms  (target: within it plus {TARGET_EXTRA_MS:.0f} ms)"
-    )
-    show("edits per reply", f"mean {statistics.mean(edits):.1f}, min {min(edits)}, max {max(edits)}")
+    results = StreamResults(args.replies, fake.rate_limited_count, equal, latencies, idle_rtt, edits, elapsed)
+    results.show()
     show("chat.update calls in all", str(len(fake.calls("chat.update"))))
-    show("all replies settled after", f"{elapsed:.1f} s")
-    figures = stream_figures(
-        rate_limited=fake.rate_limited_count,
-        equal=equal,
-        replies=args.replies,
-        latencies=latencies,
-        idle_rtt=idle_rtt,
-        edits=edits,
-        elapsed=elapsed,
-    )
-    emit("slack_stream", figures)
+    emit("slack_stream", results.figures())
 
 
 def sections(messages: list[FakeMessage]) -> str:
@@ -173,13 +146,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replies", type=int, default=50)
     parser.add_argument("--channels", type=int, default=50)
-    parser.add_argument("--chars", type=int, default=1500)
-    parser.add_argument("--tps", type=float, default=50.0, help="tokens a second (about 4 characters each)")
-    parser.add_argument("--delta-chars", type=int, default=8, help="characters per streamed text delta")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    with model_process(pace_of(args)) as model_url, tempfile.TemporaryDirectory() as workdir:
-        asyncio.run(run(args, model_url, Path(workdir)))
+    add_pace_arguments(parser)
+    run_streaming(parser.parse_args(), run)
 
 
 if __name__ == "__main__":
