@@ -138,6 +138,15 @@ async def assert_answered(rig: SlackRig, post: UserPost, question: str) -> FakeM
     return reply
 
 
+async def first_question_answered(rig: SlackRig, people: int) -> tuple[list[FakeUser], UserPost, FakeMessage]:
+    """``people`` users; the first asks how returns work and is answered: the users, the question, the
+    answer."""
+    users = [rig.user(f"user{i}") for i in range(people)]
+    [question] = await ask(rig, [(users[0], "how do returns work?")])
+    await rig.settle()
+    return users, question, await assert_answered(rig, question, "how do returns work?")
+
+
 async def vote_and_escalate(
     rig: SlackRig, voter: FakeUser, voted: FakeMessage, escalated: FakeMessage
 ) -> None:
@@ -180,10 +189,7 @@ async def test_sqlite_locked_briefly_by_another_process_every_question_is_answer
     path = tmp_path / "bot.db"
     rig = await start_rig(f"sqlite:///{path}")
     since = datetime.now(UTC)
-    users = [rig.user(f"user{i}") for i in range(4)]
-    [before] = await ask(rig, [(users[0], "how do returns work?")])
-    await rig.settle()
-    first = await assert_answered(rig, before, "how do returns work?")
+    users, _, first = await first_question_answered(rig, 4)
 
     with WriteLock(path):
         posts = await ask(rig, [(u, f"question {i}") for i, u in enumerate(users[1:], 1)])
@@ -211,10 +217,7 @@ async def test_sqlite_locked_longer_than_the_busy_timeout_askers_are_told_and_no
     rig = await start_rig(f"sqlite:///{path}")
     store = rig.core.store
     since = datetime.now(UTC)
-    users = [rig.user(f"user{i}") for i in range(4)]
-    [before] = await ask(rig, [(users[0], "how do returns work?")])
-    await rig.settle()
-    first = await assert_answered(rig, before, "how do returns work?")
+    users, before, first = await first_question_answered(rig, 4)
 
     with WriteLock(path):
         during = await ask(rig, [(u, f"question {i}") for i, u in enumerate(users[1:], 1)])
@@ -270,11 +273,7 @@ async def test_postgres_restarted_mid_conversation_the_bot_reconnects_and_nothin
     rig = await start_rig(with_query(pg_schema_url, application_name=name))
     store = rig.core.store
     since = datetime.now(UTC)
-    users = [rig.user(f"user{i}") for i in range(6)]
-
-    [before] = await ask(rig, [(users[0], "how do returns work?")])
-    await rig.settle()
-    first = await assert_answered(rig, before, "how do returns work?")
+    users, before, first = await first_question_answered(rig, 6)
 
     assert await terminate_backends(postgres_url, name) >= 1  # idle in the pool
     [after_restart] = await ask(rig, [(users[1], "where is my parcel?")])
