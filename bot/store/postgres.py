@@ -266,9 +266,12 @@ class PostgresStore:
         if not event_id:
             raise ValueError("event_id must not be empty")
         now = self._now()
+        # The conflict clause counts a row this very call wrote as its own: if the connection broke after
+        # the commit, the insert is sent again and finds its claim (the same time, to the microsecond).
         status = await self._db.execute(
             "INSERT INTO processed_events (event_id, claimed_at) VALUES ($1, $2)"
-            " ON CONFLICT (event_id) DO NOTHING",
+            " ON CONFLICT (event_id) DO UPDATE SET claimed_at = excluded.claimed_at"
+            " WHERE processed_events.claimed_at = excluded.claimed_at",
             event_id,
             now,
         )
@@ -277,15 +280,7 @@ class PostgresStore:
             await self._db.execute(
                 "DELETE FROM processed_events WHERE claimed_at < $1", now - self._event_retention
             )
-        if _rowcount(status) == 1:
-            return True
-        # Not inserted: claimed before, or by this very call if its connection broke after the commit
-        # and the insert was sent again; the claim's time (to the microsecond) tells which.
-        return bool(
-            await self._db.fetchval(
-                "SELECT claimed_at = $2 FROM processed_events WHERE event_id = $1", event_id, now
-            )
-        )
+        return _rowcount(status) == 1
 
     # Conversations.
 

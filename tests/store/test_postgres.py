@@ -180,3 +180,47 @@ async def test_old_event_ids_are_pruned(pg_schema_url: str) -> None:
         assert await store.claim_event("old") is True  # forgotten: a very late redelivery counts as new
     finally:
         await store.close()
+
+
+async def test_a_claim_sent_again_after_its_connection_broke_is_still_its_own(pg_schema_url: str) -> None:
+    """A claim whose connection broke after the commit is sent again at the same instant: it must not
+    find itself a duplicate (the delivery would go unanswered); a claim at any other time is one."""
+    now = T0
+    store = await PostgresStore.open(pg_schema_url, clock=lambda: now)
+    try:
+        assert await store.claim_event("Ev1") is True
+        assert await store.claim_event("Ev1") is True  # the same statement, sent again
+        now = T0 + timedelta(microseconds=1)
+        assert await store.claim_event("Ev1") is False  # a redelivery
+    finally:
+        await store.close()
+
+
+async def test_a_statement_whose_connection_the_server_dropped_is_sent_again(pg_schema_url: str) -> None:
+    """The server drops the store's connection while a write waits on it (what a restart does to a running
+    statement): the write is sent again on a fresh connection and lands once."""
+    name = "supportbot-dropped"
+    store = await PostgresStore.open(with_query(pg_schema_url, application_name=name))
+    admin = await asyncpg.connect(pg_schema_url)
+    try:
+        async with admin.transaction():
+            await admin.execute("LOCK TABLE turns IN ACCESS EXCLUSIVE MODE")  # the write waits here
+            write = asyncio.create_task(store.append_turn(THREAD, Turn("user", "ann", "hello", "m1", T0)))
+            for _ in range(500):
+                waiting = await admin.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+                    " AND wait_event_type = 'Lock'",
+                    name,
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting == 1
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", name
+            )
+        await write
+        assert [t.text for t in await store.load_turns(THREAD)] == ["hello"]
+    finally:
+        await admin.close()
+        await store.close()
