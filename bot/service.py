@@ -29,10 +29,11 @@ from bot.logs import log_context
 from bot.metrics import BotMetrics
 from bot.ratelimit import RateLimiter
 from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
-from bot.streaming.budget import Budget, Priority
+from bot.streaming.budget import Budget
 from bot.streaming.clock import SystemClock
-from bot.streaming.protocol import DeliveryError, Footer, MessageRef, RateLimited, ReplyLimits, ReplyStream
-from bot.streaming.reply import RenderOutcome, StreamingReply
+from bot.streaming.notice import post_with_retries
+from bot.streaming.protocol import Footer, MessageRef, ReplyLimits, ReplyStream
+from bot.streaming.reply import RenderOutcome, RetryPolicy, StreamingReply
 from bot.types import Conversation, Principal, ThreadRef, Turn
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ LimitKind = Literal["size", "rate", "budget"]
 RATE_WINDOW_SECONDS = 60.0
 BUDGET_RECHECK_SECONDS = 5.0
 """How stale a space's token count may be: the daily budget may be overrun by a few seconds of answers."""
-NOTICE_POST_ATTEMPTS = 3
+NOTICE_RETRY = RetryPolicy(attempts=3, base_delay=0.0)
+"""A notice in the asker's thread is tried again at once (its budget paces 429s)."""
 TROUBLE_NOTICE = "_Sorry, something went wrong on my side before I could answer; please ask again._"
 """Posted when a message fails before any reply was posted for it (e.g. the store is unavailable)."""
 
@@ -383,17 +385,9 @@ def budget_text(until_reset: timedelta, platform: str = "") -> str:
 
 async def _post_notice(stream: ReplyStream, posts: Budget, text: str) -> MessageRef | None:
     """Post ``text`` as one message within the post budget; a few tries; None if it could not be posted."""
-    for _ in range(NOTICE_POST_ATTEMPTS):
-        await posts.acquire(Priority.FINAL)
-        try:
-            return await stream.post(text)
-        except RateLimited as exc:
-            await posts.pause(exc.retry_after)
-        except DeliveryError as exc:
-            log.warning("posting a limit notice failed: %s", exc)
-            if not exc.retryable:
-                return None
-    return None
+    return await post_with_retries(
+        lambda: stream.post(text), posts, what="posting a notice", retry=NOTICE_RETRY
+    )
 
 
 class _WatchedStream:

@@ -10,7 +10,6 @@ archived.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -20,9 +19,7 @@ import discord
 from bot.config import ChannelOverride, DiscordRoles
 from bot.escalations import Handover
 from bot.store import Escalation, Store
-from bot.streaming.budget import Priority
-from bot.streaming.protocol import RateLimited
-from bot.streaming.reply import RetryPolicy
+from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.discord.budgets import DiscordBudgets
 from integrations.discord.events import DM_SPACE, web_link
@@ -35,7 +32,6 @@ log = logging.getLogger(__name__)
 MAX_TAGS = 5
 """Discord's limit on the tags of a forum post."""
 FAILURES = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
-NOTICE_RETRY = RetryPolicy(attempts=4)
 
 
 class DiscordEscalations:
@@ -114,21 +110,15 @@ class DiscordEscalations:
 
         A server or network error is tried again (bounded; discord.py waits out 429s itself)."""
         channel_id = str(getattr(channel, "id", ""))
-        for attempt in range(1, NOTICE_RETRY.attempts + 1):
-            await self._budgets.posts(channel_id).acquire(Priority.FINAL)
+
+        async def send() -> discord.Message:
             try:
                 if view is None:
-                    await channel.send(text, allowed_mentions=QUIET)
-                else:
-                    await channel.send(text, view=view, allowed_mentions=QUIET)
-                return
+                    return await channel.send(text, allowed_mentions=QUIET)
+                return await channel.send(text, view=view, allowed_mentions=QUIET)
             except FAILURES as exc:
-                error = delivery_error(exc, "post", editing=False)
-                if not error.retryable or attempt == NOTICE_RETRY.attempts:
-                    log.error("posting a notice to %s failed: %s", channel_id, exc)
-                    return
-                log.warning("posting a notice to %s failed (attempt %d): %s", channel_id, attempt, exc)
-                if isinstance(error, RateLimited):
-                    await self._budgets.posts(channel_id).pause(error.retry_after)
-                else:
-                    await asyncio.sleep(NOTICE_RETRY.delay(attempt))
+                raise delivery_error(exc, "post", editing=False) from exc
+
+        await post_with_retries(
+            send, self._budgets.posts(channel_id), what=f"posting a notice to {channel_id}"
+        )

@@ -9,10 +9,7 @@ open the core steps back in the thread; it answers there again once a lead resol
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import uuid
-from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackClientError
@@ -21,21 +18,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import SlackRoles
 from bot.escalations import Handover, handed_over_text, resolved_text
 from bot.store import Escalation, Store
-from bot.streaming.budget import Priority
-from bot.streaming.protocol import DeliveryError, RateLimited
-from bot.streaming.reply import RetryPolicy
+from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.slack.blocks import Block, fallback_text, resolve_block, section
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.events import DM_THREAD
 from integrations.slack.mrkdwn import SLACK_MARKUP
-from integrations.slack.stream import deliver, find_post, may_have_gone_through, post_metadata
+from integrations.slack.stream import Poster
 
 log = logging.getLogger(__name__)
 
 HANDED_OVER = handed_over_text(SLACK_MARKUP)
 RESOLVED = resolved_text(SLACK_MARKUP)
-NOTICE_RETRY = RetryPolicy(attempts=4)
 
 
 class SlackEscalations:
@@ -98,35 +92,9 @@ class SlackEscalations:
 
         A 429 or a server error is tried again (bounded), and a post that went through although Slack
         answered with an error is not posted twice."""
-        budget = self._budgets.posts(channel)
-        post_id = uuid.uuid4().hex
-        arguments: dict[str, Any] = {
-            "channel": channel,
-            "text": fallback_text(text),
-            "blocks": blocks,
-            "metadata": post_metadata(post_id),
-        }
-        if thread_ts is not None:
-            arguments["thread_ts"] = thread_ts
-        for attempt in range(1, NOTICE_RETRY.attempts + 1):
-            await budget.acquire(Priority.FINAL)
-            try:
-                await deliver(
-                    self._client.chat_postMessage(**arguments, unfurl_links=False), "chat.postMessage"
-                )
-                return
-            except RateLimited as exc:
-                await budget.pause(exc.retry_after)
-            except DeliveryError as exc:
-                if not exc.retryable:
-                    log.error("posting a notice to %s failed: %s", channel, exc)
-                    return
-                if may_have_gone_through(exc) and await find_post(
-                    self._client, channel, thread_ts, post_id, after=None
-                ):
-                    return
-                log.warning("posting a notice to %s failed (attempt %d): %s", channel, attempt, exc)
-                if attempt < NOTICE_RETRY.attempts:
-                    await asyncio.sleep(NOTICE_RETRY.delay(attempt))
-        log.error("posting a notice to %s failed %d times; giving up", channel, NOTICE_RETRY.attempts)
-        log.error("posting a notice to %s failed %d times; giving up", channel, NOTICE_RETRY.attempts)
+        poster = Poster(self._client, channel, thread_ts)
+        await post_with_retries(
+            lambda: poster.post({"text": fallback_text(text), "blocks": blocks}),
+            self._budgets.posts(channel),
+            what=f"posting a notice to {channel}",
+        )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -67,46 +67,17 @@ class SlackReplyStream:
         self._channel = channel_id
         self._thread_ts = thread_ts
         self._limits = limits
-        self._unsure: str | None = None  # the post id of a failed post that may have gone through
-        self._last_ts: str | None = None  # the last message posted: a lost post can only come after it
+        self._poster = Poster(client, channel_id, thread_ts)
 
     @property
     def limits(self) -> ReplyLimits:
         return self._limits
 
     async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
-        if self._unsure is not None:
-            found = await find_post(
-                self._client, self._channel, self._thread_ts, self._unsure, after=self._last_ts
-            )
-            if found is not None:  # it went through: show the text there instead of posting it again
-                await self.edit(found, text, footer)
-                self._unsure, self._last_ts = None, found
-                return found
-        post_id, self._unsure = uuid.uuid4().hex, None
         mrkdwn = to_mrkdwn(text)
-        try:
-            response = await deliver(
-                self._client.chat_postMessage(
-                    channel=self._channel,
-                    thread_ts=self._thread_ts,
-                    text=fallback_text(mrkdwn),
-                    blocks=message_blocks(mrkdwn, footer),
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    metadata=post_metadata(post_id),
-                ),
-                "chat.postMessage",
-            )
-        except DeliveryError as exc:
-            if may_have_gone_through(exc):
-                self._unsure = post_id
-            raise
-        ts = response.get("ts")
-        if not isinstance(ts, str):
-            raise Refused("chat.postMessage answered without a ts")
-        self._last_ts = ts
-        return ts
+        arguments = {"text": fallback_text(mrkdwn), "blocks": message_blocks(mrkdwn, footer)}
+        # An earlier attempt that went through is shown this text instead.
+        return await self._poster.post(arguments, found=lambda ts: self.edit(ts, text, footer))
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         mrkdwn = to_mrkdwn(text)
@@ -119,6 +90,58 @@ class SlackReplyStream:
             ),
             "chat.update",
         )
+
+
+class Poster:
+    """Posts the bot's messages in one conversation (a thread, or the top level when ``thread_ts`` is
+    None) so that a post Slack made although it answered with an error is found, not made twice."""
+
+    def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str | None) -> None:
+        self._client = client
+        self._channel = channel
+        self._thread_ts = thread_ts
+        self._unsure: str | None = None  # the post id of a failed post that may have gone through
+        self._last_ts: str | None = None  # the last message posted: a lost post can only come after it
+
+    async def post(
+        self, arguments: dict[str, Any], *, found: Callable[[str], Awaitable[None]] | None = None
+    ) -> str:
+        """``chat.postMessage`` with ``arguments`` (text, blocks); the message's ts.
+
+        When an earlier attempt is found to have gone through, its ts is returned instead, after
+        ``found(ts)`` (e.g. an edit to the newer text) succeeded: if that fails, the next call looks again.
+        """
+        if self._unsure is not None:
+            earlier = await find_post(
+                self._client, self._channel, self._thread_ts, self._unsure, after=self._last_ts
+            )
+            if earlier is not None:
+                if found is not None:
+                    await found(earlier)
+                self._unsure, self._last_ts = None, earlier
+                return earlier
+        post_id, self._unsure = uuid.uuid4().hex, None
+        try:
+            response = await deliver(
+                self._client.chat_postMessage(
+                    channel=self._channel,
+                    thread_ts=self._thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata=post_metadata(post_id),
+                    **arguments,
+                ),
+                "chat.postMessage",
+            )
+        except DeliveryError as exc:
+            if may_have_gone_through(exc):
+                self._unsure = post_id
+            raise
+        ts = response.get("ts")
+        if not isinstance(ts, str):
+            raise Refused("chat.postMessage answered without a ts")
+        self._last_ts = ts
+        return ts
 
 
 def message_blocks(mrkdwn: str, footer: Footer | None) -> list[Block]:
@@ -141,8 +164,9 @@ def post_metadata(post_id: str) -> dict[str, Any]:
 
 
 def may_have_gone_through(error: DeliveryError) -> bool:
-    """A 5xx or a network error: Slack may have posted the message all the same."""
-    return type(error) is DeliveryError
+    """A 5xx or a network error: Slack may have posted the message all the same (a 429 or a refusal
+    means it did not)."""
+    return error.retryable and not isinstance(error, RateLimited)
 
 
 async def find_post(
