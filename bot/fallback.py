@@ -18,8 +18,17 @@ MODEL_UNAVAILABLE_NOTE = (
     "The AI model is not available right now, so this answer comes straight from our order system "
     "and help articles."
 )
-_ORDER_IDS = re.compile(r"\b(?:ORD[-\s#]?\d{3,12}|#\d{3,12})\b", re.IGNORECASE)
+_ORDER_IDS = re.compile(
+    # ORD-10009, ORD 10009, ord10009, #10009, order #10009, order 10009, order no. 10009, order id: 10009
+    r"(?<![\w#-])(?:ORD[-\s#]*|order\s*(?:(?:no\.?|number|num|id)\s*)?[:#]?\s*|#\s?)(\d{3,12})(?!\d)",
+    re.IGNORECASE,
+)
 _MY_ORDERS = re.compile(r"\bmy\s+(?:recent\s+|last\s+)?orders?\b", re.IGNORECASE)
+
+
+def order_ids_in(text: str) -> list[str]:
+    """The order ids ``text`` mentions, in the demo's form (``ORD-10009``), each once, in order."""
+    return list(dict.fromkeys(f"ORD-{digits}" for digits in _ORDER_IDS.findall(text)))
 
 
 class FallbackResponder:
@@ -31,7 +40,7 @@ class FallbackResponder:
         question = last_user_text(conversation.turns)
         parts: list[str] = []
         sources: tuple[Source, ...] = ()
-        order_ids = list(dict.fromkeys(m.upper() for m in _ORDER_IDS.findall(question)))
+        order_ids = order_ids_in(question)
         if order_ids:
             for order_id in order_ids[: self._max_orders]:
                 result = await self._toolbox.call(
