@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot.escalations import EscalationNotifiers
 from bot.orders import Order, SqliteOrderBackend
@@ -13,6 +15,7 @@ from bot.store import Store
 from bot.store.open import open_store
 from bot.tooling import ToolBox
 from bot.types import Principal, Role, ThreadRef
+from integrations.orders_http import HttpOrderBackend
 from tools.escalation import EscalateToHuman
 from tools.orders import ListMyOrders, LookupOrder, not_found_text
 
@@ -162,3 +165,57 @@ async def test_escalation_opens_once_per_thread(toolbox: ToolBox, store: Store) 
     assert "Escalation #" in first.text and "already" in again.text
     assert await store.is_escalated(THREAD)
     assert [e.summary for e in await store.open_escalations()] == ["wants a refund"]
+
+
+# -- an HTTP order service is a source of data, not of authorization ---------------------------------
+
+
+@asynccontextmanager
+async def order_service(orders_by_customer: dict[str, list[Order]]) -> AsyncIterator[str]:
+    """A local order service (DESIGN.md §6) on 127.0.0.1 that answers the customer's list with
+    ``orders_by_customer[customer_id]`` as given (foreign orders included) and every order by id."""
+    by_id = {o.order_id: o for orders in orders_by_customer.values() for o in orders}
+
+    async def customer_orders(request: web.Request) -> web.Response:
+        orders = orders_by_customer.get(request.match_info["customer_id"], [])
+        return web.json_response({"orders": [o.model_dump(mode="json") for o in orders]})
+
+    async def one_order(request: web.Request) -> web.Response:
+        order = by_id.get(request.match_info["order_id"])
+        if order is None:
+            return web.json_response({"error": "not found"}, status=404)
+        return web.json_response(order.model_dump(mode="json"))
+
+    app = web.Application()
+    app.router.add_get("/customers/{customer_id}/orders", customer_orders)
+    app.router.add_get("/orders/{order_id}", one_order)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_list_my_orders_shows_only_own_orders_whatever_the_order_service_returns(
+    store: Store,
+) -> None:
+    own, foreign = ORDERS  # ORD-501 belongs to C-1, ORD-502 to C-2
+    many_own = [own.model_copy(update={"order_id": f"ORD-6{i:02d}"}) for i in range(10)]
+    async with order_service({"C-1": [own, foreign, *many_own]}) as url:
+        backend = HttpOrderBackend(url, "token")
+        try:
+            toolbox = ToolBox([ListMyOrders(backend, limit=5), LookupOrder(backend)], store)
+            result = await toolbox.call("list_my_orders", {}, PRINCIPALS["customer:C-1"], THREAD)
+            lookup = await toolbox.call(
+                "lookup_order", {"order_id": "ORD-502"}, PRINCIPALS["customer:C-1"], THREAD
+            )
+        finally:
+            await backend.close()
+    assert "ORD-501" in result.text
+    assert "ORD-502" not in result.text and "processing" not in result.text
+    assert result.text.count("\n- ") <= 5  # no more than the tool's limit, however many came back
+    assert lookup.text == not_found_text("ORD-502")

@@ -6,6 +6,7 @@ exist and one the principal may not see get the same answer, so order ids cannot
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import ClassVar
 
@@ -14,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.orders import Order, OrderBackend, OrderBackendError
 from bot.tooling import ToolContext, ToolResult
 from bot.types import Principal
+
+logger = logging.getLogger(__name__)
 
 _ORDER_ID = re.compile(r"(?:ORD)?[-\s#]*(\d{3,12})", re.IGNORECASE)
 
@@ -124,6 +127,15 @@ class ListMyOrders:
             orders = await self._backend.orders_for_customer(customer_id, self._limit)
         except OrderBackendError:
             return ToolResult("The order system is not reachable right now.", outcome="error", is_error=True)
+        # The backend is a source of data, not of authorization: every order passes the ownership check
+        # of lookup_order, and it must be this customer's own (staff may see any, but "my" is "mine").
+        shown = [o for o in orders if o.customer_id == customer_id and may_see(ctx.principal, o)]
+        if len(shown) < len(orders):
+            logger.warning(
+                "list_my_orders: the order backend returned %d order(s) of other customers; not shown",
+                len(orders) - len(shown),
+            )
+        orders = shown[: self._limit]
         if not orders:
             return ToolResult("There are no orders on this account yet.", outcome="not_found")
         lines = [f"- {o.order_id} ({o.placed_at}): {o.status}, {o.total:.2f} {o.currency}" for o in orders]
