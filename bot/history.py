@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from bot.names import one_line_name
 from bot.types import Turn
 
 Message = dict[str, Any]
@@ -42,7 +43,7 @@ def turns_to_messages(
         if not text:
             continue
         if turn.role == "user" and turn.author:
-            text = f"{turn.author}: {text}"
+            text = f"{one_line_name(turn.author)}: {text}"  # a name is one line of data
         _append(messages, turn.role, [{"type": "text", "text": text}, *map(dict, turn.attachments)])
     while messages and messages[0]["role"] != "user":
         messages.pop(0)
