@@ -211,7 +211,10 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.kb_command == "index":
             report = kb.rebuild() if args.force else kb.ensure_index()
-            print(report)
+            state = " (unchanged since the last run)" if report.unchanged else ""
+            print(f"indexed {report.indexed} article(s), skipped {report.skipped}{state}")
+            for problem in report.problems:
+                print(f"  skipped {problem}")
             return 0
         hits = kb.search(" ".join(args.query), include_internal=args.principal.is_staff, limit=args.limit)
         if not hits:

@@ -6,7 +6,7 @@ and ``README.md`` are ignored). It starts with front matter between ``---`` line
     ---
     title: How to start a return
     url: https://help.northwind.example/articles/start-a-return
-    visibility: public        # or internal (staff only); default public
+    visibility: public        # or internal (staff only); required
     tags: [returns, rma]      # or one "- item" per line below "tags:"
     ---
     Markdown body…
@@ -14,6 +14,9 @@ and ``README.md`` are ignored). It starts with front matter between ``---`` line
 The front matter parser is deliberately small (no YAML dependency): ``key: value`` lines, optionally
 quoted values, ``[a, b]`` inline lists and ``- item`` block lists, ``#`` comments. A file that cannot be
 parsed or validated is skipped with a warning naming the file and the problem; it never stops indexing.
+Visibility never fails open: an article without a ``visibility`` key, with a value other than ``public``
+or ``internal``, or with any key other than the four above (``visibilty: internal``) is skipped, and the
+warning names the key.
 
 The index is its own SQLite file: a ``kb_articles`` table that is also the external content of an FTS5
 table (``porter unicode61`` tokenizer) ranked with bm25, the title weighted above tags and body. A
@@ -27,6 +30,7 @@ Indexing and search are synchronous and CPU-bound; async callers use :meth:`Know
 from __future__ import annotations
 
 import asyncio
+import difflib
 import hashlib
 import json
 import logging
@@ -158,7 +162,7 @@ def _scalar(value: str) -> str:
 def parse_front_matter(text: str) -> tuple[dict[str, str | list[str]], str]:
     """Split ``text`` into its front matter fields and the body below it.
 
-    Keys are lower-cased; unknown keys are kept (the caller decides what to use). Raises
+    Keys are lower-cased; unknown keys are kept (:func:`parse_article` rejects them). Raises
     :class:`FrontMatterError` with a human-readable reason when the block is missing or malformed.
     """
     lines = text.removeprefix("\ufeff").splitlines()
@@ -203,16 +207,21 @@ def parse_front_matter(text: str) -> tuple[dict[str, str | list[str]], str]:
 def parse_article(slug: str, text: str) -> Article:
     """Parse and validate one article; raises :class:`FrontMatterError` naming the problem."""
     fields, body = parse_front_matter(text)
+    for key in fields:
+        if key not in _FRONT_MATTER_KEYS:
+            close = difflib.get_close_matches(key, sorted(_FRONT_MATTER_KEYS), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "the keys are title, url, visibility, tags"
+            raise FrontMatterError(f"unknown front matter key {key!r} ({hint})")
     if not fields.get("title"):
         raise FrontMatterError("front matter has no title")
-    data: dict[str, object] = {key: value for key, value in fields.items() if key in _FRONT_MATTER_KEYS}
+    data: dict[str, object] = dict(fields)
     if data.get("url") == []:  # "url:" with nothing after it
         del data["url"]
     for key in ("title", "url", "visibility"):  # an empty "visibility:" is an error, not "public"
         if isinstance(data.get(key), list):
             raise FrontMatterError(f"{key} must be a single value")
     try:
-        return Article.model_validate({**data, "slug": slug, "body": body})
+        article = Article.model_validate({**data, "slug": slug, "body": body})
     except ValidationError as exc:
         problems = "; ".join(
             "file name must use only a-z, 0-9, '-' and '_'"
@@ -221,6 +230,9 @@ def parse_article(slug: str, text: str) -> Article:
             for err in exc.errors()
         )
         raise FrontMatterError(problems) from None
+    if "visibility" not in fields:  # no default: a forgotten key must not make an article public
+        raise FrontMatterError("front matter has no visibility key (add 'visibility: public' or 'internal')")
+    return article
 
 
 def article_files(source_dir: Path) -> list[Path]:

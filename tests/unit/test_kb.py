@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from bot.kb import (
     query_terms,
 )
 
-DEMO_KB = Path(__file__).resolve().parents[2] / "config" / "kb"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_KB = ROOT / "config" / "kb"
 INTERNAL_SLUGS = {"refund-approval-policy", "escalation-playbook", "fraud-review-procedure"}
 
 GOOD = """---
@@ -72,14 +75,30 @@ def test_front_matter_with_quotes_comments_and_an_inline_list() -> None:
 
 
 def test_block_list_and_comma_separated_tags() -> None:
-    block = "---\ntitle: T\ntags:\n  - Shipping\n  - 'ups'  # carrier\n  - shipping\n---\nbody"
+    block = "---\ntitle: T\nvisibility: public\ntags:\n  - Shipping\n  - 'ups'  # carrier\n  - shipping\n---"
     assert parse_article("t", block).tags == ("shipping", "ups")
-    assert parse_article("t", "---\ntitle: T\ntags: a, b ,\n---\n").tags == ("a", "b")
+    assert parse_article("t", "---\ntitle: T\nvisibility: public\ntags: a, b ,\n---\n").tags == ("a", "b")
 
 
-def test_visibility_defaults_to_public_and_url_may_be_empty() -> None:
-    article = parse_article("t", "---\ntitle: T\nurl:\n---\nbody")
+def test_url_may_be_empty() -> None:
+    article = parse_article("t", "---\ntitle: T\nurl:\nvisibility: public\n---\nbody")
     assert (article.visibility, article.url) == ("public", "")
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "problem"),
+    [
+        ("visibilty: internal", "unknown front matter key 'visibilty' (did you mean 'visibility'?)"),
+        ("visibility: internal\nowner: ops", "unknown front matter key 'owner'"),
+        ("visibility: internl", "visibility"),
+        ("visibility: Public", "visibility"),
+        ("url: https://help.example/a", "no visibility key"),
+    ],
+)
+def test_visibility_never_fails_open(front_matter: str, problem: str) -> None:
+    with pytest.raises(FrontMatterError) as info:
+        parse_article("t", f"---\ntitle: Staff only\n{front_matter}\n---\nbody")
+    assert problem in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -137,6 +156,40 @@ def test_bad_files_are_skipped_with_a_warning_naming_the_file(
         assert name in warnings and problem in warnings
         assert any(line.startswith(name) for line in report.problems)
     assert "README.md" not in warnings and "_draft.md" not in warnings
+
+
+def test_a_misspelt_visibility_key_skips_the_article_and_kb_index_names_it(tmp_path: Path) -> None:
+    (tmp_path / "public-article.md").write_text(article_text(body="Opening hours."), encoding="utf-8")
+    (tmp_path / "staff-secret.md").write_text(
+        "---\ntitle: Staff secret\nvisibilty: internal\n---\nOpening hours for staff.\n", encoding="utf-8"
+    )
+    (tmp_path / "no-visibility.md").write_text(
+        "---\ntitle: Staff note\n---\nOpening hours note.\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "index"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "KB_PATH": str(tmp_path),
+            "KB_INDEX_PATH": str(tmp_path / "index" / "kb.sqlite3"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "indexed 1 article(s), skipped 2" in result.stdout
+    assert "staff-secret.md: unknown front matter key 'visibilty'" in result.stdout
+    assert "no-visibility.md: front matter has no visibility key" in result.stdout
+    assert "staff-secret.md" in result.stderr and "visibilty" in result.stderr  # the WARNING line
+    kb = KnowledgeBase(tmp_path / "index" / "kb.sqlite3", tmp_path)
+    try:
+        assert [hit.slug for hit in kb.search("opening hours", include_internal=False)] == ["public-article"]
+        assert [hit.slug for hit in kb.search("opening hours", include_internal=True)] == ["public-article"]
+    finally:
+        kb.close()
 
 
 def test_markdown_is_indexed_as_plain_text() -> None:
