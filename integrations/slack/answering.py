@@ -56,7 +56,10 @@ class Answerer:
             enterprise_id=message.enterprise_id,
             bot_name=message.bot_name,
         )
-        names = await self._people.names(u for u in mentioned_users(message.text) if u != bot.user_id)
+        names: dict[str, str] = {}
+        if len(message.text) <= self._core.config.limits.max_input_chars:
+            # Size first: a message the limits turn away costs no look-ups (its mentions stay ids).
+            names = await self._people.names(u for u in mentioned_users(message.text) if u != bot.user_id)
         text = clean_text(message.text, bot_user_id=bot.user_id, names=names)
         if paused:
             # Not answered, but kept: the store stays a complete record of the thread.

@@ -113,26 +113,41 @@ class SlackFrontEnd:
         await self._session.close()
 
     async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
-        bot = BotIdentity(context.bot_user_id or "", context.bot_id)
+        bot = _identity(context)
         message = message_from_event(body, bot=bot, channels=self._core.config.channels)
         if message is not None:
             self.tasks.spawn(self._answerer.answer(message, bot), name=f"answer {message.dedup_key}")
 
-    async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def _on_command(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
-        command = command_from_payload(body)
+        command = command_from_payload(body, bot=_identity(context))
         if command is not None:
             self.tasks.spawn(
                 _reply(respond, self._commands.run(command)), name=f"{COMMAND} {command.user_id}"
             )
 
-    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def _on_button(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
         await ack()
-        click = click_from_payload(body)
+        click = click_from_payload(body, bot=_identity(context))
         if click is not None:
             self.tasks.spawn(
                 _reply(respond, self._actions.run(click)), name=f"{click.action_id} {click.user_id}"
             )
+
+
+def _identity(context: AsyncBoltContext) -> BotIdentity:
+    """The bot's ids and its installation, from the ``auth.test`` answer slack-bolt authorised with."""
+    installed = context.authorize_result
+    return BotIdentity(
+        context.bot_user_id or "",
+        context.bot_id,
+        team_id=installed.team_id if installed is not None else None,
+        enterprise_id=installed.enterprise_id if installed is not None else None,
+    )
 
 
 async def _reply(respond: AsyncRespond, work: Awaitable[str | None]) -> None:

@@ -38,10 +38,31 @@ _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 
 @dataclass(frozen=True)
 class BotIdentity:
-    """The bot's own ids in the workspace (from ``auth.test``, as slack-bolt keeps them)."""
+    """The bot's own ids and its installation (from ``auth.test``, as slack-bolt keeps them)."""
 
     user_id: str
     bot_id: str | None = None
+    team_id: str | None = None
+    """The installing workspace."""
+    enterprise_id: str | None = None
+    """The installing workspace's Enterprise Grid organisation, if it has one."""
+
+    def workspace(self, claimed_team: str | None, claimed_enterprise: str | None) -> tuple[str, str | None]:
+        """The installing workspace (and organisation) a slash command or a click is for.
+
+        These payloads carry no ``authorizations``; the team they name is the person's own, which in a
+        Slack Connect channel is another organisation's. It is taken only when it is the installation or
+        belongs to the installation's Grid organisation (an org-wide install); otherwise the installing
+        workspace is.
+        """
+        if self.team_id is None:  # not yet authorised: only payloads read outside slack-bolt
+            if not claimed_team:
+                raise ValueError("no team_id")
+            return claimed_team, claimed_enterprise
+        ours = claimed_team == self.team_id or (
+            self.enterprise_id is not None and claimed_enterprise == self.enterprise_id
+        )
+        return (claimed_team if ours and claimed_team else self.team_id), self.enterprise_id
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,7 @@ class SlackMessage:
     """A message the bot may answer."""
 
     team_id: str
+    """The installing workspace (see :func:`installation`), never the envelope's ``team_id``."""
     channel_id: str
     user_id: str
     """The author: a user id, or the bot id of another bot that posted without a user."""
@@ -62,6 +84,7 @@ class SlackMessage:
     bot_name: str | None = None
     """Set when another bot wrote it."""
     enterprise_id: str | None = None
+    """The installing workspace's Enterprise Grid organisation."""
 
     @property
     def in_dm_exchange(self) -> bool:
@@ -190,8 +213,9 @@ def _message(
         if thread_ts is None:
             return _ignore(body, "a channel message that is not for the bot")
         follow_up = True
+    team_id, enterprise_id = installation(body, bot)
     return SlackMessage(
-        team_id=_team(body),
+        team_id=team_id,
         channel_id=channel,
         user_id=author,
         text=text,
@@ -200,29 +224,33 @@ def _message(
         is_dm=is_dm,
         follow_up=follow_up,
         bot_name=bot_name,
-        enterprise_id=_enterprise(body),
+        enterprise_id=enterprise_id,
     )
 
 
-def command_from_payload(body: Mapping[str, Any]) -> SlashCommand | None:
+def command_from_payload(body: Mapping[str, Any], *, bot: BotIdentity) -> SlashCommand | None:
     """A ``/support`` invocation (form fields of a slash command request)."""
     try:
+        team_id, enterprise_id = bot.workspace(_text(body, "team_id"), body.get("enterprise_id") or None)
         return SlashCommand(
-            team_id=_text(body, "team_id"),
+            team_id=team_id,
             channel_id=_text(body, "channel_id"),
             user_id=_text(body, "user_id"),
             text=str(body.get("text") or ""),
-            enterprise_id=body.get("enterprise_id") or None,
+            enterprise_id=enterprise_id,
         )
     except (KeyError, TypeError, ValueError) as exc:
         log.warning("dropped a malformed slash command: %r", exc)
         return None
 
 
-def click_from_payload(body: Mapping[str, Any]) -> ButtonClick | None:
+def click_from_payload(body: Mapping[str, Any], *, bot: BotIdentity) -> ButtonClick | None:
     """The button click of a ``block_actions`` interaction."""
     try:
         action = body["actions"][0]
+        team_id, enterprise_id = bot.workspace(
+            _text(body["team"], "id"), (body.get("enterprise") or {}).get("id")
+        )
         container = body.get("container") or {}
         message = body.get("message") or {}
         channel = container.get("channel_id") or body["channel"]["id"]
@@ -231,12 +259,12 @@ def click_from_payload(body: Mapping[str, Any]) -> ButtonClick | None:
         return ButtonClick(
             action_id=_text(action, "action_id"),
             value=str(action.get("value") or ""),
-            team_id=_text(body["team"], "id"),
+            team_id=team_id,
             user_id=_text(body["user"], "id"),
             channel_id=str(channel),
             message_ts=_checked_ts(message_ts),
             thread_ts=_checked_ts(thread) if thread else None,
-            enterprise_id=(body.get("enterprise") or {}).get("id"),
+            enterprise_id=enterprise_id,
         )
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         log.warning("dropped a malformed interaction: %r", exc)
@@ -295,14 +323,20 @@ def _checked_ts(value: Any) -> str:
     return value
 
 
-def _team(body: Mapping[str, Any]) -> str:
-    """The workspace the event was delivered for (not the author's team, which differs in Slack Connect)."""
-    team = body.get("team_id") or body["authorizations"][0]["team_id"]
+def installation(body: Mapping[str, Any], bot: BotIdentity) -> tuple[str, str | None]:
+    """The installing workspace (and its Grid organisation) an Events API callback is delivered for.
+
+    Slack names it in ``authorizations[0]`` and, in newer envelopes, ``context_team_id`` /
+    ``context_enterprise_id``. The envelope's own ``team_id`` and ``enterprise_id`` are not used: in a
+    Slack Connect channel that another organisation created they are that organisation's, and whoever
+    belongs to it would pass for a member of ours.
+    """
+    authorizations = body.get("authorizations")
+    first: Mapping[str, Any] = {}
+    if isinstance(authorizations, list) and authorizations and isinstance(authorizations[0], Mapping):
+        first = authorizations[0]
+    team = first.get("team_id") or body.get("context_team_id") or bot.team_id
+    enterprise = first.get("enterprise_id") or body.get("context_enterprise_id") or bot.enterprise_id
     if not isinstance(team, str) or not team:
-        raise ValueError("no team_id")
-    return team
-
-
-def _enterprise(body: Mapping[str, Any]) -> str | None:
-    enterprise = body.get("enterprise_id")
-    return enterprise if isinstance(enterprise, str) and enterprise else None
+        raise ValueError("no installing team (authorizations[0].team_id or context_team_id)")
+    return team, enterprise if isinstance(enterprise, str) and enterprise else None

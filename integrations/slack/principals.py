@@ -1,13 +1,15 @@
 """Who is asking on Slack (DESIGN.md §4 step 3), from ``users.info``, ``config/bot.toml`` and the store.
 
-- full members of the workspace are employees;
+- full members of the installing workspace, or of its Enterprise Grid organisation, are employees (the
+  workspace is always the installing one: see ``events.installation``);
 - leads are the members listed in ``[slack] lead_user_ids`` or in the user group ``lead_usergroup_id``
   (its members are fetched with ``usergroups.users.list`` and kept for a minute);
 - Slack Connect users from another organisation, guests (restricted accounts) and bots are customers,
   with the customer id the store links to their Slack user id, if any.
 
 When Slack cannot tell who someone is, they are treated as an unlinked customer: the least privilege.
-``users.info`` answers are kept for a few minutes.
+``users.info`` answers are kept for a few minutes and "no such user" for a minute; a message naming
+thousands of users costs at most ``MAX_NAME_LOOKUPS`` calls.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cache import TTLCache
@@ -31,8 +33,15 @@ from integrations.slack.events import PLATFORM
 log = logging.getLogger(__name__)
 
 USER_TTL = 300.0
+UNKNOWN_TTL = 60.0
+"""How long Slack's "no such user" is remembered (no second call, no second warning); a passing failure
+(a 5xx, a timeout) is not remembered, so a lead is not taken for a customer for long."""
+NOT_FOUND = frozenset({"user_not_found", "users_not_found", "user_not_visible"})
 GROUP_TTL = 60.0
 MAX_CACHED_USERS = 10_000
+MAX_NAME_LOOKUPS = 25
+"""``users.info`` calls one message (or one thread's history) may cost for display names; the mentions
+beyond it keep their ids."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class PrincipalResolver:
         self._store = store
         self._roles = roles
         self._users: TTLCache[str, SlackUser] = TTLCache(USER_TTL, MAX_CACHED_USERS, clock)
+        self._unknown: TTLCache[str, bool] = TTLCache(UNKNOWN_TTL, MAX_CACHED_USERS, clock)
         self._leads_group: TTLCache[str, frozenset[str]] = TTLCache(GROUP_TTL, 1, clock)
 
     async def resolve(
@@ -113,22 +123,29 @@ class PrincipalResolver:
     async def user(self, user_id: str) -> SlackUser | None:
         """The user's ``users.info`` (kept a few minutes); None when Slack does not say."""
         cached = self._users.get(user_id)
-        if cached is not None:
+        if cached is not None or self._unknown.get(user_id):
             return cached
         try:
             response = await self._client.users_info(user=user_id)
             user = SlackUser.from_api(response["user"])
         except (SlackClientError, aiohttp.ClientError, TimeoutError, KeyError, TypeError) as exc:
             log.warning("users.info for %s failed (%s); treating them as an unlinked customer", user_id, exc)
+            if isinstance(exc, SlackApiError) and exc.response.get("error") in NOT_FOUND:
+                self._unknown.put(user_id, True)  # Slack's answer, not a passing failure: keep it a while
             return None
         self._users.put(user_id, user)
         return user
 
     async def names(self, user_ids: Iterable[str]) -> dict[str, str]:
-        """Display names of the users Slack knows, by id."""
+        """Display names of the users Slack knows, by id: the ones kept, and up to ``MAX_NAME_LOOKUPS``
+        asked of Slack."""
         names: dict[str, str] = {}
+        lookups = 0
         for user_id in dict.fromkeys(user_ids):
-            user = await self.user(user_id)
+            user = self._users.get(user_id)
+            if user is None and lookups < MAX_NAME_LOOKUPS and not self._unknown.get(user_id):
+                lookups += 1
+                user = await self.user(user_id)
             if user is not None:
                 names[user_id] = user.name
         return names

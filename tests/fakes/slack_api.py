@@ -164,6 +164,8 @@ class FakeUser:
     deleted: bool = False
     email: str | None = None
     tz: str = "Europe/London"
+    enterprise_id: str | None = None
+    """The user's Enterprise Grid organisation (``users.info`` then carries ``enterprise_user``)."""
 
     def is_external(self, workspace_team_id: str) -> bool:
         """A Slack Connect user from another organisation."""
@@ -203,6 +205,15 @@ class FakeUser:
         }
         if self.is_stranger:
             user["is_stranger"] = True
+        if self.enterprise_id is not None:
+            user["enterprise_user"] = {
+                "id": self.id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": "Fake Org",
+                "is_admin": False,
+                "is_owner": False,
+                "teams": [self.team_id],
+            }
         return user
 
 
@@ -814,6 +825,7 @@ class FakeSlack:
         bot_id: str | None = None,
         email: str | None = None,
         deleted: bool = False,
+        enterprise_id: str | None = None,
     ) -> FakeUser:
         """Add a person (or bot). ``external=True`` makes a Slack Connect user of another team."""
         user = FakeUser(
@@ -830,6 +842,7 @@ class FakeSlack:
             is_admin=is_admin,
             deleted=deleted,
             email=email,
+            enterprise_id=enterprise_id,
         )
         self.users[user.id] = user
         return user
@@ -2006,30 +2019,51 @@ class EventSender:
     def sign(self, body: bytes | str, timestamp: int | str) -> str:
         return slack_signature(self.signing_secret, timestamp, body)
 
-    def envelope(self, event: JSON, *, event_id: str | None = None, event_time: int | None = None) -> JSON:
-        """The ``event_callback`` envelope around ``event``; reuse it to redeliver the same event."""
-        return {
+    def envelope(
+        self,
+        event: JSON,
+        *,
+        event_id: str | None = None,
+        event_time: int | None = None,
+        host_team_id: str | None = None,
+        host_enterprise_id: str | None = None,
+        enterprise_id: str | None = None,
+        authorizations: bool = True,
+    ) -> JSON:
+        """The ``event_callback`` envelope around ``event``; reuse it to redeliver the same event.
+
+        For a Slack Connect channel that another organisation created, ``host_team_id`` (and
+        ``host_enterprise_id``) are that organisation's: Slack puts them in the envelope's ``team_id`` and
+        ``enterprise_id``, while ``authorizations`` and ``context_team_id`` name this installation
+        (``enterprise_id``: its Grid organisation). ``authorizations=False`` leaves the list out, as the
+        envelopes that carry only the ``context_*`` fields do.
+        """
+        shared = host_team_id is not None and host_team_id != self.team_id
+        envelope: JSON = {
             "token": self.verification_token,
-            "team_id": self.team_id,
+            "team_id": host_team_id or self.team_id,
+            "enterprise_id": host_enterprise_id if shared else enterprise_id,
             "context_team_id": self.team_id,
-            "context_enterprise_id": None,
+            "context_enterprise_id": enterprise_id,
             "api_app_id": self.api_app_id,
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{next(_event_ids):010d}",
             "event_time": event_time if event_time is not None else int(time.time()),
-            "authorizations": [
+            "is_ext_shared_channel": shared,
+            "event_context": "4-" + base64.b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+        }
+        if authorizations:
+            envelope["authorizations"] = [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": enterprise_id,
                     "team_id": self.team_id,
                     "user_id": self.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
-            ],
-            "is_ext_shared_channel": False,
-            "event_context": "4-" + base64.b64encode(uuid.uuid4().bytes).decode().rstrip("="),
-        }
+            ]
+        return envelope
 
     async def post_signed(
         self,

@@ -140,23 +140,24 @@ def test_clean_text_strips_the_bot_and_names_the_others() -> None:
 
 def test_slash_command_and_button_payloads() -> None:
     form = {"team_id": "T1", "channel_id": "C1", "user_id": "U1", "text": "stats 3", "command": "/support"}
-    command = command_from_payload(form)
+    command = command_from_payload(form, bot=BOT)
     assert command is not None and (command.team_id, command.text) == ("T1", "stats 3")
-    assert command_from_payload({"team_id": "T1"}) is None
+    assert command_from_payload({"team_id": "T1"}, bot=BOT) is None
 
     click = click_from_payload(
         block_actions_payload(
             user_id="U1", channel_id="C1", message_ts=TS, action_id="a", value="v", thread_ts=THREAD
-        )
+        ),
+        bot=BOT,
     )
     assert (
         click is not None and click.ref == ThreadRef("slack", "T0FAKE", "C1", THREAD) and click.value == "v"
     )
     dm_click = click_from_payload(
-        block_actions_payload(user_id="U1", channel_id="D1", message_ts=TS, action_id="a")
+        block_actions_payload(user_id="U1", channel_id="D1", message_ts=TS, action_id="a"), bot=BOT
     )
     assert dm_click is not None and dm_click.ref.thread_id == DM_THREAD
-    assert click_from_payload({"type": "block_actions", "actions": []}) is None
+    assert click_from_payload({"type": "block_actions", "actions": []}, bot=BOT) is None
 
 
 @pytest.mark.parametrize(
