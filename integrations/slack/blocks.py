@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.types import Source
-from integrations.slack.mrkdwn import escape, plain
+from integrations.slack.mrkdwn import SLACK_MARKUP, plain
 
 Block = dict[str, Any]
 
@@ -59,7 +59,7 @@ def section(mrkdwn: str) -> Block:
 
 
 def sources_block(sources: Sequence[Source]) -> Block:
-    links = " · ".join(f"<{_url(source.url)}|{plain(source.title)}>" for source in sources[:MAX_SOURCES])
+    links = " · ".join(SLACK_MARKUP.link(source.url, plain(source.title)) for source in sources[:MAX_SOURCES])
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Sources: {links}"}]}
 
 
@@ -94,7 +94,3 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
     if style is not None:
         button["style"] = style
     return button
-
-
-def _url(url: str) -> str:
-    return escape(url).replace("|", "%7C")

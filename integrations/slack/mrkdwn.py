@@ -6,6 +6,10 @@ Slack's mrkdwn is not Markdown: bold is ``*x*``, italics ``_x_``, strikethrough 
 ``<!here>``, ``<@U123>``, ``<!subteam^S1>``). Bare ``@channel``, ``@here`` and ``@everyone`` get an
 invisible word joiner after the ``@``, so no client or setting turns them into a ping.
 
+A link never shows a label in place of its target: ``[label](url)`` becomes ``label (<url>)``, with the URL
+as the link's text, and a label that reads like an address (``https://…``, ``shop.example``) is left out,
+so no label can pass for a different address than the one the link opens.
+
 The text may be an answer still being written: unfinished markup is left as it is, and a code block that
 is still open at the end is closed so that it renders as code.
 """
@@ -13,6 +17,8 @@ is still open at the end is closed so that it renders as code.
 from __future__ import annotations
 
 import re
+
+from integrations.links import looks_like_address
 
 WORD_JOINER = "\u2060"
 RULE = "──────────"
@@ -142,7 +148,22 @@ def _token(match: re.Match[str]) -> str:
     label = neutralise(escape(re.sub(r"\*\*|__|`", "", text))).strip()
     if not url.lower().startswith(_LINK_SCHEMES):
         return f"{label} ({escape(url)})" if label else escape(url)
-    return f"<{_link_target(url)}|{label}>" if label else f"<{_link_target(url)}>"
+    return shown_link(url, label)
+
+
+def shown_link(url: str, label: str) -> str:
+    """A link to ``url`` (not yet escaped) labelled ``label`` (mrkdwn), as the reader sees it: the target
+    itself is always the link's text, so a label can never pass for a different address. A label that reads
+    like an address is left out; any other label is shown before the link: ``label (<url>)``."""
+    target = f"<{_link_target(url)}>"
+    if not label or looks_like_address(unescape(label)):
+        return target
+    return f"{label} ({target})"
+
+
+def unescape(mrkdwn: str) -> str:
+    """The text that escaped mrkdwn shows (the entities ``escape`` writes, read back)."""
+    return mrkdwn.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _link_target(url: str) -> str:
@@ -165,7 +186,10 @@ class SlackMarkup:
         return plain(text)
 
     def link(self, url: str, title: str) -> str:
-        return f"<{escape(url).replace('|', '%7C')}|{title}>"
+        """``title`` as the link's text, unless it reads like an address: then the target itself."""
+        if looks_like_address(unescape(title)):
+            return f"<{_link_target(url)}>"
+        return f"<{_link_target(url)}|{title}>"
 
     def user(self, user_id: str) -> str:
         return f"<@{user_id}>"

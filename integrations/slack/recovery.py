@@ -20,7 +20,7 @@ from bot.streaming.reply import INTERRUPTED_NOTICE
 from integrations.slack.blocks import fallback_text
 from integrations.slack.events import DM_THREAD, PLATFORM
 from integrations.slack.mrkdwn import to_mrkdwn
-from integrations.slack.stream import message_blocks
+from integrations.slack.stream import NO_UNFURL, message_blocks
 
 INTERRUPTED = to_mrkdwn(INTERRUPTED_NOTICE)
 """The notice a cancelled reply ends with too (``bot.streaming.reply``): interrupted, please ask again."""
@@ -35,6 +35,7 @@ async def settle_interrupted(store: Store, client: AsyncWebClient) -> int:
             ts=reply.message_ref,
             text=fallback_text(text),
             blocks=message_blocks(text, None),
+            **NO_UNFURL,
         )
 
     return await recovery.settle_interrupted(

@@ -49,6 +49,9 @@ POST_EVENT = "supportbot_post"
 """The metadata event type of the bot's posts; its payload's ``post_id`` finds a post that went through
 although the bot saw it fail."""
 FIND_PAGES = 5
+NO_UNFURL: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
+"""On every post and edit: Slack fetches no link in the text for a preview (a link the model was talked into
+writing would otherwise be requested with no click, data in its query string and all)."""
 
 
 class Refused(DeliveryError):
@@ -87,6 +90,7 @@ class SlackReplyStream:
                 ts=ref,
                 text=fallback_text(mrkdwn),
                 blocks=message_blocks(mrkdwn, footer),
+                **NO_UNFURL,
             ),
             "chat.update",
         )
@@ -126,8 +130,7 @@ class Poster:
                 self._client.chat_postMessage(
                     channel=self._channel,
                     thread_ts=self._thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
+                    **NO_UNFURL,
                     metadata=post_metadata(post_id),
                     **arguments,
                 ),

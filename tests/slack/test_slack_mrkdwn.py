@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fakes.slack_api import validate_blocks
 from hypothesis import given
 from hypothesis import strategies as st
 
-from integrations.slack.blocks import SECTION_LIMIT, split_sections
-from integrations.slack.mrkdwn import RULE, WORD_JOINER, plain, to_mrkdwn
+from bot.types import Source
+from integrations.slack.blocks import SECTION_LIMIT, sources_block, split_sections
+from integrations.slack.mrkdwn import RULE, SLACK_MARKUP, WORD_JOINER, plain, to_mrkdwn
 from integrations.slack.stream import message_blocks
 
 
@@ -21,11 +24,11 @@ from integrations.slack.stream import message_blocks
         ("~~gone~~", "~gone~"),
         ("**bold with *italic* inside**", "*bold with _italic_ inside*"),
         ("2 * 3 * 4 and snake_case_name and a__b", "2 * 3 * 4 and snake_case_name and a__b"),
-        ("[the docs](https://x.example/a?b=1&c=2)", "<https://x.example/a?b=1&amp;c=2|the docs>"),
-        ("![a chart](https://x.example/c.png)", "<https://x.example/c.png|a chart>"),
+        ("[the docs](https://x.example/a?b=1&c=2)", "the docs (<https://x.example/a?b=1&amp;c=2>)"),
+        ("![a chart](https://x.example/c.png)", "a chart (<https://x.example/c.png>)"),
         ("<https://x.example/auto>", "<https://x.example/auto>"),
-        ("[**bold** label](https://x.example)", "<https://x.example|bold label>"),
-        ("[a|b](https://x.example/p|q)", "<https://x.example/p%7Cq|a|b>"),
+        ("[**bold** label](https://x.example)", "bold label (<https://x.example>)"),
+        ("[a|b](https://x.example/p|q)", "a|b (<https://x.example/p%7Cq>)"),
         ("[relative](/path) and [js](javascript:alert(1))", "relative (/path) and js (javascript:alert(1))"),
         ("# Title\n## Sub **bold**", "*Title*\n*Sub bold*"),
         ("- one\n  - nested\n* two\n+ three", "• one\n  ◦ nested\n• two\n• three"),
@@ -40,6 +43,49 @@ from integrations.slack.stream import message_blocks
 )
 def test_markdown_becomes_mrkdwn(markdown: str, mrkdwn: str) -> None:
     assert to_mrkdwn(markdown) == mrkdwn
+
+
+@pytest.mark.parametrize(
+    ("markdown", "mrkdwn"),
+    [
+        (
+            "[Track your parcel](https://evil.example/?d=1Z999)",
+            "Track your parcel (<https://evil.example/?d=1Z999>)",
+        ),
+        ("[https://shop.example/track](https://evil.example/x)", "<https://evil.example/x>"),
+        ("[shop.example/track](https://evil.example/x)", "<https://evil.example/x>"),
+        ("[Track at **shop.example**](https://evil.example/x)", "<https://evil.example/x>"),
+        ("[help@shop.example](mailto:help@evil.example)", "<mailto:help@evil.example>"),
+        ("[https://shop.example/t](https://shop.example/t)", "<https://shop.example/t>"),
+        ("[](https://x.example/empty)", "<https://x.example/empty>"),
+        ("![https://cdn.example/a.png](https://evil.example/p.png)", "<https://evil.example/p.png>"),
+        ("<https://evil.example/x|https://shop.example>", "<https://evil.example/x%7Chttps://shop.example>"),
+    ],
+)
+def test_a_link_always_shows_its_real_target(markdown: str, mrkdwn: str) -> None:
+    assert to_mrkdwn(markdown) == mrkdwn
+
+
+@given(
+    st.text(alphabet="[]()<>|:/.ab -", max_size=40),
+    st.sampled_from(["https://evil.example/x|y", "http://e.x"]),
+)
+def test_no_link_is_ever_labelled_with_anything_but_its_target(label: str, url: str) -> None:
+    assert not re.search(r"<[^<>]*\|[^<>]*>", to_mrkdwn(f"[{label}]({url}) and <{url}|{label}>"))
+
+
+def test_the_bots_own_links_show_a_title_only_when_it_is_no_address() -> None:
+    assert SLACK_MARKUP.link("https://x.example/t", "this thread") == "<https://x.example/t|this thread>"
+    assert SLACK_MARKUP.link("https://evil.example/x", "shop.example/track") == "<https://evil.example/x>"
+    block = sources_block(
+        [
+            Source("https://evil.example", "https://help.example/a"),
+            Source("Returns", "https://help.example/r"),
+        ]
+    )
+    assert (
+        block["elements"][0]["text"] == "Sources: <https://help.example/a> · <https://help.example/r|Returns>"
+    )
 
 
 def test_code_blocks_lose_their_language_keep_their_text_and_are_escaped() -> None:
