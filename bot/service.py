@@ -27,7 +27,7 @@ from bot.events import AgentEvent, Completed
 from bot.locks import ThreadLocks
 from bot.logs import log_context
 from bot.metrics import BotMetrics
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import LocalRateLimiter, RateLimiter
 from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
 from bot.streaming.budget import Budget
 from bot.streaming.clock import SystemClock
@@ -75,6 +75,9 @@ class Handled:
 LimitKind = Literal["size", "rate", "budget"]
 
 RATE_WINDOW_SECONDS = 60.0
+SIZE_NOTICE_SECONDS = 30.0
+"""A person is told about the size limit at most once in this many seconds (their next long messages
+within it get no reply at all)."""
 BUDGET_RECHECK_SECONDS = 5.0
 """How stale a space's token count may be: the daily budget may be overrun by a few seconds of answers."""
 NOTICE_RETRY = RetryPolicy(attempts=3, base_delay=0.0)
@@ -113,6 +116,8 @@ class SupportService:
         self._context = context or ContextBuilder(store, HistoryBudget(turns=history_turns))
         self._limits = limits
         self._rate_limiter = rate_limiter
+        # One limit notice per person and window (see ``_first_notice``): shared like the rate itself.
+        self._told = rate_limiter or LocalRateLimiter()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._space_tokens: dict[str, tuple[float, datetime, int]] = {}
         self._metrics = metrics or BotMetrics()
@@ -211,7 +216,7 @@ class SupportService:
             if notice is None:
                 notice = await self._budget_limit(message)
             if notice is not None:
-                return await self._notify(message.ref, notice, stream, budgets)
+                return await self._notify(message, notice, stream, budgets)
             history = await self._history(message.ref, platform_history)
             reply_id = uuid.uuid4().hex
             clock = SystemClock()
@@ -308,12 +313,24 @@ class SupportService:
         return used
 
     async def _notify(
-        self, ref: ThreadRef, notice: LimitNotice, stream: ReplyStream, budgets: Budgets
+        self, message: Inbound, notice: LimitNotice, stream: ReplyStream, budgets: Budgets
     ) -> Handled:
         """Post ``notice`` as the reply (no model call) and keep it like an answer: a bot turn and a reply
-        row marked with the limit."""
+        row marked with the limit.
+
+        Only the first limit notice of its kind in the person's window is posted (``_first_notice``): a
+        flood of messages costs one post, so other people's answers in the channel do not queue behind
+        notices. The others are counted (a reply row marked with the limit) and get no reply at all.
+        """
+        ref = message.ref
         reply_id = uuid.uuid4().hex
         started_at, started = datetime.now(UTC), time.monotonic()
+        if not await self._first_notice(message, notice):
+            await self._store.record_reply(
+                ReplyRecord(reply_id, ref, started_at, None, False, False, limited=notice.kind)
+            )
+            log.info("%s: %s limit, told already", ref.key, notice.kind)
+            return Handled("limited", reply_id, limited=notice.kind)
         posted = await _post_notice(stream, budgets.posts, notice.text)
         first_text_ms = None if posted is None else (time.monotonic() - started) * 1000
         turn = Turn("assistant", "bot", notice.text, posted or reply_id, started_at)
@@ -323,6 +340,20 @@ class SupportService:
         )
         log.info("%s: %s limit notice", ref.key, notice.kind)
         return Handled("limited", reply_id, limited=notice.kind)
+
+    async def _first_notice(self, message: Inbound, notice: LimitNotice) -> bool:
+        """True for the first notice of its kind to the asker in its window, on any instance: the rate
+        window, ``SIZE_NOTICE_SECONDS`` for the size, the day (UTC) for the space's daily budget."""
+        who = f"{message.principal.platform}:{message.principal.user_id}"
+        if notice.kind == "budget":
+            now = self._clock().astimezone(UTC)
+            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+            key = f"notice:budget:{message.ref.space_key}:{who}:{now.date().isoformat()}"
+            window = max(1.0, (midnight - now).total_seconds())
+        else:
+            key = f"notice:{notice.kind}:{who}"
+            window = SIZE_NOTICE_SECONDS if notice.kind == "size" else RATE_WINDOW_SECONDS
+        return await self._told.hit(key, 1, window) is None
 
     async def _record(self, record: ReplyRecord, outcome: RenderOutcome, answered_for: str) -> None:
         """Store the bot's turn (with its tool blocks), the reply row and the answer's usage."""

@@ -4,13 +4,19 @@ The core's ``SupportService`` does the rest: dedup on the message id (a message 
 answered once), stepping back in escalated threads, one reply per thread, the limits, the streamed render
 and the store. The history is read from Discord when the core asks for it (with the thread's lock held),
 and the typing indicator starts then, until the answer's first text is posted.
+
+Nothing is sent to Discord before the core posts: the thread of a mention is opened with the first post,
+so a message the core leaves without a reply (a flood over the rate limit, say) costs no call at all.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot.runtime import App
+from bot.service import Budgets
+from bot.streaming.budget import Budget, Priority
 from bot.types import Turn
 from integrations.discord.budgets import DiscordBudgets
 from integrations.discord.events import PLATFORM, DiscordMessage, Trigger, thread_name
@@ -48,7 +54,6 @@ class Answerer:
             destination: Destination = NewThread(message.source, thread_name(message.text))
         else:
             destination = Destination(message.source.channel)
-        channel = await destination.channel()  # opens the thread, so the budgets are the thread's
         stream = DiscordReplyStream(destination, limits=self._budgets.limits)
 
         async def history() -> list[Turn]:
@@ -59,7 +64,10 @@ class Answerer:
             handled = await self._core.service.handle(
                 message.to_inbound(principal),
                 stream,
-                self._budgets.for_channel(str(getattr(channel, "id", ref.thread_id))),
+                Budgets(
+                    edits=_OpenedBudget(destination, ref.thread_id, self._budgets.edits),
+                    posts=_OpenedBudget(destination, ref.thread_id, self._budgets.posts),
+                ),
                 history,
             )
         finally:
@@ -69,3 +77,23 @@ class Answerer:
     async def _answers_in(self, message: DiscordMessage) -> bool:
         """The bot has answered in the message's thread before."""
         return any(turn.role == "assistant" for turn in await self._store.load_turns(message.ref))
+
+
+class _OpenedBudget:
+    """The budget of the channel the answer goes to, picked when the first call is about to be made: the
+    destination is opened then (a mention's new thread), not before the core decided to post."""
+
+    def __init__(self, destination: Destination, fallback_id: str, budget: Callable[[str], Budget]) -> None:
+        self._destination = destination
+        self._fallback_id = fallback_id
+        self._budget = budget
+
+    async def _opened(self) -> Budget:
+        channel = await self._destination.channel()
+        return self._budget(str(getattr(channel, "id", self._fallback_id)))
+
+    async def acquire(self, priority: Priority) -> None:
+        await (await self._opened()).acquire(priority)
+
+    async def pause(self, seconds: float) -> None:
+        await (await self._opened()).pause(seconds)
