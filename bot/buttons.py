@@ -3,8 +3,10 @@ a human) and on an escalation's notice to the leads (resolve).
 
 Feedback is recorded against the reply id the button carries; a new vote of the same person replaces the
 old one. "Talk to a human" opens an escalation in the answer's thread, tells the leads and the thread, and
-the bot steps back there until a lead resolves it. A front end reads the click (which button, its value,
-who, which thread) and shows the returned text only to the person who clicked.
+the bot steps back there until a lead resolves it; only someone the bot answered in the thread, or staff,
+may do that (a bystander's click would mute the thread and ping the leads for someone else). A front end
+reads the click (which button, its value, who, which thread) and shows the returned text only to the person
+who clicked.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ THANKS = "Thanks for the feedback!"
 ASKED = "A support lead has been asked to help in this thread."
 ALREADY_ASKED = "A support lead has already been asked to help in this thread."
 LEADS_ONLY = "Sorry, only support leads can resolve escalations."
+NOT_YOURS = (
+    "Sorry, only the person who asked or support staff can ask for a human in this thread. "
+    "Ask your own question and you'll get the button under its answer."
+)
 _REPLY_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -44,9 +50,18 @@ class Buttons:
         return THANKS
 
     async def talk_to_human(self, ref: ThreadRef, person: Principal) -> str:
+        """Escalate ``ref`` for ``person``: staff, or someone the bot answered in the thread."""
+        if not person.is_staff and not await self._answered(ref, person):
+            log.info("%s: talk-to-a-human click by a bystander (%s) refused", ref.key, person.describe())
+            return NOT_YOURS
         summary = f"{person.display_name} asked for a human with the button under the bot's answer."
         escalation = await self._handover.request_human(ref, person, summary)
         return ASKED if escalation is not None else ALREADY_ASKED
+
+    async def _answered(self, ref: ThreadRef, person: Principal) -> bool:
+        """The bot answered ``person`` in the thread (its turns name whom they answered)."""
+        turns = await self._store.load_turns(ref)
+        return any(t.role == "assistant" and t.answered_for == person.user_id for t in turns)
 
     async def resolve(self, ref: ThreadRef | None, person: Principal) -> str | None:
         """A lead resolves the escalations of ``ref`` (None: the button's value was malformed)."""

@@ -8,7 +8,7 @@ from typing import Any
 from fakes.anthropic_api import Reply
 from fakes.discord_api import FakeChannel, FakeDiscord, FakeMember, FakeMessage
 
-from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS
+from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, NOT_YOURS, THANKS
 from bot.escalations import handed_over_text, resolved_text
 from bot.support_commands import REFUSAL, help_text
 from integrations.discord.commands import DISCORD_DIALECT
@@ -121,6 +121,27 @@ async def test_talk_to_a_human_escalates_and_the_bot_steps_back_until_a_lead_res
     assert any("Team Lead: Hi Alice, I'm the lead" in text for text in said)  # the human's reply is history
     assert said[-1] == "alice: thanks, all sorted"
     assert rig.answers(thread)[-1].content == "Glad the lead could help!"
+
+
+async def test_only_the_asker_or_staff_can_ask_for_a_human_under_an_answer(
+    discord_rig: RigFactory, fake_discord: FakeDiscord
+) -> None:
+    rig = await discord_rig(**lead_tables(fake_discord))
+    fake = rig.fake
+    bob = fake.add_member(fake.guild, fake.add_user("bob"))  # another community member, reading along
+    thread, reply = await answered(rig, fake.alice, "my parcel is lost", "I'm sorry to hear that.")
+    ref = thread_ref(fake.guild.id, fake.support.id, thread.id)
+
+    assert await rig.click(bob, reply, button(reply, "escalate")) == NOT_YOURS
+    assert await rig.core.store.open_escalations() == []
+    assert not await rig.core.store.is_escalated(ref)
+    assert rig.answers(leads_channel(fake)) == []
+    assert [m.content for m in rig.answers(thread)] == ["I'm sorry to hear that."]
+
+    assert await rig.click(fake.alice, reply, button(reply, "escalate")) == ASKED
+    [escalation] = await rig.core.store.open_escalations()
+    assert escalation.user_id == str(fake.alice.id)
+    assert await rig.click(fake.lead, reply, button(reply, "escalate")) == ALREADY_ASKED  # staff may
 
 
 async def test_the_model_escalates_a_forum_post_and_resolving_marks_it_solved(

@@ -7,6 +7,7 @@ import asyncio
 from fakes.anthropic_api import Reply
 from fakes.slack_api import FakeMessage, FakeSlack, FakeUser
 
+from bot.buttons import NOT_YOURS
 from integrations.slack.actions import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS
 from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 from integrations.slack.commands import HELP
@@ -224,3 +225,24 @@ async def test_a_lead_by_user_group(slack_rig: RigFactory, wall_clock_slack: Fak
     rig = await slack_rig(slack={"lead_usergroup_id": group})
     stats = await rig.command(grouped, "stats")
     assert stats is not None and stats.startswith("*Slack, the last 7 day(s)*")
+
+
+async def test_only_the_asker_or_staff_can_ask_for_a_human_under_an_answer(slack_rig: RigFactory) -> None:
+    rig, _ = await leads_rig(slack_rig)
+    channel = rig.fake.general.id
+    # Guests are customers: neither is staff. Gus asked; Gwen only reads the channel.
+    gus = rig.fake.add_user(name="gus", is_restricted=True)
+    gwen = rig.fake.add_user(name="gwen", is_restricted=True)
+    thread, reply = await answered(rig, gus, "my parcel is lost", "I'm sorry to hear that.")
+    ref = thread_ref(rig.fake.team_id, channel, thread)
+
+    assert await rig.click(gwen, reply, ESCALATE) == NOT_YOURS
+    assert await rig.core.store.open_escalations() == []
+    assert not await rig.core.store.is_escalated(ref)
+    assert rig.fake.bot_messages(LEADS) == []
+    assert [section_text(m) for m in rig.bot_messages(channel, thread)] == ["I'm sorry to hear that."]
+
+    assert await rig.click(gus, reply, ESCALATE) == ASKED
+    [escalation] = await rig.core.store.open_escalations()
+    assert escalation.user_id == gus.id
+    assert len(rig.fake.bot_messages(LEADS)) == 1
