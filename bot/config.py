@@ -8,10 +8,16 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
 from bot.settings import describe_validation_error
+
+#: The most characters one message may hold on each platform, and where the limit comes from.
+PLATFORM_MESSAGE_LIMITS: dict[str, tuple[int, str]] = {
+    "slack": (4000, "Slack shows about 4,000 characters of a message's text"),
+    "discord": (2000, "Discord refuses message content over 2,000 characters"),
+}
 
 
 class _Strict(BaseModel):
@@ -42,27 +48,27 @@ class ChannelOverride(_Strict):
 
 
 class Limits(_Strict):
-    messages_per_user_per_minute: int = Field(default=10, ge=1)
-    daily_tokens_per_space: int = Field(default=2_000_000, ge=1000)
-    max_input_chars: int = Field(default=4000, ge=100)
+    messages_per_user_per_minute: int = Field(default=10, ge=1, le=10_000)
+    daily_tokens_per_space: int = Field(default=2_000_000, ge=1000, le=1_000_000_000_000)
+    max_input_chars: int = Field(default=4000, ge=100, le=100_000)
     leads_exempt: bool = True
 
 
 class AgentLimits(_Strict):
     max_tool_rounds: int = Field(default=6, ge=1, le=50)
-    tool_timeout_seconds: float = Field(default=10.0, gt=0)
-    history_turns: int = Field(default=20, ge=2)
-    history_token_budget: int = Field(default=4000, ge=500)
+    tool_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    history_turns: int = Field(default=20, ge=2, le=1000)
+    history_token_budget: int = Field(default=4000, ge=500, le=1_000_000)
     """Tokens (estimated: characters / 4) of history sent word for word; older turns are summarised."""
 
 
 class ModelPrice(_Strict):
     """US dollars per million tokens."""
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cache_read: float = Field(ge=0)
-    cache_write: float = Field(ge=0)
+    input: float = Field(ge=0, le=10_000)
+    output: float = Field(ge=0, le=10_000)
+    cache_read: float = Field(ge=0, le=10_000)
+    cache_write: float = Field(ge=0, le=10_000)
 
 
 class PlatformFacts(_Strict):
@@ -74,13 +80,14 @@ class PlatformFacts(_Strict):
     global limit); None: no such limit.
     """
 
-    max_message_chars: int = Field(ge=200)
-    edit_interval_seconds: float = Field(default=1.0, gt=0)
-    edits_per_minute: float = Field(gt=0)
-    edit_burst: int = Field(default=5, ge=1)
-    edit_reserve: int = Field(default=0, ge=0)
-    posts_per_second: float = Field(default=1.0, gt=0)
-    requests_per_second: int | None = Field(default=None, ge=1)
+    max_message_chars: int = Field(ge=200, le=100_000)
+    """Also at most the platform's own limit (:data:`PLATFORM_MESSAGE_LIMITS`)."""
+    edit_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    edits_per_minute: float = Field(gt=0, le=100_000)
+    edit_burst: int = Field(default=5, ge=1, le=10_000)
+    edit_reserve: int = Field(default=0, ge=0, le=10_000)
+    posts_per_second: float = Field(default=1.0, gt=0, le=10_000)
+    requests_per_second: int | None = Field(default=None, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _reserve_below_limit(self) -> PlatformFacts:
@@ -97,6 +104,18 @@ class BotConfig(_Strict):
     agent: AgentLimits = AgentLimits()
     prices: dict[str, ModelPrice] = {}
     platforms: dict[str, PlatformFacts] = {}
+
+    @field_validator("platforms")
+    @classmethod
+    def _within_platform_limits(cls, platforms: dict[str, PlatformFacts]) -> dict[str, PlatformFacts]:
+        for name, facts in platforms.items():
+            limit = PLATFORM_MESSAGE_LIMITS.get(name)
+            if limit is not None and facts.max_message_chars > limit[0]:
+                raise ValueError(
+                    f"{name}.max_message_chars must be at most {limit[0]:,} ({limit[1]}); "
+                    "a longer message would be refused or cut"
+                )
+        return platforms
 
     def facts(self, platform: str) -> PlatformFacts:
         try:

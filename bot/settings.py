@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     answer_max_tokens: int = Field(default=1024, ge=64, le=64000)
     summary_max_tokens: int = Field(default=512, ge=64, le=8192)
     model_max_retries: int = Field(default=2, ge=0, le=10)
-    model_timeout_seconds: float = Field(default=60.0, gt=0)
+    model_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
 
     # Storage and data
     database_url: str = "sqlite:///data/supportbot.db"
@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     port: int = Field(default=3000, ge=1, le=65535)
-    slack_dm_history_hours: float = Field(default=24.0, gt=0)
+    slack_dm_history_hours: float = Field(default=24.0, gt=0, le=8760)
     slack_dm_history_turns: int = Field(default=20, ge=1, le=200)
 
     # Discord (supportbot discord): the bot token from the developer portal (README, "Discord")
