@@ -31,9 +31,12 @@ from bot.store.codec import exchange_from_json, exchange_to_json
 from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
 from bot.store.migrations.postgres import MIGRATIONS
 from bot.store.protocol import (
+    LEAD_ACTION_ARGUMENT_CHARS,
+    LEAD_ACTIONS_KEPT,
     AuditRecord,
     Escalation,
     FeedbackVote,
+    LeadAction,
     PendingReply,
     ReplyRecord,
     ThreadSummary,
@@ -480,6 +483,51 @@ class PostgresStore:
                 allowed=row["allowed"],
                 outcome=row["outcome"],
                 latency_ms=row["latency_ms"],
+            )
+            for row in rows
+        ]
+
+    # Lead actions.
+
+    async def record_lead_action(self, action: LeadAction) -> None:
+        # Two statements, each safe to send twice: the insert is kept once, the prune is idempotent.
+        await self._db.execute(
+            "INSERT INTO lead_actions (at, platform, space_id, channel_id, user_id, action, argument)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (at, platform, space_id, user_id, action) DO NOTHING",
+            aware(action.at),
+            action.platform,
+            action.space_id,
+            action.channel_id,
+            action.user_id,
+            action.action,
+            _clean(action.argument[:LEAD_ACTION_ARGUMENT_CHARS]),
+        )
+        await self._db.execute(
+            "DELETE FROM lead_actions WHERE id <="
+            " (SELECT id FROM lead_actions ORDER BY id DESC LIMIT 1 OFFSET $1)",
+            LEAD_ACTIONS_KEPT,
+        )
+
+    async def lead_actions(self, platform: str, space_id: str, limit: int = 100) -> list[LeadAction]:
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        rows = await self._db.fetch(
+            "SELECT * FROM lead_actions WHERE platform = $1 AND space_id = $2"
+            " ORDER BY at DESC, id DESC LIMIT $3",
+            platform,
+            space_id,
+            limit,
+        )
+        return [
+            LeadAction(
+                at=_utc(row["at"]),
+                platform=row["platform"],
+                space_id=row["space_id"],
+                channel_id=row["channel_id"],
+                user_id=row["user_id"],
+                action=row["action"],
+                argument=row["argument"],
             )
             for row in rows
         ]

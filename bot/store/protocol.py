@@ -44,6 +44,29 @@ class AuditRecord:
     latency_ms: float
 
 
+LEAD_ACTIONS_KEPT = 10_000
+"""How many lead actions the store keeps (the newest); older ones are deleted as new ones are recorded."""
+LEAD_ACTION_ARGUMENT_CHARS = 300
+"""A lead action's argument is kept up to this many characters."""
+
+
+@dataclass(frozen=True)
+class LeadAction:
+    """Something a support lead did (``/support link``, ``pause``, ``resolve``, …): who, when, where, what."""
+
+    at: datetime
+    platform: str
+    space_id: str
+    channel_id: str
+    """Where it was done: the channel the command was run in (or the button clicked in)."""
+    user_id: str
+    """The lead."""
+    action: str
+    """``link``, ``unlink``, ``pause``, ``resume``, ``resolve``, ``kb reload``."""
+    argument: str = ""
+    """What it was done to: the user and customer id of a link, the thread or escalation resolved."""
+
+
 @dataclass(frozen=True)
 class Escalation:
     id: int
@@ -149,6 +172,16 @@ class Store(Protocol):
 
     async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
         """The newest audit rows, newest first."""
+        ...
+
+    # What support leads did, for the leads to read back (bounded: the newest ``LEAD_ACTIONS_KEPT``).
+    async def record_lead_action(self, action: LeadAction) -> None:
+        """Record ``action`` (once, even when its statement is sent twice) and drop the oldest beyond the
+        bound."""
+        ...
+
+    async def lead_actions(self, platform: str, space_id: str, limit: int = 100) -> list[LeadAction]:
+        """The space's newest ``limit`` lead actions, newest first."""
         ...
 
     # Escalations: while one is open in a thread, the bot steps back there.

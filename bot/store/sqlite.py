@@ -27,9 +27,12 @@ from bot.store.codec import exchange_from_json, exchange_to_json
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.protocol import (
+    LEAD_ACTION_ARGUMENT_CHARS,
+    LEAD_ACTIONS_KEPT,
     AuditRecord,
     Escalation,
     FeedbackVote,
+    LeadAction,
     PendingReply,
     ReplyRecord,
     ThreadSummary,
@@ -495,6 +498,51 @@ class SQLiteStore:
                 allowed=bool(row["allowed"]),
                 outcome=row["outcome"],
                 latency_ms=row["latency_ms"],
+            )
+            for row in rows
+        ]
+
+    # Lead actions.
+
+    async def record_lead_action(self, action: LeadAction) -> None:
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO lead_actions (at, platform, space_id, channel_id, user_id, action, argument)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (at, platform, space_id, user_id, action) DO NOTHING",
+                (
+                    to_db_time(action.at),
+                    action.platform,
+                    action.space_id,
+                    action.channel_id,
+                    action.user_id,
+                    action.action,
+                    action.argument[:LEAD_ACTION_ARGUMENT_CHARS],
+                ),
+            )
+            await db.execute(
+                "DELETE FROM lead_actions WHERE id <="
+                " (SELECT id FROM lead_actions ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (LEAD_ACTIONS_KEPT,),
+            )
+
+    async def lead_actions(self, platform: str, space_id: str, limit: int = 100) -> list[LeadAction]:
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        rows = await self._read(
+            "SELECT * FROM lead_actions WHERE platform = ? AND space_id = ?"
+            " ORDER BY at DESC, id DESC LIMIT ?",
+            (platform, space_id, limit),
+        )
+        return [
+            LeadAction(
+                at=from_db_time(row["at"]),
+                platform=row["platform"],
+                space_id=row["space_id"],
+                channel_id=row["channel_id"],
+                user_id=row["user_id"],
+                action=row["action"],
+                argument=row["argument"],
             )
             for row in rows
         ]

@@ -16,10 +16,13 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store import AuditRecord, PendingReply, ReplyRecord, Store, UsageRecord
+import bot.store.postgres
+import bot.store.sqlite
+from bot.store import AuditRecord, LeadAction, PendingReply, ReplyRecord, Store, UsageRecord
 from bot.store.migrations import Migration, MigrationError
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.open import StoreUnavailable, open_store, parse_sqlite_url
+from bot.store.protocol import LEAD_ACTION_ARGUMENT_CHARS
 from bot.store.sqlite import SQLiteStore, apply_migrations
 from bot.types import ThreadRef, Turn
 
@@ -279,6 +282,49 @@ async def test_an_audit_or_usage_row_sent_twice_is_kept_once(store: Store) -> No
     await store.record_usage(spent)
     await store.record_usage(spent)
     assert await store.usage_since(T0) == [spent]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Contract: lead actions
+
+
+def lead_action(n: int, *, space_id: str = "T1", action: str = "link", argument: str = "") -> LeadAction:
+    return LeadAction(
+        at=T0 + timedelta(seconds=n),
+        platform="slack",
+        space_id=space_id,
+        channel_id="C1",
+        user_id="ULEAD",
+        action=action,
+        argument=argument or f"<@U{n}> C-{1000 + n}",
+    )
+
+
+async def test_lead_actions_newest_first_per_space_and_kept_once(store: Store) -> None:
+    actions = [lead_action(n, action=name) for n, name in enumerate(["link", "pause", "resolve"])]
+    elsewhere = lead_action(9, space_id="T2")
+    for action in [*actions, elsewhere, actions[1]]:  # the pause sent twice is kept once
+        await store.record_lead_action(action)
+
+    assert await store.lead_actions("slack", "T1") == list(reversed(actions))
+    assert await store.lead_actions("slack", "T1", limit=1) == [actions[2]]
+    assert await store.lead_actions("slack", "T2") == [elsewhere]
+    assert await store.lead_actions("discord", "T1") == []
+    assert await store.lead_actions("slack", "T1", limit=0) == []
+
+    long = lead_action(20, argument="x" * (LEAD_ACTION_ARGUMENT_CHARS + 50))
+    await store.record_lead_action(long)
+    [kept] = await store.lead_actions("slack", "T1", limit=1)
+    assert kept.argument == "x" * LEAD_ACTION_ARGUMENT_CHARS
+
+
+async def test_lead_actions_keep_only_the_newest(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in (bot.store.sqlite, bot.store.postgres):
+        monkeypatch.setattr(module, "LEAD_ACTIONS_KEPT", 3)
+    actions = [lead_action(n) for n in range(5)]
+    for action in actions:
+        await store.record_lead_action(action)
+    assert await store.lead_actions("slack", "T1") == [actions[4], actions[3], actions[2]]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -227,6 +227,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             " ON usage (platform, space_id, channel_id, thread_id, reply_id, model, at)",
         ),
     ),
+    Migration(
+        version=7,
+        name="lead_actions",
+        statements=(
+            # What support leads did with /support (link, pause, resolve, …): who, when, where, on what.
+            # Bounded by the store (the newest rows are kept); a row sent twice is kept once.
+            """
+            CREATE TABLE lead_actions (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                at         TEXT NOT NULL,
+                platform   TEXT NOT NULL,
+                space_id   TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                user_id    TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                argument   TEXT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX lead_actions_once ON lead_actions (at, platform, space_id, user_id, action)",
+            "CREATE INDEX lead_actions_space ON lead_actions (platform, space_id, at, id)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
