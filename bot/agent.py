@@ -6,9 +6,12 @@ principal may see.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.circuit import CircuitBreaker
@@ -19,11 +22,13 @@ from bot.history import turns_to_messages, with_cache_breakpoint
 from bot.llm import (
     LLM,
     ContextTooLong,
+    ModelMisconfigured,
     ModelOutputInvalid,
     ModelRejected,
     ModelRequest,
     ModelTurn,
     ModelUnavailable,
+    RequestRejected,
     TextChunk,
 )
 from bot.names import quoted_name
@@ -41,6 +46,23 @@ CUT_NOTE = "The answer was cut short because it reached the length limit."
 INTERRUPTED_NOTICE = "The answer was interrupted because the AI model stopped responding. Please ask again."
 NO_ANSWER_TEXT = "I don't have an answer to that. Ask for a human and a support lead will help."
 TOO_LONG_NOTICE = "This conversation is too long for me to answer. Please start a new thread."
+REJECTED_NOTICE = (
+    "The AI model refused to process this message, so I couldn't answer it. Please rephrase it, or ask "
+    "for a human."
+)
+REJECTED_IMAGE_NOTICE = (
+    "The AI model refused to process this message, maybe because of an attached image, so I couldn't "
+    "answer it. The images sent so far are left out from now on: please ask again, describing what they "
+    "show if it matters."
+)
+IMAGES_LEFT_OUT = "[the attached images are left out: the AI model could not process them]"
+STEPS_NOTICE = (
+    "I stopped here: this answer needed more steps than one answer may take. Please ask a narrower "
+    "question, or ask for a human."
+)
+TIMEOUT_NOTICE = "I stopped here: this answer took too long. Please ask again, or ask for a human."
+MAX_REMEMBERED_REJECTIONS = 10_000
+"""Messages whose images the API refused, remembered (newest) so follow-ups do not send them again."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +71,27 @@ class AgentOptions:
     max_tokens: int
     max_tool_rounds: int = 6
     max_sources: int = 3
+    max_model_calls: int = 10
+    """A hard stop: model requests per answer (tool rounds, continuations and retries included)."""
+    answer_timeout: float = 120.0
+    """A hard stop: seconds one answer may take, tools and the fallback included."""
+
+
+@dataclass
+class _Progress:
+    """What a running answer has spent so far, for the notice when it is stopped from outside."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: Exception
+
+
+@dataclass(frozen=True)
+class _End:
+    pass
 
 
 class Agent:
@@ -70,23 +113,79 @@ class Agent:
         self._config = config
         self._fallback = fallback
         self._breaker = breaker or CircuitBreaker()
+        self._model_problem: str | None = None
+        self._images_rejected: OrderedDict[str, None] = OrderedDict()
 
     @property
     def model_available(self) -> bool:
         return self._llm is not None
 
+    @property
+    def model_problem(self) -> str | None:
+        """The operator error (key, billing, model name, URL) the last model request met; None once a
+        request succeeds again."""
+        return self._model_problem
+
     async def answer(self, conversation: Conversation, principal: Principal) -> AsyncIterator[AgentEvent]:
+        """The answer's events; it is stopped after ``answer_timeout`` seconds, whatever it waits for."""
+        progress = _Progress(Usage())
+        async for event in self._within_time(self._answer(conversation, principal, progress), progress):
+            yield event
+
+    async def _within_time(
+        self, events: AsyncIterator[AgentEvent], progress: _Progress
+    ) -> AsyncIterator[AgentEvent]:
+        """``events``, produced in a task of their own, until ``answer_timeout`` is over: then the task is
+        cancelled (the model stream and tools with it) and the answer ends with a notice."""
+        queue: asyncio.Queue[AgentEvent | _Raised | _End] = asyncio.Queue(maxsize=1)
+
+        async def produce() -> None:
+            try:
+                async for event in events:
+                    await queue.put(event)
+            except Exception as exc:
+                await queue.put(_Raised(exc))
+                return
+            await queue.put(_End())
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._options.answer_timeout
+        producer = asyncio.create_task(produce())
+        try:
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        item = await queue.get()
+                except TimeoutError:
+                    log.warning(
+                        "answer stopped after %.0f s (answer_timeout_seconds)", self._options.answer_timeout
+                    )
+                    yield Failed("answer_timeout", TIMEOUT_NOTICE, progress.usage)
+                    return
+                if isinstance(item, _End):
+                    return
+                if isinstance(item, _Raised):
+                    raise item.error
+                yield item
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+
+    async def _answer(
+        self, conversation: Conversation, principal: Principal, progress: _Progress
+    ) -> AsyncIterator[AgentEvent]:
         if self._llm is None or self._breaker.is_open:
             async for event in self._fallback.answer(conversation, principal):
                 yield event
             return
-        async for event in self._run(self._llm, conversation, principal):
+        async for event in self._run(self._llm, conversation, principal, progress):
             yield event
 
     async def _run(
-        self, llm: LLM, conversation: Conversation, principal: Principal
+        self, llm: LLM, conversation: Conversation, principal: Principal, progress: _Progress
     ) -> AsyncIterator[AgentEvent]:
-        turns: Sequence[Turn] = conversation.turns
+        turns: Sequence[Turn] = self._without_rejected_images(conversation.turns)
         summary = conversation.summary
         messages = turns_to_messages(turns, summary, principal.user_id)
         system = self._system(principal)
@@ -96,15 +195,22 @@ class Agent:
         visible = ""
         usage = Usage()
         rounds = 0
+        model_calls = 0
         trimmed = False
         while True:
+            if model_calls >= self._options.max_model_calls:
+                log.warning("answer stopped after %d model calls (max_model_calls_per_answer)", model_calls)
+                yield Failed("model_call_limit", STEPS_NOTICE, usage)
+                return
+            model_calls += 1
+            no_tools = rounds >= self._options.max_tool_rounds
             request = ModelRequest(
                 model=self._options.model,
                 max_tokens=self._options.max_tokens,
                 system=system,
                 messages=with_cache_breakpoint(messages + exchange),
                 tools=tools,
-                tool_choice={"type": "none"} if rounds >= self._options.max_tool_rounds else None,
+                tool_choice={"type": "none"} if no_tools else None,
             )
             round_started = False
             turn: ModelTurn | None = None
@@ -130,12 +236,20 @@ class Agent:
                 log.warning("model: %s", exc)
                 yield Failed(str(exc), INTERRUPTED_NOTICE, usage)
                 return
-            except (ModelRejected, ModelUnavailable) as exc:
-                # A rejected key or request needs an operator: say so loudly in the log.
-                log.log(
-                    logging.ERROR if isinstance(exc, ModelRejected) else logging.WARNING, "model: %s", exc
+            except RequestRejected as exc:
+                # This request only (e.g. an image the API cannot read): not an outage, not the breaker.
+                log.warning("model: %s", exc)
+                with_images = self._reject_images(turns)
+                yield Failed(
+                    "request_rejected", REJECTED_IMAGE_NOTICE if with_images else REJECTED_NOTICE, usage
                 )
-                self._breaker.record_failure()
+                return
+            except (ModelRejected, ModelUnavailable) as exc:
+                if isinstance(exc, ModelRejected):
+                    self._operator_error(exc)  # an operator has to act; the model is not down
+                else:
+                    log.warning("model: %s", exc)
+                    self._breaker.record_failure()
                 if visible:
                     yield Failed(str(exc), INTERRUPTED_NOTICE, usage)
                     return
@@ -146,7 +260,9 @@ class Agent:
                 yield Failed("no_final_message", INTERRUPTED_NOTICE, usage)
                 return
             self._breaker.record_success()
+            self._model_problem = None
             usage = usage + priced(self._config, turn.model, turn.usage)
+            progress.usage = usage
             stop = turn.stop_reason
 
             if stop == "model_context_window_exceeded" and not visible and not trimmed:
@@ -154,6 +270,11 @@ class Agent:
                 messages = turns_to_messages(turns, summary, principal.user_id)
                 continue
             content = turn.content
+            if no_tools and any(block["type"] == "tool_use" for block in content):
+                # Told to use no tool, it asked for one anyway: the loop ends here, whatever it does next.
+                log.warning("answer stopped: the model asked for tools after %d tool rounds", rounds)
+                yield Failed("tool_round_limit", STEPS_NOTICE, usage)
+                return
             if stop != "tool_use":
                 # A tool call cut off (e.g. at max_tokens) has no result; kept, it would break the thread.
                 content = [block for block in content if block["type"] != "tool_use"]
@@ -205,6 +326,32 @@ class Agent:
                 model=turn.model,
             )
             return
+
+    def _operator_error(self, exc: ModelRejected) -> None:
+        """One ERROR line naming the setting to fix, not repeated while the problem stays the same."""
+        problem = f"{exc}; {exc.fix}" if isinstance(exc, ModelMisconfigured) else str(exc)
+        level = logging.DEBUG if problem == self._model_problem else logging.ERROR
+        log.log(level, "model: %s (answering without the model until it is fixed)", problem)
+        self._model_problem = problem
+
+    def _reject_images(self, turns: Sequence[Turn]) -> bool:
+        """Remember the turns whose images went with a refused request; False if there were none."""
+        rejected = [turn.message_id for turn in turns if turn.attachments]
+        for message_id in rejected:
+            self._images_rejected[message_id] = None
+            self._images_rejected.move_to_end(message_id)
+        while len(self._images_rejected) > MAX_REMEMBERED_REJECTIONS:
+            self._images_rejected.popitem(last=False)
+        return bool(rejected)
+
+    def _without_rejected_images(self, turns: Sequence[Turn]) -> list[Turn]:
+        """``turns``, those whose images the API refused before without them (and a note saying so)."""
+        return [
+            replace(turn, attachments=(), text=f"{turn.text}\n{IMAGES_LEFT_OUT}")
+            if turn.attachments and turn.message_id in self._images_rejected
+            else turn
+            for turn in turns
+        ]
 
     def _system(self, principal: Principal) -> list[dict[str, Any]]:
         """The cached, stable prompt first; then who is asking (changes per user, so after the breakpoint)."""

@@ -87,6 +87,8 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
             model=settings.answer_model,
             max_tokens=settings.answer_max_tokens,
             max_tool_rounds=config.agent.max_tool_rounds,
+            max_model_calls=config.agent.max_model_calls_per_answer,
+            answer_timeout=config.agent.answer_timeout_seconds,
         ),
         config=config,
         fallback=FallbackResponder(toolbox),

@@ -60,6 +60,19 @@ class AgentLimits(_Strict):
     history_turns: int = Field(default=20, ge=2, le=1000)
     history_token_budget: int = Field(default=4000, ge=500, le=1_000_000)
     """Tokens (estimated: characters / 4) of history sent word for word; older turns are summarised."""
+    max_model_calls_per_answer: int = Field(default=10, ge=2, le=100)
+    """A hard stop: model requests one answer may make (tool rounds, continuations, retries)."""
+    answer_timeout_seconds: float = Field(default=120.0, ge=1, le=900)
+    """A hard stop: seconds one answer may take; then it ends with what it wrote and a notice."""
+
+    @model_validator(mode="after")
+    def _calls_after_rounds(self) -> AgentLimits:
+        if self.max_model_calls_per_answer <= self.max_tool_rounds:
+            raise ValueError(
+                "max_model_calls_per_answer must be larger than max_tool_rounds "
+                "(the answer after the last tool round is a model call too)"
+            )
+        return self
 
 
 class ModelPrice(_Strict):

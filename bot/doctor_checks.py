@@ -11,7 +11,7 @@ from bot.config import load_bot_config
 from bot.doctor import Check, Result
 from bot.errors import ConfigError
 from bot.kb import KnowledgeBase, article_files
-from bot.llm import AnthropicLLM, ModelRejected, ModelUnavailable
+from bot.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
 from bot.orders import OrderBackendError
 from bot.settings import Settings
 from bot.store.open import StoreUnavailable, open_store
@@ -128,11 +128,12 @@ async def _model(settings: Settings) -> Result:
         for model in dict.fromkeys((settings.answer_model, settings.summary_model)):
             await llm.verify(model, request_timeout=MODEL_TIMEOUT)
     except ModelRejected as exc:
-        return Result(
-            "fail",
-            str(exc),
-            "check ANTHROPIC_API_KEY (console.anthropic.com > API Keys), ANSWER_MODEL and SUMMARY_MODEL",
+        fix = (
+            exc.fix
+            if isinstance(exc, ModelMisconfigured)
+            else "check ANTHROPIC_API_KEY (console.anthropic.com > API Keys), ANSWER_MODEL and SUMMARY_MODEL"
         )
+        return Result("fail", str(exc), fix)
     except ModelUnavailable as exc:
         return Result(
             "fail", f"cannot reach the model API: {exc}", "check ANTHROPIC_BASE_URL and the network"

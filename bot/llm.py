@@ -63,7 +63,20 @@ class ModelStreamBroken(ModelUnavailable):
 
 
 class ModelRejected(ModelError):
-    """The request or the credentials were refused: an operator has to act (bad key, bad request)."""
+    """The API refused the request: not an outage, so never a reason for the circuit breaker."""
+
+
+class RequestRejected(ModelRejected):
+    """This one request was refused (400, e.g. an image the API cannot read); the next one may be fine."""
+
+
+class ModelMisconfigured(ModelRejected):
+    """The key, the account's billing, the model name or the base URL was refused (401, 402, 403, 404): an
+    operator has to act. ``fix`` says which setting to check."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 class ContextTooLong(ModelError):
@@ -143,13 +156,15 @@ class AnthropicLLM:
     async def verify(self, model: str, *, request_timeout: float) -> None:
         """Check that the API accepts the key and knows ``model``, with a free token count and no retry.
 
-        Raises ``ModelRejected`` (bad key, no permission, unknown model) or ``ModelUnavailable``.
+        Raises ``ModelRejected`` (bad key, billing, no permission, unknown model) or ``ModelUnavailable``.
         """
         client = self._client.with_options(max_retries=0, timeout=request_timeout)
         try:
             await client.messages.count_tokens(model=model, messages=[{"role": "user", "content": "ping"}])
         except anthropic.NotFoundError as exc:
-            raise ModelRejected(f"the model API does not know the model {model!r}") from exc
+            raise ModelMisconfigured(
+                f"the model API does not know the model {model!r} (or ANTHROPIC_BASE_URL is wrong)", MODEL_FIX
+            ) from exc
         except Exception as exc:
             error = _model_error(exc)
             if error is None:
@@ -180,27 +195,21 @@ def _model_turn(message: anthropic.types.Message) -> ModelTurn:
     )
 
 
+KEY_FIX = "check ANTHROPIC_API_KEY (console.anthropic.com > API Keys)"
+BILLING_FIX = "check the billing of the account of ANTHROPIC_API_KEY (console.anthropic.com > Billing)"
+MODEL_FIX = "check ANSWER_MODEL and SUMMARY_MODEL (the model names) and ANTHROPIC_BASE_URL"
+
+
 def _model_error(exc: Exception) -> ModelError | None:
-    """The ModelError to raise for an SDK or transport exception; None for any other exception."""
-    if isinstance(exc, anthropic.AuthenticationError):
-        return ModelRejected("the model API rejected ANTHROPIC_API_KEY (authentication failed)")
-    if isinstance(exc, anthropic.PermissionDeniedError):
-        return ModelRejected("the model API refused this key permission for the request")
-    if isinstance(exc, anthropic.BadRequestError):
-        if "too long" in str(exc).lower() or "context" in str(exc).lower():
-            return ContextTooLong(str(exc))
-        return ModelRejected(f"the model API rejected the request: {_api_message(exc)}")
-    if isinstance(exc, anthropic.RateLimitError | anthropic.InternalServerError):
-        # OverloadedError (529) is a subclass of InternalServerError since SDK 1.0.
-        kind = "overloaded" if isinstance(exc, anthropic.OverloadedError) else f"HTTP {exc.status_code}"
-        return ModelUnavailable(f"the model API is unavailable ({kind})")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return ModelStreamBroken("the connection to the model API failed")
+    """The ModelError to raise for an SDK or transport exception; None for any other exception.
+
+    Only availability errors (429 after the SDK's retries, 408, 409, 5xx, 529, timeouts, connection
+    errors) are ``ModelUnavailable``; refusals are ``RequestRejected`` or ``ModelMisconfigured``.
+    """
     if isinstance(exc, anthropic.APIStatusError):
-        if exc.status_code == 200:
-            # An `error` event inside a stream that had started fine (e.g. overloaded_error).
-            return ModelStreamBroken(f"the model stream failed: {_api_message(exc)}")
-        return ModelUnavailable(f"the model API answered HTTP {exc.status_code}")
+        return _status_error(exc)
+    if isinstance(exc, anthropic.APIConnectionError):  # APITimeoutError included
+        return ModelStreamBroken("the connection to the model API failed")
     if isinstance(exc, httpx2.TransportError):
         # The connection dropped while the body was streaming; the SDK does not wrap this.
         return ModelStreamBroken("the model stream was cut off")
@@ -210,13 +219,44 @@ def _model_error(exc: Exception) -> ModelError | None:
     return None
 
 
+def _status_error(exc: anthropic.APIStatusError) -> ModelError:
+    status = exc.status_code
+    # OverloadedError (529) is a subclass of InternalServerError since SDK 1.0: it is checked first.
+    if isinstance(exc, anthropic.OverloadedError):
+        return ModelUnavailable("the model API is unavailable (overloaded)")
+    if isinstance(exc, anthropic.RateLimitError | anthropic.InternalServerError):
+        return ModelUnavailable(f"the model API is unavailable (HTTP {status})")
+    if status == 200:
+        # An `error` event inside a stream that had started fine (e.g. overloaded_error).
+        return ModelStreamBroken(f"the model stream failed: {_api_message(exc)}")
+    if status == 401:
+        return ModelMisconfigured("the model API rejected ANTHROPIC_API_KEY (authentication failed)", KEY_FIX)
+    if status == 403:
+        return ModelMisconfigured(
+            f"the model API refused ANTHROPIC_API_KEY permission (HTTP 403: {_api_message(exc)})", KEY_FIX
+        )
+    if status == 402:
+        return ModelMisconfigured(
+            f"the model API refused to bill (HTTP 402: {_api_message(exc)})", BILLING_FIX
+        )
+    if status == 404:
+        return ModelMisconfigured(
+            f"the model API does not know the model or the URL (HTTP 404: {_api_message(exc)})", MODEL_FIX
+        )
+    if status == 400 and any(word in str(exc).lower() for word in ("too long", "context")):
+        return ContextTooLong(str(exc))
+    if 400 <= status < 500 and status not in (408, 409):  # 400, 413, 422 …: this request only
+        return RequestRejected(f"the model API rejected the request (HTTP {status}: {_api_message(exc)})")
+    return ModelUnavailable(f"the model API answered HTTP {status}")
+
+
 def _api_message(exc: anthropic.APIError) -> str:
     body = exc.body
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"])
-    return exc.message
+            return str(error["message"])[:300]
+    return exc.message[:300]
 
 
 def _block_param(block: Any) -> dict[str, Any] | None:

@@ -5,7 +5,8 @@ One HTTP server on ``PORT`` answers
 - ``GET /healthz``: liveness; 200 while the process runs;
 - ``GET /readyz``: 200 when the store answers, the model key is accepted (or no key is set: the bot then
   answers without the model) and every front end is connected; 503 otherwise, and from the moment
-  shutdown begins, so a load balancer stops sending work;
+  shutdown begins, so a load balancer stops sending work. ``model_error`` names an operator error (key,
+  billing, model name, URL) the answers met since the last answer the model gave;
 - ``GET /metrics``: the Prometheus text format (``bot.metrics``);
 - the routes a front end brings, e.g. Slack's ``POST /slack/events``.
 
@@ -161,6 +162,10 @@ class Server:
             "model": model,
             "front_ends": front_ends,
         }
+        problem = self._core.agent.model_problem
+        if problem is not None:
+            # What answering met since (e.g. billing refused for answers): shown, the check decides.
+            report["model_error"] = problem
         return ready, report
 
     async def _health(self, request: web.Request) -> web.Response:
