@@ -114,9 +114,49 @@ def secret_values(settings: Settings) -> list[str]:
     return values
 
 
+#: Libraries whose DEBUG lines carry what the bot was told or holds: the anthropic SDK logs its request
+#: options (system prompt, messages, tool results), httpx/httpcore (``httpx2``/``httpcore2`` since SDK
+#: 1.0) headers and bodies, aiosqlite and asyncpg every statement with its parameters (turns, orders),
+#: the Slack and Discord clients and websockets their payloads. They log at INFO or above whatever
+#: ``LOG_LEVEL`` says; ``LOG_LEVEL=DEBUG`` is for the bot's own lines, which carry ids, never content.
+QUIET_LIBRARIES = (
+    "anthropic",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "httpcore2",
+    "hpack",
+    "aiosqlite",
+    "asyncpg",
+    "redis",
+    "aiohttp",
+    "websockets",
+    "slack_sdk",
+    "slack_bolt",
+    "discord",
+    "urllib3",
+)
+
+
+def quiet_libraries(level: int) -> None:
+    """Pin the :data:`QUIET_LIBRARIES` loggers (and any child already given a lower level) to ``level``."""
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(level)
+    for name, child in list(logging.Logger.manager.loggerDict.items()):
+        if (
+            isinstance(child, logging.Logger)
+            and name.startswith(tuple(f"{library}." for library in QUIET_LIBRARIES))
+            and child.level != logging.NOTSET
+            and child.level < level
+        ):
+            child.setLevel(level)
+
+
 def configure_logging(settings: Settings, *, log_format: LogFormat, level: str | None = None) -> None:
-    """One handler on stderr in ``log_format`` at ``level`` (default ``LOG_LEVEL``), redacting secrets."""
+    """One handler on stderr in ``log_format`` at ``level`` (default ``LOG_LEVEL``), redacting secrets;
+    the :data:`QUIET_LIBRARIES` never below INFO."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactSecrets(secret_values(settings)))
     logging.basicConfig(level=level or settings.log_level, handlers=[handler], force=True)
+    quiet_libraries(max(logging.INFO, logging.getLogger().level))
