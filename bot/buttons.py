@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 
 from bot.escalations import Handover
-from bot.store import Store
+from bot.store import LeadAction, Store
 from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -71,4 +72,17 @@ class Buttons:
             log.warning("resolve button with a malformed thread key ignored")
             return None
         resolved = await self._handover.resolve(ref, person)
+        if resolved:
+            # Recorded like ``/support resolve`` (see ``bot.support_commands``), in the resolved thread.
+            await self._store.record_lead_action(
+                LeadAction(
+                    datetime.now(UTC),
+                    ref.platform,
+                    ref.space_id,
+                    ref.channel_id,
+                    person.user_id,
+                    "resolve",
+                    f"{ref.key} (button)",
+                )
+            )
         return f"Resolved {resolved} escalation(s)." if resolved else "That escalation was already resolved."

@@ -1,9 +1,11 @@
 """``/support``, the same on every platform: typed commands, who may run them, running them, the replies.
 
 ``help`` and ``kb search`` are for everyone; everything else is for support leads, and others get a
-polite refusal. A front end translates its platform's invocation (Slack's command text, Discord's typed
-options) into a :data:`Command` with :func:`parse_command` or the constructors below, and shows the reply
-string only to the person who ran it. What differs between platforms comes in two parts:
+polite refusal. What a lead changes (links, pauses, resolves, a KB reload) is recorded in the store with
+who, when and where, and ``audit`` reads it back. A front end translates its platform's invocation
+(Slack's command text, Discord's typed options) into a :data:`Command` with :func:`parse_command` or the
+constructors below, and shows the reply string only to the person who ran it. What differs between
+platforms comes in two parts:
 
 - a :class:`Dialect` (pure): the platform's markup, how a user and a thread link are written, and the
   help lines that differ;
@@ -16,19 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.kb import KnowledgeBase
 from bot.markup import Markup
 from bot.stats import Figures, Stats, gather_stats, seconds
-from bot.store import Escalation, Store
+from bot.store import Escalation, LeadAction, Store
 from bot.types import Principal, ThreadRef
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 MAX_LISTED = 15
 KB_RESULTS = 5
+AUDIT_LISTED = 20
 SUMMARY_CHARS = 200
 
 REFUSAL = (
@@ -105,6 +108,11 @@ class ResolveHere:
     """``resolve`` without an argument, run inside the thread to resolve."""
 
 
+@dataclass(frozen=True)
+class ShowAudit:
+    """What leads did lately in this workspace or server."""
+
+
 Command = (
     Help
     | ShowStats
@@ -118,6 +126,7 @@ Command = (
     | ResolveId
     | ResolveThread
     | ResolveHere
+    | ShowAudit
 )
 LEADS_ONLY = (
     ShowStats,
@@ -130,6 +139,7 @@ LEADS_ONLY = (
     ResolveId,
     ResolveThread,
     ResolveHere,
+    ShowAudit,
 )
 _NAMES: dict[type, str] = {
     ShowStats: "stats",
@@ -142,6 +152,7 @@ _NAMES: dict[type, str] = {
     ResolveId: "resolve",
     ResolveThread: "resolve",
     ResolveHere: "resolve",
+    ShowAudit: "audit",
 }
 
 
@@ -210,6 +221,7 @@ def help_text(dialect: Dialect) -> str:
             "• `kb reload`: index the knowledge base again",
             "• `pause`, `resume`: stop or restart answering in this channel",
             f"• {dialect.resolve_help}",
+            "• `audit`: what leads did lately (links, pauses, resolves, reloads): who, when and where",
         ]
     )
 
@@ -230,6 +242,8 @@ def parse_command(text: str, dialect: Dialect, *, in_thread: bool = False) -> Co
             return _stats(args)
         case "escalations":
             return ListEscalations()
+        case "audit":
+            return ShowAudit()
         case "link":
             user = dialect.parse_user(args[0]) if len(args) == 2 else None
             return link_command(user, args[1] if len(args) == 2 else "")
@@ -320,17 +334,22 @@ class SupportCommands:
                 return format_stats(await gather_stats(self._store, platform, days), days, self._dialect)
             case ListEscalations():
                 return await self._list_escalations()
+            case ShowAudit():
+                return await self._audit(invocation)
             case Link(user_id=user_id, customer_id=customer_id):
                 await self._store.link_identity(platform, user_id, customer_id)
+                await self._done(invocation, "link", f"{user_id} → {customer_id}")
                 return f"Linked {markup.user(user_id)} to customer {markup.code(customer_id)}."
             case Unlink(user_id=user_id):
                 if await self._store.unlink_identity(platform, user_id):
+                    await self._done(invocation, "unlink", user_id)
                     return f"Unlinked {markup.user(user_id)}."
                 return f"{markup.user(user_id)} was not linked to a customer."
             case KbSearch(query=query):
                 return await self._kb_search(query, caller)
             case KbReload():
                 report = await self._kb.arebuild()
+                await self._done(invocation, "kb reload", f"{report.indexed} indexed")
                 problems = "".join(f"\n• {markup.plain(problem)}" for problem in report.problems[:MAX_LISTED])
                 return f"Indexed {report.indexed} articles ({report.skipped} skipped).{problems}"
             case Pause():
@@ -338,22 +357,51 @@ class SupportCommands:
                 await self._store.pause_channel(
                     platform, invocation.space_id, invocation.channel_id, caller.user_id
                 )
+                await self._done(invocation, "pause")
                 return f"I'm paused in {channel} until a lead runs `/support resume` there."
             case Resume():
                 channel = markup.channel(invocation.channel_id)
                 if await self._store.resume_channel(platform, invocation.space_id, invocation.channel_id):
+                    await self._done(invocation, "resume")
                     return f"I'm answering in {channel} again."
                 return f"I wasn't paused in {channel}."
             case ResolveId(escalation_id=escalation_id):
                 refs = [e.ref for e in await self._store.open_escalations() if e.id == escalation_id]
                 if not refs:
                     return f"There is no open escalation #{escalation_id}."
-                return await self._resolve(refs, caller)
+                return await self._resolve(refs, invocation, f"#{escalation_id} ")
             case ResolveThread(link=link):
                 ref = await self._host.locate(link, invocation)
-                return await self._resolve([ref] if ref is not None else [], caller)
+                return await self._resolve([ref] if ref is not None else [], invocation)
             case ResolveHere():
-                return await self._resolve([invocation.thread] if invocation.thread else [], caller)
+                return await self._resolve([invocation.thread] if invocation.thread else [], invocation)
+
+    async def _done(self, invocation: Invocation, action: str, argument: str = "") -> None:
+        """Record what a lead did, for ``audit``."""
+        await self._store.record_lead_action(
+            LeadAction(
+                at=datetime.now(UTC),
+                platform=self._dialect.platform,
+                space_id=invocation.space_id,
+                channel_id=invocation.channel_id,
+                user_id=invocation.caller.user_id,
+                action=action,
+                argument=argument,
+            )
+        )
+
+    async def _audit(self, invocation: Invocation) -> str:
+        markup = self._markup
+        actions = await self._store.lead_actions(self._dialect.platform, invocation.space_id, AUDIT_LISTED)
+        if not actions:
+            return "No lead actions recorded yet."
+        lines = [
+            f"• {action.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')} {markup.user(action.user_id)} "
+            f"{markup.bold(action.action)} in {markup.channel(action.channel_id)}"
+            + (f": {markup.code(markup.plain(action.argument))}" if action.argument else "")
+            for action in actions
+        ]
+        return f"{markup.bold(f'The last {len(actions)} lead action(s), newest first')}\n" + "\n".join(lines)
 
     async def _list_escalations(self) -> str:
         escalations = await self._store.open_escalations()
@@ -387,10 +435,11 @@ class SupportCommands:
         ]
         return f"{markup.bold(f'Articles for {shown}')}\n" + "\n".join(lines)
 
-    async def _resolve(self, refs: list[ThreadRef], lead: Principal) -> str:
-        resolved = sum([await self._host.resolve(ref, lead) for ref in refs])
+    async def _resolve(self, refs: list[ThreadRef], invocation: Invocation, label: str = "") -> str:
+        resolved = sum([await self._host.resolve(ref, invocation.caller) for ref in refs])
         if not resolved:
             return "There is no open escalation in that thread."
+        await self._done(invocation, "resolve", label + " ".join(ref.key for ref in refs))
         return f"Resolved {resolved} escalation(s); I answer in that thread again."
 
 

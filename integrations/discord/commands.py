@@ -25,6 +25,7 @@ from bot.support_commands import (
     ListEscalations,
     Pause,
     Resume,
+    ShowAudit,
     SupportCommands,
     ThreadLink,
     kb_search_command,
@@ -159,6 +160,10 @@ class SupportGroup(app_commands.Group):
     @app_commands.command(name="escalations", description="The open escalations (leads)")
     async def escalations(self, interaction: discord.Interaction) -> None:
         await self._commands.run(interaction, ListEscalations())
+
+    @app_commands.command(name="audit", description="What leads did lately: who, when and where (leads)")
+    async def audit(self, interaction: discord.Interaction) -> None:
+        await self._commands.run(interaction, ShowAudit())
 
     @app_commands.command(name="link", description="Link a member to a customer account (leads)")
     @app_commands.describe(user="The member", customer_id="Their customer id, e.g. C-1001")

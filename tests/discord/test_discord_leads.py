@@ -249,3 +249,36 @@ async def test_support_commands_for_everyone_else(discord_rig: RigFactory, fake_
     customer_search = await rig.command(fake.alice, "kb", "search", query="refund approval")
     assert "(internal)" not in customer_search and "staff" not in customer_search
     assert await rig.command(fake.alice, "kb", "search", query="zzzqqq") == "No articles matched _zzzqqq_."
+
+
+async def test_what_leads_do_is_recorded_and_support_audit_shows_it(
+    discord_rig: RigFactory, fake_discord: FakeDiscord
+) -> None:
+    rig = await discord_rig(**lead_tables(fake_discord))
+    fake = rig.fake
+    lead, guild = str(fake.lead.id), str(fake.guild.id)
+    thread, reply = await answered(rig, fake.alice, "I need a refund exception", "Exceptions need a lead.")
+    await rig.click(fake.alice, reply, button(reply, "escalate"))
+    ref = thread_ref(fake.guild.id, fake.support.id, thread.id)
+
+    await rig.command(fake.lead, "link", user=fake.alice, customer_id="C-1001")
+    await rig.command(fake.lead, "pause", channel=fake.general)
+    await rig.command(fake.lead, "resume", channel=fake.general)
+    [notice] = rig.answers(leads_channel(fake))
+    assert await rig.click(fake.lead, notice, notice.custom_ids()[0]) == "Resolved 1 escalation(s)."
+    await rig.command(fake.alice, "unlink", user=fake.alice)  # refused: not recorded
+
+    recorded = await rig.core.store.lead_actions("discord", guild)
+    assert [(a.user_id, a.action, a.channel_id, a.argument) for a in reversed(recorded)] == [
+        (lead, "link", str(fake.support.id), f"{fake.alice.id} → C-1001"),
+        (lead, "pause", str(fake.general.id), ""),
+        (lead, "resume", str(fake.general.id), ""),
+        (lead, "resolve", str(fake.support.id), f"{ref.key} (button)"),
+    ]
+
+    audit = (await rig.command(fake.lead, "audit")).splitlines()
+    assert audit[0] == "**The last 4 lead action(s), newest first**"
+    assert audit[1].endswith(f"<@{lead}> **resolve** in <#{fake.support.id}>: `{ref.key} (button)`")
+    assert audit[3].endswith(f"<@{lead}> **pause** in <#{fake.general.id}>")
+    assert await rig.command(fake.alice, "audit") == REFUSAL.format(name="audit")
+    assert "• `audit`: what leads did lately" in await rig.command(fake.alice, "help")

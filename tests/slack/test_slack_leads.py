@@ -246,3 +246,42 @@ async def test_only_the_asker_or_staff_can_ask_for_a_human_under_an_answer(slack
     [escalation] = await rig.core.store.open_escalations()
     assert escalation.user_id == gus.id
     assert len(rig.fake.bot_messages(LEADS)) == 1
+
+
+async def test_what_leads_do_is_recorded_and_support_audit_shows_it(slack_rig: RigFactory) -> None:
+    rig, lead = await leads_rig(slack_rig)
+    channel, team = rig.fake.general.id, rig.fake.team_id
+    ann = rig.user("ann")
+    gus = rig.fake.add_user(name="gus", is_restricted=True)  # a guest: a customer, not a lead
+    thread, reply = await answered(rig, ann, "I need a refund exception", "Refund exceptions need a lead.")
+    await rig.click(ann, reply, ESCALATE)
+    [escalation] = await rig.core.store.open_escalations()
+    ref = thread_ref(team, channel, thread)
+
+    await rig.command(lead, f"link <@{gus.id}|gus> C-1001")
+    await rig.command(lead, f"unlink <@{gus.id}|gus>")
+    await rig.command(lead, "pause", channel=LEADS)
+    await rig.command(lead, "resume", channel=LEADS)
+    await rig.command(lead, f"resolve #{escalation.id}")
+    # Refused or without effect: not recorded.
+    await rig.command(ann, f"link <@{gus.id}|gus> C-666")
+    await rig.command(lead, f"unlink <@{gus.id}|gus>")
+
+    recorded = await rig.core.store.lead_actions("slack", team)
+    assert [(a.user_id, a.action, a.channel_id, a.argument) for a in reversed(recorded)] == [
+        (lead.id, "link", channel, f"{gus.id} → C-1001"),
+        (lead.id, "unlink", channel, gus.id),
+        (lead.id, "pause", LEADS, ""),
+        (lead.id, "resume", LEADS, ""),
+        (lead.id, "resolve", channel, f"#{escalation.id} {ref.key}"),
+    ]
+
+    audit = await rig.command(lead, "audit")
+    assert audit is not None
+    lines = audit.splitlines()
+    assert lines[0] == "*The last 5 lead action(s), newest first*"
+    assert lines[1].endswith(f"<@{lead.id}> *resolve* in <#{channel}>: `#{escalation.id} {ref.key}`")
+    assert lines[5].endswith(f"<@{lead.id}> *link* in <#{channel}>: `{gus.id} → C-1001`")
+    assert "UTC" in lines[1]
+    assert await rig.command(ann, "audit") == LEADS_ONLY_COMMAND.format(name="audit")
+    assert "• `audit`: what leads did lately" in HELP
