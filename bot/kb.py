@@ -24,7 +24,11 @@ table (``porter unicode61`` tokenizer) ranked with bm25, the title weighted abov
 re-indexes only when files were added, removed or changed.
 
 Indexing and search are synchronous and CPU-bound; async callers use :meth:`KnowledgeBase.asearch` and
-:meth:`KnowledgeBase.aensure_index`, which run them in a worker thread.
+:meth:`KnowledgeBase.aensure_index`, which run them in a worker thread. The work of one search is bounded
+whatever an article holds: bodies are cut to :data:`MAX_ARTICLE_CHARS` at index time (with a warning
+naming the file), snippets are cut in Python in one linear pass over at most
+:data:`SNIPPET_SCAN_CHARS` of the few articles returned (FTS5's ``snippet()`` is quadratic in the
+matches of one article), and searches run side by side on connections of their own.
 """
 
 from __future__ import annotations
@@ -35,9 +39,12 @@ import hashlib
 import json
 import logging
 import re
+import secrets
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -51,7 +58,12 @@ logger = logging.getLogger(__name__)
 Visibility = Literal["public", "internal"]
 
 #: Bumped whenever the index layout or the text preparation changes, so old index files are rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Characters of an article that are indexed; the rest is cut at index time, with a warning naming the
+#: file. A help article is a few thousand characters; a megabyte of one repeated word is a mistake or an
+#: attack, and every search would pay for it.
+MAX_ARTICLE_CHARS = 200_000
 
 # Search tuning ----------------------------------------------------------------------------------
 
@@ -71,9 +83,16 @@ MIN_POOL = 20
 #: The most hits one search returns.
 MAX_LIMIT = 50
 
-#: Longest snippet handed back, in characters, and how many tokens FTS5 cuts (its maximum is 64).
+#: Longest snippet handed back, in characters, and how many words a snippet window holds.
 SNIPPET_MAX_CHARS = 600
 SNIPPET_TOKENS = 64
+
+#: Characters at the start of an article that a snippet is looked for in (a match further on still
+#: ranks the article; its snippet is then the article's beginning).
+SNIPPET_SCAN_CHARS = 32_000
+
+#: Idle read connections kept for the next searches (more are opened while searches overlap).
+MAX_IDLE_READERS = 4
 
 #: Query words beyond this many are ignored; so are words longer than ``MAX_QUERY_TERM_CHARS``.
 MAX_QUERY_TERMS = 16
@@ -256,12 +275,30 @@ def load_articles(files: Iterable[Path]) -> tuple[list[Article], list[str]]:
     for path in files:
         try:
             text = path.read_text(encoding="utf-8")
-            articles.append(parse_article(path.stem, text))
+            article = parse_article(path.stem, text)
         except (OSError, UnicodeDecodeError, FrontMatterError) as exc:
             reason = str(exc) if isinstance(exc, FrontMatterError) else f"cannot read: {exc}"
             logger.warning("knowledge base: skipping %s: %s", path, reason)
             problems.append(f"{path.name}: {reason}")
+            continue
+        if len(article.body) > MAX_ARTICLE_CHARS:
+            logger.warning(
+                "knowledge base: %s has %d characters; only the first %d are indexed",
+                path,
+                len(article.body),
+                MAX_ARTICLE_CHARS,
+            )
+            article = article.model_copy(update={"body": _cut(article.body, MAX_ARTICLE_CHARS)})
+        articles.append(article)
     return articles, problems
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a line or word boundary when there is one."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+    return text[: cut if cut > limit // 2 else limit]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -399,9 +436,10 @@ DROP TABLE IF EXISTS kb_meta;
 """
 
 # Rank every match with bm25 and keep a small pool of the best, then, for the pool only, mark the
-# query words in the title (for TITLE_WORD_BONUS) and cut a snippet: highlight() and snippet() cost far
-# more than bm25() and must not run for every matching row. CROSS JOIN fixes the join order so that the
-# second MATCH is a rowid lookup, not a second walk over all matches. The visibility test in the outer
+# query words in the title (for TITLE_WORD_BONUS): highlight() costs far more than bm25() and must not
+# run for every matching row. Snippets are cut afterwards, for the hits returned only (see _snippet).
+# CROSS JOIN fixes the join order so that the second MATCH is a rowid lookup, not a second walk over all
+# matches. The visibility test in the outer
 # query repeats the rowid range on purpose (defence in depth, on a few rows).
 _SEARCH_SQL = f"""
 WITH pool (id, score) AS (
@@ -411,15 +449,16 @@ WITH pool (id, score) AS (
     ORDER BY 2
     LIMIT :pool
 )
-SELECT a.slug, a.title, a.url, a.visibility, pool.score,
-       highlight(kb_articles_fts, 0, '{_MARK}', ''),
-       snippet(kb_articles_fts, 2, '', '', ' … ', {SNIPPET_TOKENS})
+SELECT a.id, a.slug, a.title, a.url, a.visibility, pool.score,
+       highlight(kb_articles_fts, 0, '{_MARK}', '')
 FROM pool
 CROSS JOIN kb_articles AS a ON a.id = pool.id
 CROSS JOIN kb_articles_fts ON kb_articles_fts.rowid = pool.id
 WHERE kb_articles_fts MATCH :match AND (:include_internal OR a.visibility = 'public')
 ORDER BY pool.score
 """
+
+_BODY_SQL = "SELECT substr(body, 1, ?) FROM kb_articles WHERE id = ?"
 
 _DOC_COUNT_SQL = "SELECT count(*) FROM (SELECT 1 FROM kb_articles_fts WHERE kb_articles_fts MATCH ? LIMIT ?)"
 
@@ -447,22 +486,82 @@ def _clip(text: str, limit: int = SNIPPET_MAX_CHARS) -> str:
     return text[: cut if cut > limit // 2 else limit - 1] + "…"
 
 
+def _fold(word: str) -> str:
+    """``word`` case-folded and, if it is not ASCII, without diacritics (as FTS5's unicode61 sees it)."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def _stem_prefix(term: str) -> str:
+    """The start of ``term`` that a body word must begin with to count as the same word in a snippet:
+    a crude stand-in for the porter stemmer that ranked it ("refunds", "refunded" for "refund")."""
+    return term[: min(len(term), max(4, len(term) - 3))]
+
+
+def _snippet(text: str, terms: Iterable[str], *, truncated: bool) -> str:
+    """The window of :data:`SNIPPET_TOKENS` words of ``text`` holding the most distinct query words
+    (then the most matches), on one line, with `` … `` where text was left out.
+
+    Linear in ``len(text)``: one pass to find the words, one sliding window over the matches.
+    ``truncated``: ``text`` is only the beginning of the article.
+    """
+    words = [(m.start(), m.end(), _fold(m.group())) for m in _WORD.finditer(text)]
+    if not words:
+        return _clip(text)
+    prefixes: dict[int, dict[str, int]] = {}  # prefix length -> prefix -> term number
+    for number, term in enumerate(dict.fromkeys(_fold(t) for t in terms)):
+        prefix = _stem_prefix(term)
+        prefixes.setdefault(len(prefix), {}).setdefault(prefix, number)
+    hits: list[tuple[int, int]] = []  # (word position, term number)
+    for position, (_, _, word) in enumerate(words):
+        for length, table in prefixes.items():
+            found = table.get(word[:length]) if len(word) >= length else None
+            if found is not None:
+                hits.append((position, found))
+                break
+    start = 0
+    if hits:
+        best: tuple[int, int] = (0, 0)
+        counts: dict[int, int] = {}
+        end = 0
+        for first, (position, _) in enumerate(hits):
+            while end < len(hits) and hits[end][0] < position + SNIPPET_TOKENS:
+                counts[hits[end][1]] = counts.get(hits[end][1], 0) + 1
+                end += 1
+            score = (len(counts), end - first)
+            if score > best:
+                best, start = score, position
+            number = hits[first][1]
+            counts[number] -= 1
+            if not counts[number]:
+                del counts[number]
+        start = max(0, min(start - 4, len(words) - SNIPPET_TOKENS))
+    stop = min(len(words), start + SNIPPET_TOKENS)
+    fragment = text[words[start][0] : words[stop - 1][1]]
+    lead = "… " if start > 0 else ""
+    tail = " …" if stop < len(words) or truncated else ""
+    return _clip(lead + fragment + tail)
+
+
 class KnowledgeBase:
     """A searchable index of the articles in ``source_dir``, kept in the SQLite file ``index_path``.
 
-    Safe to share between threads: searches use one read connection behind a lock, and each indexing
-    run writes through its own connection in a single transaction, so searches keep seeing the previous
-    index (WAL) until the new one is committed. Other processes may index the same file; searches notice
-    their commits.
+    Safe to share between threads: each search borrows a read connection of its own (the lock is held
+    only to take one from the idle list or give it back, and around the cached counts, never across a
+    query), so one slow search never queues the others; each indexing run writes through its own
+    connection in a single transaction, so searches keep seeing the previous index (WAL) until the new
+    one is committed. Other processes may index the same file; searches notice their commits.
     """
 
     def __init__(self, index_path: Path, source_dir: Path) -> None:
         self.index_path = index_path
         self.source_dir = source_dir
-        self._lock = threading.Lock()  # guards the read connection and the fields below
-        self._reader: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # guards the idle connections and the fields below
+        self._idle: list[sqlite3.Connection] = []
         self._ready = False
-        self._data_version: int | None = None
+        self._generation: str | None = None
         self._article_count = 0
         self._doc_counts: dict[str, int] = {}
 
@@ -532,8 +631,8 @@ class KnowledgeBase:
         if not self.index_path.exists():
             return None
         try:
-            with self._lock:
-                meta = dict(self._read_conn().execute("SELECT key, value FROM kb_meta").fetchall())
+            with self._reading() as conn:
+                meta = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
         except sqlite3.OperationalError:  # no index tables yet
             return None
         if meta.get("schema_version") != str(SCHEMA_VERSION) or meta.get("fingerprint") != fingerprint:
@@ -563,7 +662,7 @@ class KnowledgeBase:
                     article.url,
                     article.visibility,
                     " ".join(article.tags),
-                    markdown_to_text(article.body),
+                    _cut(markdown_to_text(article.body), MAX_ARTICLE_CHARS),
                 )
 
         conn = self._connect()
@@ -585,6 +684,7 @@ class KnowledgeBase:
                     "fingerprint": fingerprint,
                     "indexed": str(len(seen)),
                     "problems": json.dumps(problems),
+                    "generation": secrets.token_hex(8),  # tells searches their cached counts are stale
                 }
                 conn.executemany("INSERT INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
                 conn.execute("COMMIT")
@@ -612,35 +712,43 @@ class KnowledgeBase:
             return []
         if not self._ready:
             self.ensure_index()
+        limit = min(limit, MAX_LIMIT)
         try:
-            with self._lock:
-                conn = self._read_conn()
+            with self._reading() as conn:
                 match = match_expression(self._selective_terms(conn, terms))
                 params = {
                     "match": match,
                     "id_limit": _MAX_ROWID if include_internal else INTERNAL_ID_BASE,
                     "include_internal": include_internal,
-                    "pool": max(MIN_POOL, POOL_FACTOR * min(limit, MAX_LIMIT)),
+                    "pool": max(MIN_POOL, POOL_FACTOR * limit),
                 }
                 rows = conn.execute(_SEARCH_SQL, params).fetchall()
+                scored = sorted(  # stable: bm25 order breaks ties
+                    rows, key=lambda row: -row[5] + TITLE_WORD_BONUS * row[6].count(_MARK), reverse=True
+                )[:limit]
+                bodies = [
+                    conn.execute(_BODY_SQL, (SNIPPET_SCAN_CHARS + 1, row[0])).fetchone() for row in scored
+                ]
         except sqlite3.OperationalError as exc:
             if "fts5" not in str(exc):
                 raise
             logger.warning("knowledge base: FTS5 rejected the query %r: %s", query[:200], exc)
             return []
-        hits = [
-            KbHit(
-                slug=slug,
-                title=title,
-                url=url,
-                visibility=vis,
-                snippet=_clip(snippet),
-                score=-bm25 + TITLE_WORD_BONUS * marked_title.count(_MARK),
+        hits = []
+        for (_, slug, title, url, vis, bm25, marked_title), body in zip(scored, bodies, strict=True):
+            text = body[0] if body else ""
+            truncated = len(text) > SNIPPET_SCAN_CHARS
+            hits.append(
+                KbHit(
+                    slug=slug,
+                    title=title,
+                    url=url,
+                    visibility=vis,
+                    snippet=_snippet(text[:SNIPPET_SCAN_CHARS], terms, truncated=truncated),
+                    score=-bm25 + TITLE_WORD_BONUS * marked_title.count(_MARK),
+                )
             )
-            for slug, title, url, vis, bm25, marked_title, snippet in rows
-        ]
-        hits.sort(key=lambda hit: hit.score, reverse=True)  # stable: bm25 order breaks ties
-        return hits[: min(limit, MAX_LIMIT)]
+        return hits
 
     async def asearch(self, query: str, *, include_internal: bool, limit: int = 5) -> list[KbHit]:
         return await asyncio.to_thread(self.search, query, include_internal=include_internal, limit=limit)
@@ -648,38 +756,53 @@ class KnowledgeBase:
     def _selective_terms(self, conn: sqlite3.Connection, terms: list[str]) -> list[str]:
         """``terms`` without the common ones (see :data:`COMMON_TERM_FRACTION`); keeps at least one.
 
-        Called with ``self._lock`` held. Document counts are bounded (counting stops past the
-        threshold) and cached until the index changes.
+        Document counts are bounded (counting stops past the threshold) and cached until the index
+        changes (a new ``generation`` in ``kb_meta``); the lock is held only around the cache.
         """
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:  # first call, or another connection re-indexed
-            self._data_version = version
-            self._doc_counts.clear()
-            row = conn.execute("SELECT value FROM kb_meta WHERE key = 'indexed'").fetchone()
-            self._article_count = int(row[0]) if row else 0
-        threshold = max(COMMON_TERM_MIN_DOCS, int(self._article_count * COMMON_TERM_FRACTION))
-        if self._article_count <= threshold:
-            return terms
-        if len(self._doc_counts) > _DOC_COUNT_CACHE_SIZE:
-            self._doc_counts.clear()
-        counts = {}
+        meta = dict(
+            conn.execute("SELECT key, value FROM kb_meta WHERE key IN ('generation', 'indexed')").fetchall()
+        )
+        with self._lock:
+            if meta.get("generation") != self._generation:  # first call, or the index was rebuilt
+                self._generation = meta.get("generation")
+                self._doc_counts.clear()
+                self._article_count = int(meta.get("indexed", 0))
+            threshold = max(COMMON_TERM_MIN_DOCS, int(self._article_count * COMMON_TERM_FRACTION))
+            if self._article_count <= threshold:
+                return terms
+            if len(self._doc_counts) > _DOC_COUNT_CACHE_SIZE:
+                self._doc_counts.clear()
+            counts = {term: self._doc_counts[term] for term in terms if term in self._doc_counts}
         for term in terms:
-            if term not in self._doc_counts:
+            if term not in counts:
                 query = match_expression([term])
-                self._doc_counts[term] = conn.execute(_DOC_COUNT_SQL, (query, threshold + 1)).fetchone()[0]
-            counts[term] = self._doc_counts[term]
+                counts[term] = conn.execute(_DOC_COUNT_SQL, (query, threshold + 1)).fetchone()[0]
+        with self._lock:
+            if self._generation == meta.get("generation"):
+                self._doc_counts.update(counts)
         selective = [term for term in terms if counts[term] <= threshold]
         return selective or [min(terms, key=counts.__getitem__)]
 
-    def _read_conn(self) -> sqlite3.Connection:
-        """The shared read connection; call with ``self._lock`` held."""
-        if self._reader is None:
-            self._reader = self._connect()
-        return self._reader
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A read connection for the caller alone: an idle one, or a new one; given back afterwards."""
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            with self._lock:
+                if len(self._idle) < MAX_IDLE_READERS:
+                    self._idle.append(conn)
+                    conn = None
+            if conn is not None:
+                conn.close()
 
     def close(self) -> None:
-        """Close the read connection (a later search opens a new one)."""
+        """Close the idle read connections (a later search opens a new one)."""
         with self._lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

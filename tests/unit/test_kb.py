@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -420,3 +422,56 @@ def test_common_words_are_dropped_when_rarer_ones_exist(
     assert sorted(h.slug for h in hits) == ["a0", "a1", "a2"]
     assert len(kb.search("tents gear", include_internal=False, limit=10)) == 3  # "tents" is common now
     kb.close()
+
+
+# -- bounded work per search -------------------------------------------------------------------------
+
+
+async def test_a_huge_repeated_word_article_is_cut_at_index_time_and_searches_stay_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = tmp_path / "articles"
+    source.mkdir()
+    (source / "huge.md").write_text(article_text("Huge", body="refund " * 150_000), encoding="utf-8")  # 1 MB
+    (source / "hours.md").write_text(article_text("Opening hours", body="We open at nine."), encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", source)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.kb"):
+            report = await kb.aensure_index()
+        assert report.indexed == 2 and report.skipped == 0
+        warning = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+        assert "huge.md" in warning and f"{kb_module.MAX_ARTICLE_CHARS}" in warning
+
+        with sqlite3.connect(tmp_path / "kb.sqlite3") as conn:
+            [(stored,)] = conn.execute("SELECT length(body) FROM kb_articles WHERE slug = 'huge'").fetchall()
+        assert 0 < stored <= kb_module.MAX_ARTICLE_CHARS
+
+        # Several searches at once, the repeated word among them: every one is answered.
+        results = await asyncio.gather(
+            kb.asearch("refund", include_internal=False),
+            kb.asearch("opening hours", include_internal=False),
+            kb.asearch("refund refunds refunded", include_internal=True),
+            kb.asearch("what time do you open", include_internal=False),
+        )
+        assert [hit.slug for hit in results[0]] == ["huge"]
+        assert [hit.slug for hit in results[1]] == ["hours"]
+        assert [hit.slug for hit in results[2]] == ["huge"]
+        assert [hit.slug for hit in results[3]] == ["hours"]
+        snippet = results[0][0].snippet
+        assert snippet.startswith("refund refund") and len(snippet) <= kb_module.SNIPPET_MAX_CHARS + 1
+    finally:
+        kb.close()
+
+
+def test_a_snippet_is_cut_around_the_query_words(tmp_path: Path) -> None:
+    filler = " ".join(f"filler{i}" for i in range(300))
+    body = f"{filler}\n\nRefunds are **issued** to the original card within five days.\n\n{filler}"
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    try:
+        kb.index_articles([Article(slug="r", title="Money back", body=body)])
+        [hit] = kb.search("refund to my card", include_internal=False)
+    finally:
+        kb.close()
+    text = hit.snippet
+    assert "Refunds are issued to the original card" in text
+    assert text.startswith("… ") and text.endswith(" …") and len(text) <= kb_module.SNIPPET_MAX_CHARS + 1
