@@ -106,7 +106,8 @@ class DiscordEscalations:
             log.error("could not close the forum post %s: %s", thread.id, exc)
 
     async def _post(self, channel: discord.abc.Messageable, text: str, view: discord.ui.View | None) -> None:
-        """A notice from the bot, within the channel's post budget; failures are logged, not raised.
+        """A notice from the bot, within the channel's post budget; failures are logged, not raised. Its
+        embeds are suppressed: a link in it (in a summary the model wrote, too) gets no preview.
 
         A server or network error is tried again (bounded; discord.py waits out 429s itself)."""
         channel_id = str(getattr(channel, "id", ""))
@@ -114,8 +115,8 @@ class DiscordEscalations:
         async def send() -> discord.Message:
             try:
                 if view is None:
-                    return await channel.send(text, allowed_mentions=QUIET)
-                return await channel.send(text, view=view, allowed_mentions=QUIET)
+                    return await channel.send(text, allowed_mentions=QUIET, suppress_embeds=True)
+                return await channel.send(text, view=view, allowed_mentions=QUIET, suppress_embeds=True)
             except FAILURES as exc:
                 raise delivery_error(exc, "post", editing=False) from exc
 

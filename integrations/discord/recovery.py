@@ -12,7 +12,7 @@ import discord
 from bot import recovery
 from bot.store import PendingReply, Store
 from integrations.discord.events import PLATFORM
-from integrations.discord.stream import EDITABLE, QUIET, destination_for
+from integrations.discord.stream import EDITABLE, destination_for, edit_message
 
 
 async def settle_interrupted(store: Store, client: discord.Client) -> int:
@@ -29,7 +29,7 @@ async def settle_interrupted(store: Store, client: discord.Client) -> int:
         return (await (await message(reply)).fetch()).content
 
     async def rewrite(reply: PendingReply, text: str) -> None:
-        await (await message(reply)).edit(content=text, embeds=[], view=None, allowed_mentions=QUIET)
+        await edit_message(await message(reply), text, embeds=[], view=None)
 
     return await recovery.settle_interrupted(
         store,

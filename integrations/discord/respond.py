@@ -3,7 +3,8 @@
 Discord wants an interaction answered or deferred within 3 seconds. The work runs as a tracked task (the
 front end waits for it at shutdown); if it is done within ``ANSWER_WITHIN`` seconds its text is the
 answer, otherwise the interaction is deferred ("thinking…", visible only to the person) and the text
-follows when the work is done. Long texts go out in several messages of at most 2,000 characters.
+follows when the work is done. Long texts go out in several messages of at most 2,000 characters, with
+their embeds suppressed (no link in them gets a preview).
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ async def _send(interaction: discord.Interaction, text: str, *, deferred: bool) 
     pieces = split_message(text, MAX_CHARS)
     first, rest = pieces[0], pieces[1:]
     if deferred:
-        await interaction.followup.send(first, ephemeral=True, allowed_mentions=QUIET)
+        await interaction.followup.send(first, ephemeral=True, allowed_mentions=QUIET, suppress_embeds=True)
     else:
-        await interaction.response.send_message(first, ephemeral=True, allowed_mentions=QUIET)
+        await interaction.response.send_message(
+            first, ephemeral=True, allowed_mentions=QUIET, suppress_embeds=True
+        )
     for piece in rest:
-        await interaction.followup.send(piece, ephemeral=True, allowed_mentions=QUIET)
+        await interaction.followup.send(piece, ephemeral=True, allowed_mentions=QUIET, suppress_embeds=True)

@@ -1,8 +1,12 @@
 """`ReplyStream` on Discord: post with ``channel.send``, edit with ``message.edit``, typing meanwhile.
 
-The core decides when to post and edit (DESIGN.md §5); this module sends the Markdown as it is (Discord
-reads Markdown), with ``allowed_mentions`` that let nothing in it notify anyone, and adds the footer to
-the last message: the sources as an embed, the feedback buttons as a persistent view. It maps discord.py's
+The core decides when to post and edit (DESIGN.md §5); this module sends the Markdown (Discord reads
+Markdown) with its links made safe (``markup.to_discord``), with ``allowed_mentions`` that let nothing in
+it notify anyone, and adds the footer to the last message: the sources as an embed, the feedback buttons
+as a persistent view. No link in the text gets a preview: Discord would fetch it, with whatever a link the
+model was talked into writing carries in its query string, before anyone clicks. A message goes out with
+its embeds suppressed (``SUPPRESS_EMBEDS``), except one that carries the sources embed, which the flag
+would hide too: its URLs are all written ``<url>``, which Discord does not preview. It maps discord.py's
 errors onto the core's delivery errors:
 
 - a 429 that discord.py gave up on (``discord.RateLimited``, or ``HTTPException`` 429 after its retries) →
@@ -26,10 +30,12 @@ from typing import Literal
 
 import aiohttp
 import discord
+from discord.http import handle_message_parameters
 from discord.utils import MISSING
 
 from bot.streaming.protocol import DeliveryError, Footer, MessageGone, MessageRef, RateLimited, ReplyLimits
 from bot.types import ThreadRef
+from integrations.discord.markup import MAX_CONTENT, to_discord
 from integrations.discord.ui import feedback_view, sources_embed
 
 log = logging.getLogger(__name__)
@@ -149,14 +155,22 @@ class DiscordReplyStream:
         self._cancel_typing()
         channel = await self._destination.channel()
         reply_to = None if self._posted else self._destination.reply_to
-        embeds, view = _footer(footer)
+        content, embeds, view = _message(text, footer)
         try:
             view_arg = MISSING if view is None else view  # "no view"; None is not in discord.py's types
+            suppress = not embeds
             if reply_to is None:
-                sent = await channel.send(text, embeds=embeds, view=view_arg, allowed_mentions=QUIET)
+                sent = await channel.send(
+                    content, embeds=embeds, view=view_arg, allowed_mentions=QUIET, suppress_embeds=suppress
+                )
             else:
                 sent = await channel.send(
-                    text, embeds=embeds, view=view_arg, allowed_mentions=QUIET, reference=reply_to
+                    content,
+                    embeds=embeds,
+                    view=view_arg,
+                    allowed_mentions=QUIET,
+                    suppress_embeds=suppress,
+                    reference=reply_to,
                 )
         except FAILURES as exc:
             raise delivery_error(exc, "post", editing=False) from exc
@@ -167,11 +181,9 @@ class DiscordReplyStream:
         channel = await self._destination.channel()
         if not isinstance(channel, EDITABLE):
             raise Refused(f"cannot edit messages in a {type(channel).__name__}")
-        embeds, view = _footer(footer)
+        content, embeds, view = _message(text, footer)
         try:
-            await channel.get_partial_message(int(ref)).edit(
-                content=text, embeds=embeds, view=view, allowed_mentions=QUIET
-            )
+            await edit_message(channel.get_partial_message(int(ref)), content, embeds=embeds, view=view)
         except FAILURES as exc:
             raise delivery_error(exc, "edit", editing=True) from exc
 
@@ -196,6 +208,47 @@ class DiscordReplyStream:
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _message(text: str, footer: Footer | None) -> tuple[str, list[discord.Embed], discord.ui.View | None]:
+    """The content, embeds and view of a message showing ``text`` (the model's Markdown).
+
+    Should writing every URL ``<url>`` make the content too long for Discord, the URLs stay bare and the
+    message goes without its sources embed, so that its embeds can be suppressed."""
+    embeds, view = _footer(footer)
+    content = to_discord(text)
+    if len(content) > MAX_CONTENT:
+        content, embeds = to_discord(text, bracket_urls=False), []
+    return content, embeds, view
+
+
+async def edit_message(
+    message: discord.PartialMessage,
+    content: str,
+    *,
+    embeds: list[discord.Embed],
+    view: discord.ui.View | None,
+) -> None:
+    """Edit ``message`` to show ``content``, ``embeds`` and ``view``, pinging nobody; its embeds suppressed
+    unless it has some of its own (a message without ``SUPPRESS_EMBEDS`` gets link previews).
+
+    ``PartialMessage.edit`` cannot set the flag (only ``Message.edit`` can, and that needs the message
+    fetched first), so this makes the same request with ``flags`` as well."""
+    state = message._state
+    flags = discord.MessageFlags(suppress_embeds=not embeds)
+    if view is not None:
+        state.prevent_view_updates_for(message.id)
+    with handle_message_parameters(
+        content=content,
+        flags=flags,
+        embeds=embeds,
+        view=view,
+        allowed_mentions=QUIET,
+        previous_allowed_mentions=state.allowed_mentions,
+    ) as params:
+        await state.http.edit_message(message.channel.id, message.id, params=params)
+    if view is not None and not view.is_finished() and view.is_dispatchable():
+        state.store_view(view, message.id)
 
 
 def _footer(footer: Footer | None) -> tuple[list[discord.Embed], discord.ui.View | None]:

@@ -16,6 +16,7 @@ import discord
 
 from bot.types import Source
 from integrations.discord.events import CUSTOM_ID_PREFIX, PLATFORM, custom_id
+from integrations.links import looks_like_address
 
 HELPFUL = "helpful"
 NOT_HELPFUL = "not_helpful"
@@ -115,9 +116,14 @@ def resolve_view(thread_key: str) -> discord.ui.View:
 
 
 def sources_embed(sources: Sequence[Source]) -> discord.Embed:
-    """The answer's sources as one line of links."""
-    links = " · ".join(
-        f"[{discord.utils.escape_markdown(source.title)}]({source.url.replace(')', '%29')})"
-        for source in sources[:MAX_SOURCES]
-    )
+    """The answer's sources as one line of links (a title that reads like an address is not shown: the
+    link shows its target instead, so it cannot pass for a different one)."""
+    links = " · ".join(_source_link(source) for source in sources[:MAX_SOURCES])
     return discord.Embed(description=f"Sources: {links}")
+
+
+def _source_link(source: Source) -> str:
+    url = source.url.replace(")", "%29")
+    if looks_like_address(source.title):
+        return f"<{url.replace('>', '%3E')}>"
+    return f"[{discord.utils.escape_markdown(source.title)}]({url})"

@@ -1737,8 +1737,8 @@ class FakeDiscord:
                 raise ApiError(404, 10015, "Unknown Webhook")
             if interaction.awaiting_first_followup and interaction.original_message_id is not None:
                 msg = self._message_index[interaction.original_message_id]
-                edit_body = {k: v for k, v in body.items() if k != "flags"}
-                await self._edit_message(msg, edit_body, req.files, editor=msg.author)
+                # The "thinking…" message becomes the answer; of the flags, only SUPPRESS_EMBEDS is taken.
+                await self._edit_message(msg, body, req.files, editor=msg.author)
                 interaction.awaiting_first_followup = False
             else:
                 channel = self.channels[interaction.channel_id]
