@@ -4,6 +4,10 @@ On a TTY an edit rewrites the tail of the current line, so the answer grows in p
 in-progress marker. On a pipe nothing can be taken back, so only text that is settled is written: the
 placeholder and the marker are never printed, and a final text that does not continue what was printed
 is written out whole on a new line.
+
+The text comes from the model, the tools and the knowledge base: it is shown ``terminal.clean``, with no
+escape sequence or control character a terminal would act on (a sequence cut off at the end of text still
+being written is held back until it is complete, so what a pipe got is never taken back).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import uuid
 from typing import TextIO
 
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits
+from integrations.console.terminal import clean
 
 
 class ConsoleStream:
@@ -44,10 +49,12 @@ class ConsoleStream:
     def _show(self, ref: MessageRef, text: str, footer: Footer | None) -> None:
         if ref != self._current:
             return  # an earlier message of a long answer; the terminal already moved past it
-        if not self._tty:
-            text = text.removesuffix(self._marker)
-            if text == self._placeholder:
-                text = ""
+        marked = text.endswith(self._marker)
+        text = clean(text.removesuffix(self._marker))  # nothing in it the terminal would act on
+        if self._tty:
+            text += self._marker if marked else ""
+        elif text == self._placeholder:
+            text = ""
         shown = self._shown[ref]
         common = _common_prefix(shown, text)
         tail = shown[common:]
@@ -64,7 +71,7 @@ class ConsoleStream:
             if footer.sources:
                 self._out.write("\nSources:\n")
                 for source in footer.sources:
-                    self._out.write(f"  - {source.title}: {source.url}\n")
+                    self._out.write(f"  - {clean(source.title)}: {clean(source.url)}\n")
         self._out.flush()
 
 
