@@ -22,6 +22,7 @@ from bot.stats import format_table, gather_stats
 from bot.store.open import StoreUnavailable, open_store
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
 from integrations.console.session import run_ask, run_chat
+from integrations.console.terminal import clean
 
 DEFAULT_PRINCIPAL = "customer:C-1001"
 
@@ -220,7 +221,8 @@ def _kb(args: argparse.Namespace, settings: Settings) -> int:
         if not hits:
             print("No articles matched.")
         for hit in hits:
-            print(f"{hit.title} [{hit.visibility}] {hit.url}\n    {hit.snippet[:200]}")
+            # Article text is data from files the bot did not write: no terminal control sequences.
+            print(clean(f"{hit.title} [{hit.visibility}] {hit.url}\n    {hit.snippet[:200]}"))
         return 0
     finally:
         kb.close()

@@ -154,7 +154,13 @@ async def _reply(respond: AsyncRespond, work: Awaitable[str | None]) -> None:
     """Await ``work`` and show its answer only to the person who asked."""
     text = await work
     if text is not None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        await respond(
+            text=text,
+            response_type="ephemeral",
+            replace_original=False,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
 
 
 def _client(

@@ -204,6 +204,7 @@ def _only_reply(posts: list[dict[str, Any]]) -> str | None:
     if not posts:
         return None
     assert posts[0]["response_type"] == "ephemeral" and posts[0]["replace_original"] is False, posts[0]
+    assert posts[0].get("unfurl_links") is False and posts[0].get("unfurl_media") is False, posts[0]
     return str(posts[0]["text"])
 
 

@@ -475,3 +475,24 @@ def test_a_snippet_is_cut_around_the_query_words(tmp_path: Path) -> None:
     text = hit.snippet
     assert "Refunds are issued to the original card" in text
     assert text.startswith("… ") and text.endswith(" …") and len(text) <= kb_module.SNIPPET_MAX_CHARS + 1
+
+
+def test_kb_search_in_the_terminal_prints_no_control_sequences(tmp_path: Path) -> None:
+    body = "Opening hours \x1b]52;c;ZXZpbA==\x07are 9 to 5\x1b[2J\x9b31m every day."
+    (tmp_path / "hours.md").write_text(article_text(body=body), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "search", "opening", "hours"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "KB_PATH": str(tmp_path),
+            "KB_INDEX_PATH": str(tmp_path / "index" / "kb.sqlite3"),
+        },
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert b"Opening hours" in result.stdout and b"every day" in result.stdout
+    assert b"\x1b" not in result.stdout and "\x9b".encode() not in result.stdout
+    assert b"\x07" not in result.stdout
