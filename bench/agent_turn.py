@@ -2,7 +2,7 @@
 
     python bench/agent_turn.py [--turns 300] [--threads 20] [--tool-every 5] [--chunk 12]
 
-Builds the real app with `bot.app.build_app` (SQLite store, KB index and demo orders in a temporary
+Builds the real app with `bot.run.app.build_app` (SQLite store, KB index and demo orders in a temporary
 folder) and sends ``--turns`` messages through ``app.service.handle`` across ``--threads`` conversations
 that run at once (each conversation one message after the other, so histories grow as they would). Every
 ``--tool-every``-th message asks about an order, and the model answers it with a ``lookup_order`` call
@@ -12,7 +12,7 @@ Two runs:
 
 * real SDK: ``anthropic.AsyncAnthropic`` streaming from the fake Messages API (tests/fakes), which runs in
   a separate process so that its CPU time is not counted here; this includes the SDK's HTTP and SSE work;
-* scripted LLM: an in-process ``bot.llm.LLM`` that yields the same text pieces and turns without any
+* scripted LLM: an in-process ``bot.agent.llm.LLM`` that yields the same text pieces and turns without any
   network, which leaves the core alone: agent loop, tools and audit, store, streaming renderer.
 
 CPU time is ``time.process_time()`` of this process (all its threads, so aiosqlite's and the KB's worker
@@ -42,8 +42,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import Figure, emit
-from bot.app import build_app
-from bot.llm import ModelRequest, ModelTurn, TextChunk, TokenUsage
+from bot.agent.llm import ModelRequest, ModelTurn, TextChunk, TokenUsage
+from bot.run.app import build_app
 from bot.runtime import App
 from bot.service import Budgets, Inbound
 from bot.settings import Settings

@@ -30,7 +30,7 @@ for _path in (str(ROOT / "tests"), str(ROOT)):
         sys.path.insert(0, _path)
 
 from bench.report import Figure  # noqa: E402
-from bot.llm import LLM, ModelRequest, ModelTurn, TextChunk  # noqa: E402
+from bot.agent.llm import LLM, ModelRequest, ModelTurn, TextChunk  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.streaming.reply import DEFAULT_PLACEHOLDER  # noqa: E402
 

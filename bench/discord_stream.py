@@ -47,8 +47,8 @@ from bench.common import (
     show,
 )
 from bench.report import emit
-from bot.app import build_app
-from bot.llm import AnthropicLLM
+from bot.agent.llm import AnthropicLLM
+from bot.run.app import build_app
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
 
 POSTS = "/channels/{channel_id}/messages"

@@ -444,8 +444,8 @@ async def run_bot(
     workdir: Path,
     errors: ErrorCount,
 ) -> dict[str, Any]:
-    from bot.app import build_app
-    from bot.llm import AnthropicLLM
+    from bot.agent.llm import AnthropicLLM
+    from bot.run.app import build_app
     from bot.runtime import freeze_startup_heap
     from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
     from integrations.slack.app import SlackFrontEnd

@@ -2,7 +2,7 @@
 
     python bench/long_thread.py [--turns 500] [--plain] [--history-tokens N] [--history-turns N]
 
-Builds the real app with `bot.app.build_app` (SQLite store, KB index and demo orders in a temporary
+Builds the real app with `bot.run.app.build_app` (SQLite store, KB index and demo orders in a temporary
 folder, the repository's `config/bot.toml` with its history budget) and sends ``--turns`` messages, one
 after the other, in one thread through ``app.service.handle``, as one customer. The model is the fake
 Messages API (tests/fakes, in this process: this measures tokens, not CPU) reached through the real
@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
 
 from bench.report import Figure, emit  # noqa: E402
-from bot.app import build_app  # noqa: E402
+from bot.run.app import build_app  # noqa: E402
 from bot.runtime import App  # noqa: E402
 from bot.service import Budgets, Inbound  # noqa: E402
 from bot.settings import Settings  # noqa: E402

@@ -47,8 +47,8 @@ from bench.common import (
     show,
 )
 from bench.report import emit
-from bot.app import build_app
-from bot.llm import AnthropicLLM
+from bot.agent.llm import AnthropicLLM
+from bot.run.app import build_app
 from integrations.slack.app import SlackFrontEnd
 from integrations.slack.mrkdwn import to_mrkdwn
 from integrations.slack.server import SlackHttpServer

@@ -1,5 +1,5 @@
 """`python -m bot` is the same as the `supportbot` command."""
 
-from bot.cli import main
+from bot.run.cli import main
 
 raise SystemExit(main())

@@ -35,10 +35,6 @@ class DiscordRoles(_Strict):
     leads_channel_id: str | None = None
 
 
-class ConsoleRoles(_Strict):
-    """The console has no platform identity; `--as` picks the principal."""
-
-
 class ChannelOverride(_Strict):
     """Per-channel behaviour, keyed by channel id in `[channels."<id>"]`."""
 

@@ -4,8 +4,8 @@ A check ends ``ok`` (✓), ``warn`` (!: works, but maybe not as meant), ``fail``
 configured). The exit status is 1 when any check failed, else 0 (bad settings stop before the checks, with
 status 2). Checks never print a secret: results name settings, not their values.
 
-The checks themselves: ``bot.doctor_checks`` (files, store, knowledge base, orders, model) and each
-platform's own (``bot.platforms``).
+The checks themselves: ``bot.run.doctor_checks`` (files, store, knowledge base, orders, model) and each
+platform's own (``bot.run.platforms``).
 """
 
 from __future__ import annotations

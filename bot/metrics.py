@@ -1,7 +1,7 @@
 """Metrics in the Prometheus text exposition format (version 0.0.4), served at ``GET /metrics``.
 
 A registry of counters, gauges and histograms with labels, small enough to need no dependency. There is
-no global registry: the composition root (``bot.app.build_app``) makes one ``BotMetrics`` and hands it to
+no global registry: the composition root (``bot.run.app.build_app``) makes one ``BotMetrics`` and hands it to
 the parts that record (the support service, the toolbox) and to the server that renders it.
 """
 

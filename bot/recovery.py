@@ -23,9 +23,6 @@ from bot.streaming.reply import (
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = INTERRUPTED_NOTICE
-"""The same notice a reply cancelled at shutdown ends with: the answer was interrupted, ask again."""
-
 
 def _same(text: str) -> str:
     return text

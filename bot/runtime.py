@@ -1,25 +1,25 @@
-"""The running bot as the front ends see it: everything `bot.app.build_app` wired together."""
+"""The running bot as the front ends see it: everything `bot.run.app.build_app` wired together."""
 
 from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
 
-from bot.agent import Agent
+from bot.agent.llm import LLM, AnthropicLLM
+from bot.agent.loop import Agent
+from bot.agent.toolbox import ToolBox
 from bot.config import BotConfig
-from bot.coordination import Coordination
+from bot.coordination.locks import ThreadLocks
+from bot.coordination.open import Coordination
+from bot.coordination.ratelimit import RateLimiter
 from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
-from bot.llm import LLM, AnthropicLLM
-from bot.locks import ThreadLocks
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend
-from bot.ratelimit import RateLimiter
 from bot.service import SupportService
 from bot.settings import Settings
 from bot.store import Store
 from bot.streaming.factory import BudgetFactory
-from bot.tooling import ToolBox
 
 
 @dataclass

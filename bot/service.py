@@ -3,7 +3,7 @@
 The adapter translates its platform's event into an `Inbound`, gives a `ReplyStream` for the thread and,
 where the platform is the source of truth for the history, the thread's turns. Everything else happens
 here: dedup, the limits of `config/bot.toml` (message size, per-user rate, per-space daily tokens), stepping
-back in escalated threads, one reply per thread, the history kept to a token budget (`bot.context`), the
+back in escalated threads, one reply per thread, the history kept to a token budget (`bot.agent.context`), the
 pending-reply record, the streamed render, and storing the bot's turn with its tool blocks and usage.
 """
 
@@ -19,15 +19,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from bot.agent import Agent
+from bot.agent.context import ContextBudget, ContextBuilder
+from bot.agent.events import AgentEvent, Completed
+from bot.agent.loop import Agent
 from bot.config import Limits
-from bot.context import ContextBuilder, HistoryBudget
-from bot.dedup import EventDedup, StoreDedup
-from bot.events import AgentEvent, Completed
-from bot.locks import ThreadLocks
+from bot.coordination.dedup import EventDedup, StoreDedup
+from bot.coordination.locks import ThreadLocks
+from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
 from bot.logs import log_context
 from bot.metrics import BotMetrics
-from bot.ratelimit import LocalRateLimiter, RateLimiter
 from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
 from bot.streaming.budget import Budget
 from bot.streaming.clock import SystemClock
@@ -113,7 +113,7 @@ class SupportService:
         self._store = store
         self._agent = agent
         self._locks = locks
-        self._context = context or ContextBuilder(store, HistoryBudget(turns=history_turns))
+        self._context = context or ContextBuilder(store, ContextBudget(turns=history_turns))
         self._limits = limits
         self._rate_limiter = rate_limiter
         # One limit notice per person and window (see ``_first_notice``): shared like the rate itself.
@@ -121,7 +121,8 @@ class SupportService:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._space_tokens: dict[str, tuple[float, datetime, int]] = {}
         self._metrics = metrics or BotMetrics()
-        self._dedup = dedup or StoreDedup(store)  # Redis in front of the store when shared (bot.coordination)
+        # Redis in front of the store when instances share it (bot.coordination.open)
+        self._dedup = dedup or StoreDedup(store)
         self._failed_events: set[str] = set()  # deliveries already told about a failure (see handle)
 
     async def handle(
@@ -258,7 +259,7 @@ class SupportService:
     async def _history(
         self, ref: ThreadRef, platform_history: Sequence[Turn] | HistoryLoader | None
     ) -> list[Turn]:
-        """The thread's newest turns, enough for ``bot.context`` to find those after the summary."""
+        """The thread's newest turns, enough for ``bot.agent.context`` to find those after the summary."""
         if callable(platform_history):
             platform_history = await platform_history()
         load = self._context.budget.load_turns

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.events import AgentEvent, Completed
+from bot.agent.events import AgentEvent, Completed
 from bot.streaming.protocol import DeliveryError, Footer, MessageGone, MessageRef, RateLimited, ReplyLimits
 from bot.types import Source, Usage
 

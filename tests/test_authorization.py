@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.agent.toolbox import ToolBox
 from bot.escalations import EscalationNotifiers
 from bot.orders import Order, SqliteOrderBackend
 from bot.store import Store
 from bot.store.open import open_store
-from bot.tooling import ToolBox
 from bot.types import Principal, Role, ThreadRef
 from integrations.orders_http import HttpOrderBackend
 from tools.escalation import EscalateToHuman

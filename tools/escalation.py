@@ -6,8 +6,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.agent.toolbox import ToolContext, ToolResult
 from bot.escalations import EscalationNotifier
-from bot.tooling import ToolContext, ToolResult
 
 
 class EscalateInput(BaseModel):

@@ -10,8 +10,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.agent.toolbox import ToolContext, ToolResult
 from bot.kb import KnowledgeBase
-from bot.tooling import ToolContext, ToolResult
 from bot.types import Source
 
 

@@ -12,8 +12,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.agent.toolbox import ToolContext, ToolResult
 from bot.orders import Order, OrderBackend, OrderBackendError
-from bot.tooling import ToolContext, ToolResult
 from bot.types import Principal
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 A front end asks for the budget of a bucket by a name that is unique for what the platform limits together
 (``slack:edits:T123`` for a Slack workspace's ``chat.update``); it keeps the budget it gets (e.g. in a
 ``BudgetRegistry``). ``LocalBudgets`` makes ``WindowBudget``/``EditBudget`` objects, which count only this
-process's calls; ``bot.distributed.budget.RedisBudgets`` makes budgets counted in Redis, so several
+process's calls; ``bot.coordination.budget_redis.RedisBudgets`` makes budgets counted in Redis, so several
 instances together stay under one platform limit.
 """
 

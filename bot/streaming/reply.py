@@ -26,7 +26,7 @@ import math
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.events import AgentEvent, Completed, Failed, TextDelta, ToolStarted
+from bot.agent.events import AgentEvent, Completed, Failed, TextDelta, ToolStarted
 from bot.streaming.budget import Budget, Priority
 from bot.streaming.clock import Clock, SystemClock
 from bot.streaming.protocol import DeliveryError, Footer, MessageRef, RateLimited, ReplyStream

@@ -11,7 +11,7 @@ from bot.buttons import Buttons
 from bot.store import Store
 from bot.tasks import BackgroundTasks
 from integrations.discord.escalations import DiscordEscalations
-from integrations.discord.events import ButtonClick, click_from_interaction, parse_thread_key
+from integrations.discord.inbound import ButtonClick, click_from_interaction, parse_thread_key
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.respond import reply_privately
 from integrations.discord.ui import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE

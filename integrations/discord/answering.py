@@ -19,8 +19,8 @@ from bot.service import Budgets
 from bot.streaming.budget import Budget, Priority
 from bot.types import Turn
 from integrations.discord.budgets import DiscordBudgets
-from integrations.discord.events import PLATFORM, DiscordMessage, Trigger, thread_name
 from integrations.discord.history import ThreadHistory
+from integrations.discord.inbound import PLATFORM, DiscordMessage, Trigger, thread_name
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.stream import Destination, DiscordReplyStream, NewThread
 

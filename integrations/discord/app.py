@@ -41,8 +41,8 @@ from integrations.discord.answering import Answerer
 from integrations.discord.budgets import DiscordBudgets
 from integrations.discord.commands import DiscordCommands
 from integrations.discord.escalations import DiscordEscalations
-from integrations.discord.events import PLATFORM, classify
 from integrations.discord.history import ThreadHistory
+from integrations.discord.inbound import PLATFORM, classify
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.recovery import settle_interrupted
 from integrations.discord.stream import QUIET

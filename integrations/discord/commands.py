@@ -37,7 +37,7 @@ from bot.support_commands import (
 from bot.tasks import BackgroundTasks
 from bot.types import Principal, ThreadRef
 from integrations.discord.escalations import DiscordEscalations
-from integrations.discord.events import PLATFORM, command_place, parse_link, thread_ref
+from integrations.discord.inbound import PLATFORM, command_place, parse_link, thread_ref
 from integrations.discord.markup import DISCORD_MARKUP
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.respond import reply_privately

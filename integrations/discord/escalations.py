@@ -22,7 +22,7 @@ from bot.store import Escalation, Store
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.discord.budgets import DiscordBudgets
-from integrations.discord.events import DM_SPACE, web_link
+from integrations.discord.inbound import DM_SPACE, web_link
 from integrations.discord.markup import DISCORD_MARKUP
 from integrations.discord.stream import QUIET, delivery_error, destination_for, find_channel
 from integrations.discord.ui import resolve_view

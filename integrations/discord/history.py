@@ -31,7 +31,7 @@ from bot.cache import TTLCache
 from bot.store import Store
 from bot.turns import merge_turns
 from bot.types import Turn
-from integrations.discord.events import SPOKEN_TYPES, DiscordMessage, Trigger, attachment_note, spoken_text
+from integrations.discord.inbound import SPOKEN_TYPES, DiscordMessage, Trigger, attachment_note, spoken_text
 
 log = logging.getLogger(__name__)
 

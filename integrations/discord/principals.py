@@ -22,7 +22,7 @@ from bot.cache import TTLCache
 from bot.config import DiscordRoles
 from bot.store import Store
 from bot.types import Principal, Role
-from integrations.discord.events import PLATFORM
+from integrations.discord.inbound import PLATFORM
 
 log = logging.getLogger(__name__)
 

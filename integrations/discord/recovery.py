@@ -11,7 +11,7 @@ import discord
 
 from bot import recovery
 from bot.store import PendingReply, Store
-from integrations.discord.events import PLATFORM
+from integrations.discord.inbound import PLATFORM
 from integrations.discord.stream import EDITABLE, destination_for, edit_message
 
 

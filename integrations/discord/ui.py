@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import discord
 
 from bot.types import Source
-from integrations.discord.events import CUSTOM_ID_PREFIX, PLATFORM, custom_id
+from integrations.discord.inbound import CUSTOM_ID_PREFIX, PLATFORM, custom_id
 from integrations.links import looks_like_address
 
 HELPFUL = "helpful"

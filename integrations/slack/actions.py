@@ -9,7 +9,7 @@ from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS, Buttons
 from bot.store import Store
 from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 from integrations.slack.escalations import SlackEscalations
-from integrations.slack.events import ButtonClick, parse_thread_key
+from integrations.slack.inbound import ButtonClick, parse_thread_key
 from integrations.slack.principals import PrincipalResolver
 
 __all__ = ["ALREADY_ASKED", "ASKED", "LEADS_ONLY", "THANKS", "ButtonActions"]

@@ -14,7 +14,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import App
 from bot.types import Turn
 from integrations.slack.budgets import SlackBudgets
-from integrations.slack.events import (
+from integrations.slack.history import ThreadHistory
+from integrations.slack.inbound import (
     PLATFORM,
     BotIdentity,
     SlackMessage,
@@ -22,7 +23,6 @@ from integrations.slack.events import (
     mentioned_users,
     ts_time,
 )
-from integrations.slack.history import ThreadHistory
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.stream import SlackReplyStream
 

@@ -33,14 +33,14 @@ from integrations.slack.answering import Answerer
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.commands import SlackCommands
 from integrations.slack.escalations import SlackEscalations
-from integrations.slack.events import (
+from integrations.slack.history import ThreadHistory
+from integrations.slack.inbound import (
     PLATFORM,
     BotIdentity,
     click_from_payload,
     command_from_payload,
     message_from_event,
 )
-from integrations.slack.history import ThreadHistory
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.recovery import settle_interrupted
 

@@ -23,7 +23,7 @@ from bot.support_commands import (
 )
 from bot.types import Principal, ThreadRef
 from integrations.slack.escalations import SlackEscalations
-from integrations.slack.events import PLATFORM, SlashCommand, thread_ref
+from integrations.slack.inbound import PLATFORM, SlashCommand, thread_ref
 from integrations.slack.mrkdwn import SLACK_MARKUP
 from integrations.slack.principals import PrincipalResolver
 

@@ -22,7 +22,7 @@ from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.slack.blocks import Block, fallback_text, resolve_block, section
 from integrations.slack.budgets import SlackBudgets
-from integrations.slack.events import DM_THREAD
+from integrations.slack.inbound import DM_THREAD
 from integrations.slack.mrkdwn import SLACK_MARKUP
 from integrations.slack.stream import Poster
 

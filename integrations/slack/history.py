@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.store import Store
 from bot.turns import merge_turns
 from bot.types import ThreadRef, Turn
-from integrations.slack.events import (
+from integrations.slack.inbound import (
     SPOKEN_SUBTYPES,
     BotIdentity,
     SlackMessage,

@@ -28,7 +28,7 @@ from bot.cache import TTLCache
 from bot.config import SlackRoles
 from bot.store import Store
 from bot.types import Principal, Role
-from integrations.slack.events import PLATFORM
+from integrations.slack.inbound import PLATFORM
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import recovery
 from bot.store import PendingReply, Store
-from bot.streaming.reply import INTERRUPTED_NOTICE
 from integrations.slack.blocks import fallback_text
-from integrations.slack.events import DM_THREAD, PLATFORM
+from integrations.slack.inbound import DM_THREAD, PLATFORM
 from integrations.slack.mrkdwn import to_mrkdwn
 from integrations.slack.stream import NO_UNFURL, message_blocks
-
-INTERRUPTED = to_mrkdwn(INTERRUPTED_NOTICE)
-"""The notice a cancelled reply ends with too (``bot.streaming.reply``): interrupted, please ask again."""
 
 
 async def settle_interrupted(store: Store, client: AsyncWebClient) -> int:

@@ -4,9 +4,9 @@ HTTP: ``POST /slack/events`` takes events, slash commands and button clicks (sla
 request signature and its age). Socket Mode: slack-bolt's ``AsyncSocketModeHandler`` with the app-level
 token; no public URL needed.
 
-:class:`SlackRunner` is the front end ``supportbot serve`` and ``supportbot slack`` run (``bot.serve`` adds
-health, readiness, metrics and the graceful shutdown); :class:`SlackHttpServer` serves one front end on its
-own, for the tests and the benchmark.
+:class:`SlackRunner` is the front end ``supportbot serve`` and ``supportbot slack`` run (``bot.run.serve``
+adds health, readiness, metrics and the graceful shutdown); :class:`SlackHttpServer` serves one front end on
+its own, for the tests and the benchmark.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from bot.errors import ConfigError
 from bot.runtime import App
 from bot.settings import Settings
 from integrations.slack.app import SlackFrontEnd
-from integrations.slack.events import PLATFORM
+from integrations.slack.inbound import PLATFORM
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class SlackHttpServer:
 
 
 class SlackRunner:
-    """The Slack front end as ``bot.serve`` runs it (its ``FrontEnd`` shape).
+    """The Slack front end as ``bot.run.serve`` runs it (its ``FrontEnd`` shape).
 
     Over HTTP its ``POST /slack/events`` is served on the shared port; over Socket Mode it keeps a
     connection of its own. Once :meth:`stop` begins, events over HTTP get 503 (Slack delivers them again

@@ -19,7 +19,7 @@ import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic
 from fakes.discord_api import FakeDiscord
 
-from bot.app import build_app
+from bot.run.app import build_app
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
 from tests.discord.rig import DiscordRig, RigFactory, bot_toml, rig_settings
 

@@ -9,7 +9,7 @@ from fakes.discord_api import FakeDiscord
 
 from bot.store import PendingReply
 from bot.streaming.reply import INTERRUPTED_NOTICE
-from integrations.discord.events import thread_ref
+from integrations.discord.inbound import thread_ref
 from tests.discord.rig import RigFactory, assert_settled, sources_line
 
 RETURNS_URL = "https://help.northwind.example/articles/returns-policy"

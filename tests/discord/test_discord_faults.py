@@ -17,7 +17,7 @@ from fakes.anthropic_api import RecordedRequest, Reply
 from fakes.discord_api import FakeChannel, FakeDiscord
 
 from bot.buttons import ASKED, THANKS
-from integrations.discord.events import thread_ref
+from integrations.discord.inbound import thread_ref
 from tests.discord.rig import MARKER, DiscordRig, RigFactory, assert_settled
 from tests.discord.test_discord_leads import HANDED_OVER, button, lead_tables, leads_channel
 

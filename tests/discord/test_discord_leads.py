@@ -12,7 +12,7 @@ from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, NOT_YOURS, THANKS
 from bot.escalations import handed_over_text, resolved_text
 from bot.support_commands import REFUSAL, help_text
 from integrations.discord.commands import DISCORD_DIALECT
-from integrations.discord.events import thread_ref, web_link
+from integrations.discord.inbound import thread_ref, web_link
 from integrations.discord.markup import DISCORD_MARKUP
 from tests.discord.rig import DiscordRig, RigFactory
 

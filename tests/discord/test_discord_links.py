@@ -14,7 +14,7 @@ from fakes.discord_rest import MessageFlag
 
 from bot.types import ThreadRef
 from integrations.discord import respond
-from integrations.discord.events import PLATFORM
+from integrations.discord.inbound import PLATFORM
 from tests.discord.rig import DiscordRig, RigFactory, sources_line, subcommand
 from tests.discord.test_discord_leads import answered, button, lead_tables, leads_channel
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fakes.anthropic_api import RecordedRequest, Reply
 
-from bot.agent import IMAGES_LEFT_OUT, REJECTED_IMAGE_NOTICE
+from bot.agent.loop import IMAGES_LEFT_OUT, REJECTED_IMAGE_NOTICE
 from tests.discord.rig import RigFactory, assert_settled
 
 BAD_IMAGE = "messages.0.content.1.image.source: Unable to process the image: too large"

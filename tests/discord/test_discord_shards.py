@@ -10,7 +10,7 @@ import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
 from fakes.discord_api import FakeDiscord
 
-from bot.app import build_app
+from bot.run.app import build_app
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd, ShardedSupportClient
 from tests.discord.rig import bot_toml, rig_settings
 

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the real app from `bot.app.build_app`, talking to the fake Anthropic API.
+"""End-to-end fixtures: the real app from `bot.run.app.build_app`, talking to the fake Anthropic API.
 
 Settings are passed explicitly (no `.env`, and every setting's environment variable is removed first), so
 neither the developer's environment nor the working directory changes what these tests see. The
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fakes.anthropic_api import FakeAnthropic
 
-from bot.app import build_app
+from bot.run.app import build_app
 from bot.runtime import App
 from bot.types import ThreadRef
 from tests.e2e.helpers import MakeApp, app_settings, clear_settings_env, new_thread

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply, ToolCall
 
-from bot.agent import CUT_NOTE, INTERRUPTED_NOTICE, REFUSAL_TEXT
-from bot.fallback import MODEL_UNAVAILABLE_NOTE
+from bot.agent.fallback import MODEL_UNAVAILABLE_NOTE
+from bot.agent.loop import CUT_NOTE, INTERRUPTED_NOTICE, REFUSAL_TEXT
 from bot.runtime import App
 from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER
 from bot.types import ThreadRef

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
 
-from bot.agent import STEPS_NOTICE, TIMEOUT_NOTICE
+from bot.agent.loop import STEPS_NOTICE, TIMEOUT_NOTICE
 from bot.config import load_bot_config
 from bot.errors import ConfigError
 from bot.runtime import App

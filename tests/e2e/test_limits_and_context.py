@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from fakes.anthropic_api import FakeAnthropic, Reply
 
-from bot.history import SUMMARY_PREFIX
+from bot.agent.messages import SUMMARY_PREFIX
 from bot.runtime import App
 from bot.store import UsageRecord
 from bot.types import ThreadRef, Turn

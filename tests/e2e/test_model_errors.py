@@ -10,10 +10,10 @@ import logging
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
 
-from bot.agent import REJECTED_NOTICE
-from bot.fallback import MODEL_UNAVAILABLE_NOTE
+from bot.agent.fallback import MODEL_UNAVAILABLE_NOTE
+from bot.agent.loop import REJECTED_NOTICE
+from bot.run.serve import ModelCheck, Server
 from bot.runtime import App
-from bot.serve import ModelCheck, Server
 from tests.e2e.helpers import ask, new_thread, who
 
 C1001 = who("customer:C-1001")

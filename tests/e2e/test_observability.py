@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
 
-from bot.llm import AnthropicLLM
+from bot.agent.llm import AnthropicLLM
 from bot.logs import JsonFormatter
+from bot.run.serve import ModelCheck
 from bot.runtime import App
-from bot.serve import ModelCheck
 from bot.streaming.reply import INTERRUPTED_NOTICE
 from bot.types import ThreadRef
 from tests.e2e.helpers import MakeApp, PlatformStream, ask, new_thread, who

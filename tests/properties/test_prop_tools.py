@@ -15,6 +15,7 @@ from fakes.anthropic_api import FakeAnthropic, Reply
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bot.agent.toolbox import ToolBox, ToolResult
 from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
 from bot.orders import SqliteOrderBackend
@@ -22,7 +23,6 @@ from bot.runtime import App
 from bot.store import Store
 from bot.store.open import open_store
 from bot.streaming.reply import DEFAULT_MARKER
-from bot.tooling import ToolBox, ToolResult
 from bot.types import Principal, Role, ThreadRef
 from tests.e2e.conftest import app, make_app  # noqa: F401  (fixtures)
 from tests.e2e.helpers import KB_DIR, ROOT, ask, new_thread, who

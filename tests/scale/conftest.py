@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as redis
 from fakes.slack_api import FakeSlack
 
-from bot.distributed import SharedRedis
+from bot.coordination.redis_client import SharedRedis
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.config import PlatformFacts
-from bot.distributed import SharedRedis
-from bot.distributed.budget import RedisBudgets, RedisWindowBudget
+from bot.coordination.budget_redis import RedisBudgets, RedisWindowBudget
+from bot.coordination.redis_client import SharedRedis
 from bot.streaming.budget import EditBudget, Priority, WindowBudget
 from bot.streaming.factory import LocalBudgets
 from integrations.slack.budgets import SlackBudgets
@@ -102,7 +102,7 @@ async def test_without_redis_the_budget_counts_in_the_instance(
     dead_redis: SharedRedis, caplog: pytest.LogCaptureFixture
 ) -> None:
     budget = RedisWindowBudget(dead_redis, "slack:edits:T6", 2, 1.0)
-    with caplog.at_level(logging.WARNING, logger="bot.distributed.budget"):
+    with caplog.at_level(logging.WARNING, logger="bot.coordination.budget_redis"):
         tasks = [asyncio.create_task(budget.acquire(Priority.FINAL)) for _ in range(3)]
         assert await granted_within(tasks, 0.8) == 2  # the in-process window's limit
         assert await granted_within(tasks, 10) == 3

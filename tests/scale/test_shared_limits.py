@@ -1,5 +1,5 @@
-"""Per-key sliding-window limits (``bot.ratelimit.RateLimiter``), in process and shared through Redis,
-and event dedup with Redis in front of the store (``bot.distributed.dedup``)."""
+"""Per-key sliding-window limits (``bot.coordination.ratelimit.RateLimiter``), in process and shared through
+Redis, and event dedup with Redis in front of the store (``bot.coordination.dedup_redis``)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.coordination import local_coordination, open_coordination
-from bot.dedup import StoreDedup
-from bot.distributed import SharedRedis
-from bot.distributed.budget import RedisBudgets
-from bot.distributed.dedup import RedisDedup
-from bot.distributed.locks import RedisThreadLocks
-from bot.distributed.ratelimit import RedisRateLimiter
+from bot.coordination.budget_redis import RedisBudgets
+from bot.coordination.dedup import StoreDedup
+from bot.coordination.dedup_redis import RedisDedup
+from bot.coordination.locks import LocalThreadLocks
+from bot.coordination.locks_redis import RedisThreadLocks
+from bot.coordination.open import local_coordination, open_coordination
+from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
+from bot.coordination.ratelimit_redis import RedisRateLimiter
+from bot.coordination.redis_client import SharedRedis
 from bot.errors import ConfigError
-from bot.locks import LocalThreadLocks
-from bot.ratelimit import LocalRateLimiter, RateLimiter
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.open import open_store
@@ -79,7 +79,7 @@ async def test_without_redis_the_limits_count_in_the_instance(
     dead_redis: SharedRedis, caplog: pytest.LogCaptureFixture
 ) -> None:
     limiter = RedisRateLimiter(dead_redis)
-    with caplog.at_level(logging.WARNING, logger="bot.distributed.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="bot.coordination.ratelimit_redis"):
         assert [await limiter.hit("k", 2, 5.0) for _ in range(3)][:2] == [None, None]
         assert await limiter.hit("k", 2, 5.0) is not None
     assert "counting per instance" in caplog.text

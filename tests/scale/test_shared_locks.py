@@ -11,8 +11,8 @@ import logging
 
 import pytest
 
-from bot.distributed import SharedRedis
-from bot.distributed.locks import RedisThreadLocks
+from bot.coordination.locks_redis import RedisThreadLocks
+from bot.coordination.redis_client import SharedRedis
 
 THREAD = "slack:T1:C1:1714564800.000100"
 OTHER = "slack:T1:C1:1714564899.000200"
@@ -167,7 +167,7 @@ async def test_without_redis_the_thread_is_still_serialised_in_the_instance(
             await asyncio.sleep(0.01)
             inside -= 1
 
-    with caplog.at_level(logging.WARNING, logger="bot.distributed.locks"):
+    with caplog.at_level(logging.WARNING, logger="bot.coordination.locks_redis"):
         await asyncio.wait_for(asyncio.gather(*(reply() for _ in range(4))), 20)
     assert most == 1
     assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1  # warned once

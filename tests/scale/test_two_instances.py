@@ -17,7 +17,7 @@ import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
 from fakes.slack_api import FakeMessage, FakeSlack, SlackLimits, mention
 
-from bot.distributed import SharedRedis
+from bot.coordination.redis_client import SharedRedis
 from bot.store.migrations.postgres import MIGRATIONS
 from tests.scale.instances import Instance, start_instance, stop_instance, wait_idle, wait_ready
 from tests.slack.rig import bot_toml, reply_text

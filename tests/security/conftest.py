@@ -13,7 +13,7 @@ import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic
 from fakes.slack_api import FakeSlack, SlackLimits
 
-from bot.app import build_app
+from bot.run.app import build_app
 from bot.runtime import App
 from bot.settings import Settings
 from tests.e2e.helpers import KB_DIR, ROOT, app_settings, clear_settings_env

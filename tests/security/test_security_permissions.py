@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 
 import pytest
 
+from bot.agent.toolbox import ToolResult
 from bot.runtime import App
 from bot.support_commands import REFUSAL
-from bot.tooling import ToolResult
 from bot.types import ThreadRef
 from integrations.slack.commands import HELP
-from integrations.slack.events import thread_ref
+from integrations.slack.inbound import thread_ref
 from tests.e2e.helpers import new_thread
 from tests.security.conftest import LEAD_ID, CoreFactory, RigFactory
 from tests.security.harness import INTERNAL_ARTICLES, ORDERS, principal_for

@@ -20,7 +20,7 @@ from fakes.anthropic_api import Reply
 from fakes.slack_api import EXTERNAL_TEAM_ID, EventSender, FakeUser, UserPost, mention
 
 from bot.types import Role
-from integrations.slack.events import BotIdentity, click_from_payload, thread_ref
+from integrations.slack.inbound import BotIdentity, click_from_payload, thread_ref
 from tests.security.conftest import RigFactory
 from tests.security.harness import SLACK_SIGNING_SECRET, tool_result_texts
 from tests.slack.rig import SlackRig, reply_text

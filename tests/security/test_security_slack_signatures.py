@@ -12,7 +12,7 @@ from fakes.anthropic_api import FakeAnthropic, Reply
 from fakes.slack_api import EventSender, block_actions_payload, mention, slack_signature
 
 from integrations.slack.blocks import RESOLVE
-from integrations.slack.events import thread_ref
+from integrations.slack.inbound import thread_ref
 from tests.security.conftest import LEAD_ID, RigFactory
 from tests.security.harness import SLACK_SIGNING_SECRET
 from tests.slack.rig import SlackRig

@@ -20,7 +20,7 @@ from fakes.slack_api import (
     mention,
 )
 
-from bot.app import build_app
+from bot.run.app import build_app
 from bot.runtime import App
 from bot.settings import Settings
 from integrations.slack.app import SlackFrontEnd

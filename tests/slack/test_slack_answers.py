@@ -21,10 +21,10 @@ from fakes.slack_api import (
 
 from bot.store import PendingReply
 from bot.store.open import open_store
+from bot.streaming.reply import INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL
-from integrations.slack.events import DM_THREAD, thread_ref
+from integrations.slack.inbound import DM_THREAD, thread_ref
 from integrations.slack.mrkdwn import to_mrkdwn
-from integrations.slack.recovery import INTERRUPTED
 from tests.slack.rig import RigFactory, SlackRig, buttons, section_text, sources_line
 
 RETURNS_URL = "https://help.northwind.example/articles/returns-policy"
@@ -320,8 +320,9 @@ async def test_an_answer_interrupted_by_a_restart_is_settled_on_start(
     await store.close()
 
     rig = await slack_rig()
-    assert rig.fake.visible_text(fake.general.id, partial["ts"]) == f"It shipped\n\n{INTERRUPTED}"
-    assert rig.fake.visible_text(fake.general.id, thinking["ts"]) == INTERRUPTED
+    interrupted = to_mrkdwn(INTERRUPTED_NOTICE)
+    assert rig.fake.visible_text(fake.general.id, partial["ts"]) == f"It shipped\n\n{interrupted}"
+    assert rig.fake.visible_text(fake.general.id, thinking["ts"]) == interrupted
     assert await rig.core.store.pending_replies("slack") == []
 
 

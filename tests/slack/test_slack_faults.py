@@ -22,7 +22,7 @@ from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER
 from integrations.slack.actions import ASKED, THANKS
 from integrations.slack.blocks import ESCALATE, HELPFUL
 from integrations.slack.escalations import HANDED_OVER
-from integrations.slack.events import thread_ref
+from integrations.slack.inbound import thread_ref
 from integrations.slack.mrkdwn import to_mrkdwn
 from tests.slack.rig import RigFactory, SlackRig, buttons, section_text
 from tests.slack.test_slack_answers import rejoin, sections

@@ -21,8 +21,8 @@ from bot.config import SlackRoles
 from bot.store import Store
 from bot.store.sqlite import MEMORY, SQLiteStore
 from bot.types import Turn
-from integrations.slack.events import BotIdentity, SlackMessage, message_from_event, ts_time
 from integrations.slack.history import ThreadHistory, api_turn, merge_turns
+from integrations.slack.inbound import BotIdentity, SlackMessage, message_from_event, ts_time
 from integrations.slack.principals import PrincipalResolver
 
 BOT = BotIdentity(BOT_USER_ID, BOT_ID)

@@ -12,7 +12,7 @@ from integrations.slack.actions import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS
 from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 from integrations.slack.commands import HELP
 from integrations.slack.escalations import HANDED_OVER, RESOLVED
-from integrations.slack.events import DM_THREAD, thread_ref
+from integrations.slack.inbound import DM_THREAD, thread_ref
 from tests.slack.rig import RigFactory, SlackRig, buttons, section_text
 
 LEADS = "C0LEADS"

@@ -21,17 +21,17 @@ import pytest
 from fakes.anthropic_api import RecordedRequest, Reply
 from fakes.slack_api import FakeMessage, FakeUser, UserPost
 
-import bot.app
-from bot.agent import INTERRUPTED_NOTICE as MODEL_STOPPED
+import bot.run.app
+from bot.agent.circuit import CircuitBreaker
+from bot.agent.fallback import MODEL_UNAVAILABLE_NOTE
+from bot.agent.loop import INTERRUPTED_NOTICE as MODEL_STOPPED
 from bot.buttons import ASKED, THANKS
-from bot.circuit import CircuitBreaker
 from bot.escalations import handed_over_text
-from bot.fallback import MODEL_UNAVAILABLE_NOTE
 from bot.settings import Settings
 from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER, default_tool_status
 from bot.types import ThreadRef
 from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL
-from integrations.slack.events import thread_ref
+from integrations.slack.inbound import thread_ref
 from integrations.slack.mrkdwn import SLACK_MARKUP, to_mrkdwn
 from tests.slack.rig import RigFactory, SlackRig, buttons, section_text
 
@@ -64,13 +64,13 @@ class ManualClock:
 def breaker_clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
     """The app's circuit breaker runs on a manual clock; the model client retries ``SDK_RETRIES`` times."""
     clock = ManualClock()
-    monkeypatch.setattr(bot.app, "CircuitBreaker", lambda: CircuitBreaker(clock=clock))
-    build_llm = bot.app.build_llm
+    monkeypatch.setattr(bot.run.app, "CircuitBreaker", lambda: CircuitBreaker(clock=clock))
+    build_llm = bot.run.app.build_llm
 
     def with_retries(settings: Settings) -> Any:
         return build_llm(settings.model_copy(update={"model_max_retries": SDK_RETRIES}))
 
-    monkeypatch.setattr(bot.app, "build_llm", with_retries)
+    monkeypatch.setattr(bot.run.app, "build_llm", with_retries)
     return clock
 
 

@@ -35,7 +35,7 @@ from bot.store.sqlite import SQLiteStore
 from bot.streaming.reply import BROKEN_NOTICE, DEFAULT_MARKER
 from bot.types import ThreadRef
 from integrations.slack.blocks import ESCALATE, HELPFUL
-from integrations.slack.events import thread_ref
+from integrations.slack.inbound import thread_ref
 from integrations.slack.mrkdwn import SLACK_MARKUP, to_mrkdwn
 from tests.slack.rig import SlackRig, bot_toml, buttons, rig_settings, section_text, start_slack_rig
 

@@ -1,5 +1,5 @@
 """The history kept to a token budget: which turns go word for word, which are folded into the summary,
-and when the stored summary is reused (bot.context)."""
+and when the stored summary is reused (bot.agent.context)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import BotConfig, ModelPrice
-from bot.context import (
+from bot.agent.context import (
+    ContextBudget,
     ContextBuilder,
-    HistoryBudget,
     Summarizer,
     after_summary,
     estimate_tokens,
@@ -20,8 +19,9 @@ from bot.context import (
     plan_context,
     transcript,
 )
-from bot.history import SUMMARY_PREFIX, turns_to_messages, with_cache_breakpoint
-from bot.llm import ModelRequest, ModelTurn, ModelUnavailable, TextChunk, TokenUsage
+from bot.agent.llm import ModelRequest, ModelTurn, ModelUnavailable, TextChunk, TokenUsage
+from bot.agent.messages import SUMMARY_PREFIX, turns_to_messages, with_cache_breakpoint
+from bot.config import BotConfig, ModelPrice
 from bot.store import ThreadSummary
 from bot.store.sqlite import MEMORY, SQLiteStore
 from bot.types import ThreadRef, Turn
@@ -68,13 +68,13 @@ def test_tokens_are_estimated_from_characters_and_a_tool_exchange_from_its_json(
 
 def test_a_thread_within_the_budget_goes_word_for_word() -> None:
     turns = thread(5)
-    plan = plan_context(turns, None, HistoryBudget(tokens=4000, turns=20))
+    plan = plan_context(turns, None, ContextBudget(tokens=4000, turns=20))
     assert plan.recent == turns and plan.fold == []
 
 
 def test_over_the_turn_budget_the_older_turns_are_folded_and_half_the_budget_is_kept() -> None:
     turns = thread(15)  # 30 turns
-    plan = plan_context(turns, None, HistoryBudget(tokens=100_000, turns=20))
+    plan = plan_context(turns, None, ContextBudget(tokens=100_000, turns=20))
     assert len(plan.recent) == 10 and plan.recent == turns[-10:]
     assert plan.fold == turns[:-10]
     assert plan.recent[0].role == "user"
@@ -82,7 +82,7 @@ def test_over_the_turn_budget_the_older_turns_are_folded_and_half_the_budget_is_
 
 def test_over_the_token_budget_the_newest_turns_that_fit_half_of_it_are_kept() -> None:
     turns = thread(20, words=40)  # each turn about 55 tokens
-    budget = HistoryBudget(tokens=1000, turns=100)
+    budget = ContextBudget(tokens=1000, turns=100)
     plan = plan_context(turns, None, budget)
     assert estimate_total(plan.recent) <= budget.tokens // 2
     assert plan.fold + plan.recent == turns
@@ -93,7 +93,7 @@ def test_a_tool_exchange_is_never_split_and_the_newest_turn_is_always_kept() -> 
     big = Turn("assistant", "bot", "It shipped.", "b-big", T0 + timedelta(hours=1), LOOKUP)
     question = Turn("user", "Ada", "and now? " * 300, "u-last", T0 + timedelta(hours=2))
     turns = [*thread(3), big, question]
-    plan = plan_context(turns, None, HistoryBudget(tokens=500, turns=20))
+    plan = plan_context(turns, None, ContextBudget(tokens=500, turns=20))
     assert plan.recent == [question]  # alone over the budget, still sent
     assert plan.fold[-1] is big and plan.fold[-1].exchange == LOOKUP
 
@@ -109,7 +109,7 @@ def test_the_turns_after_the_summary_are_found_by_message_id_or_else_by_time() -
 def test_with_a_summary_only_the_turns_after_it_count_against_the_budget() -> None:
     turns = thread(15)  # 30 turns
     stored = summary_of(turns[13])  # covers 14 turns; 16 after it
-    plan = plan_context(turns, stored, HistoryBudget(tokens=100_000, turns=20))
+    plan = plan_context(turns, stored, ContextBudget(tokens=100_000, turns=20))
     assert plan.fold == [] and plan.recent == turns[14:]
 
 
@@ -179,7 +179,7 @@ def builder(store: SQLiteStore, llm: StubLLM | None, turns: int = 10) -> Context
     summarizer = (
         None if llm is None else Summarizer(llm, model="claude-haiku-x", max_tokens=300, config=config)
     )
-    return ContextBuilder(store, HistoryBudget(tokens=100_000, turns=turns), summarizer)
+    return ContextBuilder(store, ContextBudget(tokens=100_000, turns=turns), summarizer)
 
 
 async def test_a_fold_is_summarised_once_stored_and_reused_until_the_turns_outgrow_the_budget(
@@ -246,6 +246,6 @@ async def test_without_a_model_the_history_is_only_trimmed(store: SQLiteStore) -
 
 def test_a_history_budget_must_be_positive() -> None:
     with pytest.raises(ValueError):
-        HistoryBudget(tokens=0)
+        ContextBudget(tokens=0)
     with pytest.raises(ValueError):
-        HistoryBudget(keep_share=1.5)
+        ContextBudget(keep_share=1.5)

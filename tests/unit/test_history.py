@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from bot.history import turns_to_messages, with_cache_breakpoint
+from bot.agent.messages import turns_to_messages, with_cache_breakpoint
 from bot.types import Turn
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.ratelimit import LocalRateLimiter
+from bot.coordination.ratelimit import LocalRateLimiter
 from bot.service import budget_text, rate_text, size_text
 
 

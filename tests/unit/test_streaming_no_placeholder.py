@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bot.events import AgentEvent, Failed, TextDelta, ToolStarted
+from bot.agent.events import AgentEvent, Failed, TextDelta, ToolStarted
 from bot.streaming.budget import EditBudget
 from bot.streaming.protocol import ReplyLimits
 from bot.streaming.reply import DEFAULT_MARKER, StreamingReply

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.events import AgentEvent, Failed, TextDelta, ToolFinished, ToolStarted
+from bot.agent.events import AgentEvent, Failed, TextDelta, ToolFinished, ToolStarted
 from bot.streaming.budget import Budget, EditBudget
 from bot.streaming.protocol import DeliveryError, Footer, MessageRef, RateLimited
 from bot.streaming.reply import (

@@ -2,7 +2,7 @@
 
 The store's ``claim_event`` is the authority: it is atomic within one database, so instances that share a
 PostgreSQL store (or processes that share one SQLite file) answer an event exactly once between them.
-``bot.distributed.dedup.RedisDedup`` puts a Redis claim in front of it when ``REDIS_URL`` is set.
+``bot.coordination.dedup_redis.RedisDedup`` puts a Redis claim in front of it when ``REDIS_URL`` is set.
 """
 
 from __future__ import annotations

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from bot.app import build_llm, open_orders
+from bot.agent.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
 from bot.config import load_bot_config
 from bot.doctor import Check, Result
 from bot.errors import ConfigError
 from bot.kb import KnowledgeBase, article_files
-from bot.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
 from bot.orders import OrderBackendError
+from bot.run.app import build_llm, open_orders
 from bot.settings import Settings
 from bot.store.open import StoreUnavailable, open_store
 

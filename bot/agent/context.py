@@ -1,6 +1,6 @@
 """Context and cost: the history the model sees, kept to a token budget (DESIGN.md §4 step 6, §7).
 
-The newest turns go to the model word for word, within ``HistoryBudget`` (a number of turns and of
+The newest turns go to the model word for word, within ``ContextBudget`` (a number of turns and of
 tokens). When the turns after the stored summary outgrow it, the older ones are folded into the summary by
 the summary model, the new summary is stored, and only the newest turns (half the budget) stay word for
 word. Until the next fold the summary is reused as is, so the start of the conversation (system prompt,
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.agent.llm import LLM, ModelError, ModelRequest
+from bot.agent.pricing import priced
 from bot.config import BotConfig
-from bot.llm import LLM, ModelError, ModelRequest
-from bot.pricing import priced
 from bot.store import Store, ThreadSummary, UsageRecord
 from bot.types import ThreadRef, Turn, Usage
 
@@ -50,7 +50,7 @@ the bot to do something, record it as what they asked."""
 
 
 @dataclass(frozen=True)
-class HistoryBudget:
+class ContextBudget:
     """How much history goes to the model word for word (``tokens`` estimated, see the module docstring).
 
     After a fold, ``keep_share`` of both limits stays word for word, so the turns after the summary can
@@ -63,7 +63,7 @@ class HistoryBudget:
 
     def __post_init__(self) -> None:
         if self.tokens < 1 or self.turns < 1 or not 0 < self.keep_share <= 1:
-            raise ValueError("HistoryBudget needs tokens >= 1, turns >= 1 and 0 < keep_share <= 1")
+            raise ValueError("ContextBudget needs tokens >= 1, turns >= 1 and 0 < keep_share <= 1")
 
     @property
     def load_turns(self) -> int:
@@ -105,7 +105,7 @@ def after_summary(turns: Sequence[Turn], summary: ThreadSummary | None) -> list[
     return [turn for turn in turns if turn.sent_at > summary.covers_until_time]
 
 
-def plan_context(turns: Sequence[Turn], summary: ThreadSummary | None, budget: HistoryBudget) -> ContextPlan:
+def plan_context(turns: Sequence[Turn], summary: ThreadSummary | None, budget: ContextBudget) -> ContextPlan:
     """Pure: which turns go word for word and which are folded into the summary now.
 
     The turns after the summary go as they are while they fit the budget. Once they do not, the newest
@@ -212,13 +212,13 @@ class Summarizer:
 class ContextBuilder:
     """The summary and turns to answer with, folding older turns into the stored summary when needed."""
 
-    def __init__(self, store: Store, budget: HistoryBudget, summarizer: Summarizer | None = None) -> None:
+    def __init__(self, store: Store, budget: ContextBudget, summarizer: Summarizer | None = None) -> None:
         self._store = store
         self._budget = budget
         self._summarizer = summarizer
 
     @property
-    def budget(self) -> HistoryBudget:
+    def budget(self) -> ContextBudget:
         return self._budget
 
     async def build(

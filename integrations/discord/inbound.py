@@ -91,10 +91,6 @@ class DiscordMessage:
         return f"{PLATFORM}:{self.source.id}"
 
     @property
-    def author_id(self) -> str:
-        return str(self.source.author.id)
-
-    @property
     def sent_at(self) -> datetime:
         return self.source.created_at
 

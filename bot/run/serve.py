@@ -10,7 +10,7 @@ One HTTP server on ``PORT`` answers
 - ``GET /metrics``: the Prometheus text format (``bot.metrics``);
 - the routes a front end brings, e.g. Slack's ``POST /slack/events``.
 
-A front end is anything with the small :class:`FrontEnd` shape; the composition root (``bot.platforms``)
+A front end is anything with the small :class:`FrontEnd` shape; the composition root (``bot.run.platforms``)
 builds the ones whose tokens are set. On SIGTERM or SIGINT the server reports not ready, each front end
 stops taking events and waits up to ``drain_seconds`` for the replies in progress; the ones still running
 then are cancelled, and the streaming machinery settles their messages with a notice before they end. The
@@ -28,7 +28,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
+from bot.agent.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.runtime import App, freeze_startup_heap
 from bot.store import Store

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.agent.llm import TokenUsage
 from bot.config import BotConfig
-from bot.llm import TokenUsage
 from bot.types import Usage
 
 

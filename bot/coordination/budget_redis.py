@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any
 
-from bot.distributed import RedisError, SharedRedis, Warner
+from bot.coordination.redis_client import RedisError, SharedRedis, Warner
 from bot.streaming.budget import Budget, Priority, WindowBudget
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.distributed import RedisError, SharedRedis, Warner
-from bot.locks import LocalThreadLocks
+from bot.coordination.locks import LocalThreadLocks
+from bot.coordination.redis_client import RedisError, SharedRedis, Warner
 
 log = logging.getLogger(__name__)
 

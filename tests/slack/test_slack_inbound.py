@@ -17,7 +17,7 @@ from fakes.slack_api import (
 
 from bot.config import ChannelOverride
 from bot.types import Principal, Role, ThreadRef
-from integrations.slack.events import (
+from integrations.slack.inbound import (
     DM_THREAD,
     BotIdentity,
     clean_text,

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from bot.agent import Agent, AgentOptions
-from bot.circuit import CircuitBreaker
+from bot.agent.circuit import CircuitBreaker
+from bot.agent.context import ContextBudget, ContextBuilder, Summarizer
+from bot.agent.fallback import FallbackResponder
+from bot.agent.llm import LLM, AnthropicLLM
+from bot.agent.loop import Agent, AgentOptions
+from bot.agent.toolbox import ToolBox
 from bot.config import load_bot_config
-from bot.context import ContextBuilder, HistoryBudget, Summarizer
-from bot.coordination import open_coordination
+from bot.coordination.open import open_coordination
 from bot.errors import ConfigError
 from bot.escalations import EscalationNotifiers
-from bot.fallback import FallbackResponder
 from bot.kb import KnowledgeBase
-from bot.llm import LLM, AnthropicLLM
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend, SqliteOrderBackend
 from bot.runtime import App
@@ -22,7 +23,6 @@ from bot.service import SupportService
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.open import StoreUnavailable, open_store
-from bot.tooling import ToolBox
 from integrations.orders_http import HttpOrderBackend
 from tools.escalation import EscalateToHuman
 from tools.kb import SearchKb
@@ -99,7 +99,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
         summarizer = Summarizer(
             model, model=settings.summary_model, max_tokens=settings.summary_max_tokens, config=config
         )
-    history_budget = HistoryBudget(tokens=config.agent.history_token_budget, turns=config.agent.history_turns)
+    history_budget = ContextBudget(tokens=config.agent.history_token_budget, turns=config.agent.history_turns)
     service = SupportService(
         store=store,
         agent=agent,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-from bot.events import AgentEvent, Completed, TextDelta
-from bot.history import last_user_text
-from bot.tooling import ToolBox
+from bot.agent.events import AgentEvent, Completed, TextDelta
+from bot.agent.messages import last_user_text
+from bot.agent.toolbox import ToolBox
 from bot.types import Conversation, Principal, Source, Usage
 
 MODEL_UNAVAILABLE_NOTE = (

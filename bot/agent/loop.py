@@ -14,12 +14,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.circuit import CircuitBreaker
-from bot.config import BotConfig
-from bot.events import AgentEvent, Completed, Failed, TextDelta, ToolFinished, ToolStarted
-from bot.fallback import FallbackResponder
-from bot.history import turns_to_messages, with_cache_breakpoint
-from bot.llm import (
+from bot.agent.circuit import CircuitBreaker
+from bot.agent.events import AgentEvent, Completed, Failed, TextDelta, ToolFinished, ToolStarted
+from bot.agent.fallback import FallbackResponder
+from bot.agent.llm import (
     LLM,
     ContextTooLong,
     ModelMisconfigured,
@@ -31,9 +29,11 @@ from bot.llm import (
     RequestRejected,
     TextChunk,
 )
+from bot.agent.messages import turns_to_messages, with_cache_breakpoint
+from bot.agent.pricing import priced
+from bot.agent.toolbox import ToolBox, ToolCall
+from bot.config import BotConfig
 from bot.names import quoted_name
-from bot.pricing import priced
-from bot.tooling import ToolBox, ToolCall
 from bot.types import Conversation, Principal, Source, Turn, Usage
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Event dedup with a Redis claim in front of the store's (see ``bot.dedup``).
+"""Event dedup with a Redis claim in front of the store's (see ``bot.coordination.dedup``).
 
 ``claim(event_id)``:
 
@@ -21,7 +21,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from bot.distributed import RedisError, SharedRedis, Warner
+from bot.coordination.redis_client import RedisError, SharedRedis, Warner
 from bot.store import Store
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from bot.config import ChannelOverride
 from bot.types import Principal, Role
-from integrations.slack.events import BotIdentity, SlackMessage, clean_text, message_from_event
+from integrations.slack.inbound import BotIdentity, SlackMessage, clean_text, message_from_event
 from tests.properties.strategies import ANY_TEXT, JSON_VALUES, QUICK, SHARED_FIXTURE, mutated
 from tests.slack.conftest import slack_rig, wall_clock_slack  # noqa: F401  (fixtures)
 from tests.slack.rig import RigFactory, SlackRig, section_text

@@ -8,15 +8,21 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from bot.app import build_app
 from bot.doctor import MARKS, Result, line, run_checks
-from bot.doctor_checks import core_checks
 from bot.errors import ConfigError
 from bot.kb import KnowledgeBase
 from bot.logs import configure_logging
-from bot.platforms import PLATFORMS, FrontEndFactory, configured_front_ends, platform_checks, slack_front_end
+from bot.run.app import build_app
+from bot.run.doctor_checks import core_checks
+from bot.run.platforms import (
+    PLATFORMS,
+    FrontEndFactory,
+    configured_front_ends,
+    platform_checks,
+    slack_front_end,
+)
+from bot.run.serve import serve
 from bot.runtime import App
-from bot.serve import serve
 from bot.settings import Settings, load_settings
 from bot.stats import format_table, gather_stats
 from bot.store.open import StoreUnavailable, open_store

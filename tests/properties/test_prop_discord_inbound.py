@@ -1,6 +1,6 @@
 """Discord gateway payloads: MESSAGE_CREATE payloads (real ones from the fake Discord, mutated) become
 discord.py messages the way the gateway makes them, and the front end's one translation function
-(``integrations.discord.events.classify``) answers each with a usable translation or a drop, never an
+(``integrations.discord.inbound.classify``) answers each with a usable translation or a drop, never an
 exception. Payloads discord.py itself cannot read never reach the bot, so they are left out."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bot.config import ChannelOverride
 from bot.types import Principal, Role
 from tests.properties.strategies import ANY_TEXT, SHARED_FIXTURE, STRINGS, mutated
 
-events = pytest.importorskip("integrations.discord.events", reason="the Discord front end is not there yet")
+events = pytest.importorskip("integrations.discord.inbound", reason="the Discord front end is not there yet")
 
 
 @dataclass

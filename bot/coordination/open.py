@@ -9,8 +9,8 @@
 | platform budgets | ``WindowBudget``/``EditBudget`` per process | ``RedisWindowBudget`` shared by all |
 | per-user limits | ``LocalRateLimiter`` | ``RedisRateLimiter`` |
 
-The Redis implementations live in ``bot.distributed`` and are imported only when ``REDIS_URL`` is set, so
-the embedded defaults need no Redis client installed.
+The Redis implementations (``*_redis.py`` beside the in-process ones, and ``redis_client.py``) are
+imported only when ``REDIS_URL`` is set, so the embedded defaults need no Redis client installed.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.dedup import EventDedup, StoreDedup
+from bot.coordination.dedup import EventDedup, StoreDedup
+from bot.coordination.locks import LocalThreadLocks, ThreadLocks
+from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
 from bot.errors import ConfigError
-from bot.locks import LocalThreadLocks, ThreadLocks
-from bot.ratelimit import LocalRateLimiter, RateLimiter
 from bot.settings import Settings
 from bot.store import Store
 from bot.streaming.factory import BudgetFactory, LocalBudgets
@@ -61,11 +61,11 @@ async def open_coordination(settings: Settings, store: Store) -> Coordination:
     if settings.redis_url is None:
         return local_coordination(store)
     try:
-        from bot.distributed import RedisUnavailable, SharedRedis
-        from bot.distributed.budget import RedisBudgets
-        from bot.distributed.dedup import RedisDedup
-        from bot.distributed.locks import RedisThreadLocks
-        from bot.distributed.ratelimit import RedisRateLimiter
+        from bot.coordination.budget_redis import RedisBudgets
+        from bot.coordination.dedup_redis import RedisDedup
+        from bot.coordination.locks_redis import RedisThreadLocks
+        from bot.coordination.ratelimit_redis import RedisRateLimiter
+        from bot.coordination.redis_client import RedisUnavailable, SharedRedis
     except ImportError as exc:
         if exc.name is None or not exc.name.startswith("redis"):
             raise

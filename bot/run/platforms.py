@@ -1,7 +1,7 @@
 """The chat platforms whose tokens are set: their front ends for `supportbot serve` and `supportbot slack`,
 and their `supportbot doctor` checks.
 
-A composition root, like ``bot.app``: with the CLI, the only core module that knows the integrations. Each
+A composition root, like ``bot.run.app``: with the CLI, the only core module that knows the integrations. Each
 integration is imported only when its tokens are set, so the console runs without the platform extras.
 """
 
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from bot.doctor import Check, Result
 from bot.errors import ConfigError
+from bot.run.serve import FrontEnd
 from bot.runtime import App
-from bot.serve import FrontEnd
 from bot.settings import Settings
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from bot.support_commands import (
 from bot.types import ThreadRef
 from integrations.discord.app import intents
 from integrations.discord.commands import DISCORD_DIALECT, parse_thread_link, parse_user
-from integrations.discord.events import (
+from integrations.discord.inbound import (
     DM_SPACE,
     Trigger,
     classify,

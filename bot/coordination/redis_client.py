@@ -1,9 +1,10 @@
-"""State shared by several instances through Redis (DESIGN.md §8): dedup, thread locks, rate budgets, limits.
+"""The Redis connection that several instances share state through (DESIGN.md §8): dedup, thread locks,
+rate budgets, limits.
 
-Used when ``REDIS_URL`` is set (``bot.coordination`` picks these or the in-process equivalents). Every key
-starts with the deployment's ``REDIS_PREFIX``, so several deployments (and tests) share one Redis without
-meeting. The Lua scripts read Redis's own clock (``TIME``), so instances whose clocks drift still agree on
-windows; they need Redis 5 or newer.
+Used when ``REDIS_URL`` is set (``bot.coordination.open`` picks the Redis pieces or the in-process ones).
+Every key starts with the deployment's ``REDIS_PREFIX``, so several deployments (and tests) share one
+Redis without meeting. The Lua scripts read Redis's own clock (``TIME``), so instances whose clocks
+drift still agree on windows; they need Redis 5 or newer.
 
 Each piece degrades to its in-process equivalent, with a warning, while Redis cannot be reached: answering
 matters more than perfect cross-instance coordination, and the store still deduplicates events.

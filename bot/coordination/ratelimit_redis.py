@@ -1,4 +1,4 @@
-"""The ``RateLimiter`` of ``bot.ratelimit`` counted in Redis, shared by every instance.
+"""The ``RateLimiter`` of ``bot.coordination.ratelimit`` counted in Redis, shared by every instance.
 
 One sorted set per key holds the times of the hits in the window (Redis's clock, in microseconds); one Lua
 script drops the hits that left the window, then either records the new hit (fewer than ``limit`` remain)
@@ -14,8 +14,8 @@ import logging
 import math
 import uuid
 
-from bot.distributed import RedisError, SharedRedis, Warner
-from bot.ratelimit import LocalRateLimiter
+from bot.coordination.ratelimit import LocalRateLimiter
+from bot.coordination.redis_client import RedisError, SharedRedis, Warner
 
 log = logging.getLogger(__name__)
 
