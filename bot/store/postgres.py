@@ -27,10 +27,12 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bot.store.codec import exchange_from_json, exchange_to_json
+from bot.store import mapping
+from bot.store.codec import exchange_to_json
+from bot.store.mapping import thread_params
 from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
 from bot.store.migrations.postgres import MIGRATIONS
-from bot.store.protocol import (
+from bot.store.records import (
     LEAD_ACTION_ARGUMENT_CHARS,
     LEAD_ACTIONS_KEPT,
     AuditRecord,
@@ -88,14 +90,6 @@ def _clean(text: str) -> str:
 def _rowcount(status: str) -> int:
     """The row count of a command status such as ``INSERT 0 1``, ``UPDATE 2`` or ``DELETE 0``."""
     return int(status.rsplit(" ", 1)[-1])
-
-
-def _thread_params(ref: ThreadRef) -> tuple[str, str, str, str]:
-    return (ref.platform, ref.space_id, ref.channel_id, ref.thread_id)
-
-
-def _thread_ref(row: asyncpg.Record) -> ThreadRef:
-    return ThreadRef(row["platform"], row["space_id"], row["channel_id"], row["thread_id"])
 
 
 _THREAD_WHERE = "platform = $1 AND space_id = $2 AND channel_id = $3 AND thread_id = $4"
@@ -299,7 +293,7 @@ class PostgresStore:
             " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
             " sent_at = excluded.sent_at, exchange = excluded.exchange,"
             " answered_for = excluded.answered_for",
-            *_thread_params(ref),
+            *thread_params(ref),
             turn.role,
             _clean(turn.author),
             _clean(turn.text),
@@ -318,27 +312,16 @@ class PostgresStore:
             "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM turns"
             f"  WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT $5"
             ") newest ORDER BY sent_at, id",
-            *_thread_params(ref),
+            *thread_params(ref),
             limit,  # LIMIT NULL: no limit
         )
-        return [
-            Turn(
-                role=row["role"],
-                author=row["author"],
-                text=row["text"],
-                message_id=row["message_id"],
-                sent_at=_utc(row["sent_at"]),
-                exchange=exchange_from_json(row["exchange"]),
-                answered_for=row["answered_for"],
-            )
-            for row in rows
-        ]
+        return [mapping.turn(row, _utc) for row in rows]
 
     async def clear_turns(self, ref: ThreadRef) -> None:
         """Forget the thread's turns and its summary (in one transaction)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", *_thread_params(ref))
-            await conn.execute(f"DELETE FROM thread_summaries WHERE {_THREAD_WHERE}", *_thread_params(ref))
+            await conn.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", *thread_params(ref))
+            await conn.execute(f"DELETE FROM thread_summaries WHERE {_THREAD_WHERE}", *thread_params(ref))
 
     # Thread summaries.
 
@@ -352,7 +335,7 @@ class PostgresStore:
             " ON CONFLICT (platform, space_id, channel_id, thread_id) DO UPDATE SET"
             " text = excluded.text, covers_until_message_id = excluded.covers_until_message_id,"
             " covers_until_time = excluded.covers_until_time, updated_at = excluded.updated_at",
-            *_thread_params(ref),
+            *thread_params(ref),
             _clean(text),
             covers_until_message_id,
             aware(covers_until_time),
@@ -363,16 +346,11 @@ class PostgresStore:
         row = await self._db.fetchrow(
             "SELECT text, covers_until_message_id, covers_until_time, updated_at FROM thread_summaries"
             f" WHERE {_THREAD_WHERE}",
-            *_thread_params(ref),
+            *thread_params(ref),
         )
         if row is None:
             return None
-        return ThreadSummary(
-            text=row["text"],
-            covers_until_message_id=row["covers_until_message_id"],
-            covers_until_time=_utc(row["covers_until_time"]),
-            updated_at=_utc(row["updated_at"]),
-        )
+        return mapping.thread_summary(row, _utc)
 
     # Identity links.
 
@@ -409,7 +387,7 @@ class PostgresStore:
             " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING",
-            *_thread_params(record.ref),
+            *thread_params(record.ref),
             record.reply_id,
             record.model,
             record.input_tokens,
@@ -423,20 +401,7 @@ class PostgresStore:
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
         rows = await self._db.fetch("SELECT * FROM usage WHERE at >= $1 ORDER BY at, id", aware(since))
-        return [
-            UsageRecord(
-                ref=_thread_ref(row),
-                reply_id=row["reply_id"],
-                model=row["model"],
-                input_tokens=row["input_tokens"],
-                output_tokens=row["output_tokens"],
-                cache_read_tokens=row["cache_read_tokens"],
-                cache_write_tokens=row["cache_write_tokens"],
-                cost_usd=row["cost_usd"],
-                at=_utc(row["at"]),
-            )
-            for row in rows
-        ]
+        return [mapping.usage_record(row, _utc) for row in rows]
 
     async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
         """All tokens (input, cache read, cache write, output) of the space's usage at or after ``since``."""
@@ -471,21 +436,7 @@ class PostgresStore:
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
         rows = await self._db.fetch("SELECT * FROM tool_calls ORDER BY at DESC, id DESC LIMIT $1", limit)
-        return [
-            AuditRecord(
-                at=_utc(row["at"]),
-                platform=row["platform"],
-                user_id=row["user_id"],
-                principal=row["principal"],
-                thread_key=row["thread_key"],
-                tool=row["tool"],
-                args_digest=row["args_digest"],
-                allowed=row["allowed"],
-                outcome=row["outcome"],
-                latency_ms=row["latency_ms"],
-            )
-            for row in rows
-        ]
+        return [mapping.audit_record(row, _utc) for row in rows]
 
     # Lead actions.
 
@@ -519,18 +470,7 @@ class PostgresStore:
             space_id,
             limit,
         )
-        return [
-            LeadAction(
-                at=_utc(row["at"]),
-                platform=row["platform"],
-                space_id=row["space_id"],
-                channel_id=row["channel_id"],
-                user_id=row["user_id"],
-                action=row["action"],
-                argument=row["argument"],
-            )
-            for row in rows
-        ]
+        return [mapping.lead_action(row, _utc) for row in rows]
 
     # Escalations.
 
@@ -544,7 +484,7 @@ class PostgresStore:
             " opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL DO NOTHING"
             " RETURNING id",
-            *_thread_params(ref),
+            *thread_params(ref),
             user_id,
             summary,
             opened_at,
@@ -560,7 +500,7 @@ class PostgresStore:
         status = await self._db.execute(
             "UPDATE escalations SET resolved_at = $5, resolved_by = $6"
             f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
-            *_thread_params(ref),
+            *thread_params(ref),
             self._now(),
             resolved_by,
         )
@@ -571,18 +511,18 @@ class PostgresStore:
         rows = await self._db.fetch(
             "SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id"
         )
-        return [_escalation(row) for row in rows]
+        return [mapping.escalation(row, _utc) for row in rows]
 
     async def escalations_since(self, since: datetime) -> list[Escalation]:
         rows = await self._db.fetch(
             "SELECT * FROM escalations WHERE opened_at >= $1 ORDER BY opened_at, id", aware(since)
         )
-        return [_escalation(row) for row in rows]
+        return [mapping.escalation(row, _utc) for row in rows]
 
     async def is_escalated(self, ref: ThreadRef) -> bool:
         value = await self._db.fetchval(
             f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
-            *_thread_params(ref),
+            *thread_params(ref),
         )
         return value is not None
 
@@ -609,10 +549,7 @@ class PostgresStore:
         rows = await self._db.fetch(
             "SELECT * FROM feedback WHERE at >= $1 ORDER BY at, reply_id, user_id", aware(since)
         )
-        return [
-            FeedbackVote(row["reply_id"], row["user_id"], bool(row["helpful"]), _utc(row["at"]))
-            for row in rows
-        ]
+        return [mapping.feedback_vote(row, _utc) for row in rows]
 
     # Replies.
 
@@ -627,7 +564,7 @@ class PostgresStore:
             " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
             " fallback = excluded.fallback, limited = excluded.limited",
             record.reply_id,
-            *_thread_params(record.ref),
+            *thread_params(record.ref),
             aware(record.started_at),
             record.first_text_ms,
             record.failed,
@@ -639,18 +576,7 @@ class PostgresStore:
         rows = await self._db.fetch(
             "SELECT * FROM replies WHERE started_at >= $1 ORDER BY started_at, reply_id", aware(since)
         )
-        return [
-            ReplyRecord(
-                reply_id=row["reply_id"],
-                ref=_thread_ref(row),
-                started_at=_utc(row["started_at"]),
-                first_text_ms=row["first_text_ms"],
-                failed=bool(row["failed"]),
-                fallback=bool(row["fallback"]),
-                limited=row["limited"],
-            )
-            for row in rows
-        ]
+        return [mapping.reply_record(row, _utc) for row in rows]
 
     # Paused channels.
 
@@ -695,7 +621,7 @@ class PostgresStore:
             " thread_id = excluded.thread_id, message_ref = excluded.message_ref,"
             " started_at = excluded.started_at",
             pending.reply_id,
-            *_thread_params(pending.ref),
+            *thread_params(pending.ref),
             pending.message_ref,
             aware(pending.started_at),
         )
@@ -709,28 +635,7 @@ class PostgresStore:
         rows = await self._db.fetch(
             "SELECT * FROM pending_replies WHERE platform = $1 ORDER BY started_at, reply_id", platform
         )
-        return [
-            PendingReply(
-                reply_id=row["reply_id"],
-                ref=_thread_ref(row),
-                message_ref=row["message_ref"],
-                started_at=_utc(row["started_at"]),
-            )
-            for row in rows
-        ]
-
-
-def _escalation(row: asyncpg.Record) -> Escalation:
-    resolved_at: datetime | None = row["resolved_at"]
-    return Escalation(
-        id=int(row["id"]),
-        ref=_thread_ref(row),
-        user_id=row["user_id"],
-        summary=row["summary"],
-        opened_at=_utc(row["opened_at"]),
-        resolved_at=_utc(resolved_at) if resolved_at is not None else None,
-        resolved_by=row["resolved_by"],
-    )
+        return [mapping.pending_reply(row, _utc) for row in rows]
 
 
 def describe_dsn(dsn: str) -> str:

@@ -23,10 +23,12 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.codec import exchange_from_json, exchange_to_json
+from bot.store import mapping
+from bot.store.codec import exchange_to_json
+from bot.store.mapping import thread_params
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
-from bot.store.protocol import (
+from bot.store.records import (
     LEAD_ACTION_ARGUMENT_CHARS,
     LEAD_ACTIONS_KEPT,
     AuditRecord,
@@ -64,14 +66,6 @@ def to_db_time(value: datetime) -> str:
 
 def from_db_time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def _thread_params(ref: ThreadRef) -> tuple[str, str, str, str]:
-    return (ref.platform, ref.space_id, ref.channel_id, ref.thread_id)
-
-
-def _thread_ref(row: sqlite3.Row) -> ThreadRef:
-    return ThreadRef(row["platform"], row["space_id"], row["channel_id"], row["thread_id"])
 
 
 _THREAD_WHERE = "platform = ? AND space_id = ? AND channel_id = ? AND thread_id = ?"
@@ -319,7 +313,7 @@ class SQLiteStore:
             " sent_at = excluded.sent_at, exchange = excluded.exchange,"
             " answered_for = excluded.answered_for",
             (
-                *_thread_params(ref),
+                *thread_params(ref),
                 turn.role,
                 turn.author,
                 turn.text,
@@ -338,25 +332,14 @@ class SQLiteStore:
             "SELECT role, author, text, message_id, sent_at, exchange, answered_for FROM ("
             f"  SELECT * FROM turns WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT ?"
             ") ORDER BY sent_at, id",
-            (*_thread_params(ref), -1 if limit is None else limit),  # LIMIT -1: no limit in SQLite
+            (*thread_params(ref), -1 if limit is None else limit),  # LIMIT -1: no limit in SQLite
         )
-        return [
-            Turn(
-                role=row["role"],
-                author=row["author"],
-                text=row["text"],
-                message_id=row["message_id"],
-                sent_at=from_db_time(row["sent_at"]),
-                exchange=exchange_from_json(row["exchange"]),
-                answered_for=row["answered_for"],
-            )
-            for row in rows
-        ]
+        return [mapping.turn(row, from_db_time) for row in rows]
 
     async def clear_turns(self, ref: ThreadRef) -> None:
         async with self._write() as db:
-            await db.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", _thread_params(ref))
-            await db.execute(f"DELETE FROM thread_summaries WHERE {_THREAD_WHERE}", _thread_params(ref))
+            await db.execute(f"DELETE FROM turns WHERE {_THREAD_WHERE}", thread_params(ref))
+            await db.execute(f"DELETE FROM thread_summaries WHERE {_THREAD_WHERE}", thread_params(ref))
 
     # Thread summaries.
 
@@ -371,7 +354,7 @@ class SQLiteStore:
             " text = excluded.text, covers_until_message_id = excluded.covers_until_message_id,"
             " covers_until_time = excluded.covers_until_time, updated_at = excluded.updated_at",
             (
-                *_thread_params(ref),
+                *thread_params(ref),
                 text,
                 covers_until_message_id,
                 to_db_time(covers_until_time),
@@ -380,16 +363,10 @@ class SQLiteStore:
         )
 
     async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
-        rows = await self._read(f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}", _thread_params(ref))
+        rows = await self._read(f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}", thread_params(ref))
         if not rows:
             return None
-        row = rows[0]
-        return ThreadSummary(
-            text=row["text"],
-            covers_until_message_id=row["covers_until_message_id"],
-            covers_until_time=from_db_time(row["covers_until_time"]),
-            updated_at=from_db_time(row["updated_at"]),
-        )
+        return mapping.thread_summary(rows[0], from_db_time)
 
     # Identity links.
 
@@ -424,7 +401,7 @@ class SQLiteStore:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING",
             (
-                *_thread_params(record.ref),
+                *thread_params(record.ref),
                 record.reply_id,
                 record.model,
                 record.input_tokens,
@@ -439,20 +416,7 @@ class SQLiteStore:
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
         rows = await self._read("SELECT * FROM usage WHERE at >= ? ORDER BY at, id", (to_db_time(since),))
-        return [
-            UsageRecord(
-                ref=_thread_ref(row),
-                reply_id=row["reply_id"],
-                model=row["model"],
-                input_tokens=row["input_tokens"],
-                output_tokens=row["output_tokens"],
-                cache_read_tokens=row["cache_read_tokens"],
-                cache_write_tokens=row["cache_write_tokens"],
-                cost_usd=row["cost_usd"],
-                at=from_db_time(row["at"]),
-            )
-            for row in rows
-        ]
+        return [mapping.usage_record(row, from_db_time) for row in rows]
 
     async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
         rows = await self._read(
@@ -486,21 +450,7 @@ class SQLiteStore:
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
         rows = await self._read("SELECT * FROM tool_calls ORDER BY at DESC, id DESC LIMIT ?", (limit,))
-        return [
-            AuditRecord(
-                at=from_db_time(row["at"]),
-                platform=row["platform"],
-                user_id=row["user_id"],
-                principal=row["principal"],
-                thread_key=row["thread_key"],
-                tool=row["tool"],
-                args_digest=row["args_digest"],
-                allowed=bool(row["allowed"]),
-                outcome=row["outcome"],
-                latency_ms=row["latency_ms"],
-            )
-            for row in rows
-        ]
+        return [mapping.audit_record(row, from_db_time) for row in rows]
 
     # Lead actions.
 
@@ -534,18 +484,7 @@ class SQLiteStore:
             " ORDER BY at DESC, id DESC LIMIT ?",
             (platform, space_id, limit),
         )
-        return [
-            LeadAction(
-                at=from_db_time(row["at"]),
-                platform=row["platform"],
-                space_id=row["space_id"],
-                channel_id=row["channel_id"],
-                user_id=row["user_id"],
-                action=row["action"],
-                argument=row["argument"],
-            )
-            for row in rows
-        ]
+        return [mapping.lead_action(row, from_db_time) for row in rows]
 
     # Escalations.
 
@@ -557,7 +496,7 @@ class SQLiteStore:
             "INSERT INTO escalations (platform, space_id, channel_id, thread_id, user_id, summary,"
             " opened_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE resolved_at IS NULL DO NOTHING",
-            (*_thread_params(ref), user_id, summary, to_db_time(opened_at)),
+            (*thread_params(ref), user_id, summary, to_db_time(opened_at)),
         )
         if cursor.rowcount != 1 or cursor.lastrowid is None:
             return None
@@ -568,25 +507,25 @@ class SQLiteStore:
         cursor = await self._write_one(
             "UPDATE escalations SET resolved_at = ?, resolved_by = ?"
             f" WHERE {_THREAD_WHERE} AND resolved_at IS NULL",
-            (to_db_time(self._now()), resolved_by, *_thread_params(ref)),
+            (to_db_time(self._now()), resolved_by, *thread_params(ref)),
         )
         return cursor.rowcount
 
     async def open_escalations(self) -> list[Escalation]:
         """Open escalations, oldest first."""
         rows = await self._read("SELECT * FROM escalations WHERE resolved_at IS NULL ORDER BY opened_at, id")
-        return [_escalation(row) for row in rows]
+        return [mapping.escalation(row, from_db_time) for row in rows]
 
     async def escalations_since(self, since: datetime) -> list[Escalation]:
         rows = await self._read(
             "SELECT * FROM escalations WHERE opened_at >= ? ORDER BY opened_at, id", (to_db_time(since),)
         )
-        return [_escalation(row) for row in rows]
+        return [mapping.escalation(row, from_db_time) for row in rows]
 
     async def is_escalated(self, ref: ThreadRef) -> bool:
         rows = await self._read(
             f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
-            _thread_params(ref),
+            thread_params(ref),
         )
         return bool(rows)
 
@@ -610,10 +549,7 @@ class SQLiteStore:
         rows = await self._read(
             "SELECT * FROM feedback WHERE at >= ? ORDER BY at, reply_id, user_id", (to_db_time(since),)
         )
-        return [
-            FeedbackVote(row["reply_id"], row["user_id"], bool(row["helpful"]), from_db_time(row["at"]))
-            for row in rows
-        ]
+        return [mapping.feedback_vote(row, from_db_time) for row in rows]
 
     # Replies.
 
@@ -629,7 +565,7 @@ class SQLiteStore:
             " fallback = excluded.fallback, limited = excluded.limited",
             (
                 record.reply_id,
-                *_thread_params(record.ref),
+                *thread_params(record.ref),
                 to_db_time(record.started_at),
                 record.first_text_ms,
                 int(record.failed),
@@ -642,18 +578,7 @@ class SQLiteStore:
         rows = await self._read(
             "SELECT * FROM replies WHERE started_at >= ? ORDER BY started_at, reply_id", (to_db_time(since),)
         )
-        return [
-            ReplyRecord(
-                reply_id=row["reply_id"],
-                ref=_thread_ref(row),
-                started_at=from_db_time(row["started_at"]),
-                first_text_ms=row["first_text_ms"],
-                failed=bool(row["failed"]),
-                fallback=bool(row["fallback"]),
-                limited=row["limited"],
-            )
-            for row in rows
-        ]
+        return [mapping.reply_record(row, from_db_time) for row in rows]
 
     # Paused channels.
 
@@ -691,7 +616,7 @@ class SQLiteStore:
             " started_at = excluded.started_at",
             (
                 pending.reply_id,
-                *_thread_params(pending.ref),
+                *thread_params(pending.ref),
                 pending.message_ref,
                 to_db_time(pending.started_at),
             ),
@@ -706,28 +631,7 @@ class SQLiteStore:
         rows = await self._read(
             "SELECT * FROM pending_replies WHERE platform = ? ORDER BY started_at, reply_id", (platform,)
         )
-        return [
-            PendingReply(
-                reply_id=row["reply_id"],
-                ref=_thread_ref(row),
-                message_ref=row["message_ref"],
-                started_at=from_db_time(row["started_at"]),
-            )
-            for row in rows
-        ]
-
-
-def _escalation(row: sqlite3.Row) -> Escalation:
-    resolved_at: str | None = row["resolved_at"]
-    return Escalation(
-        id=row["id"],
-        ref=_thread_ref(row),
-        user_id=row["user_id"],
-        summary=row["summary"],
-        opened_at=from_db_time(row["opened_at"]),
-        resolved_at=from_db_time(resolved_at) if resolved_at is not None else None,
-        resolved_by=row["resolved_by"],
-    )
+        return [mapping.pending_reply(row, from_db_time) for row in rows]
 
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_EVENT_RETENTION", "MEMORY", "SQLiteStore", "apply_migrations"]

@@ -22,7 +22,7 @@ from bot.store import AuditRecord, LeadAction, PendingReply, ReplyRecord, Store,
 from bot.store.migrations import Migration, MigrationError
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.open import StoreUnavailable, open_store, parse_sqlite_url
-from bot.store.protocol import LEAD_ACTION_ARGUMENT_CHARS
+from bot.store.records import LEAD_ACTION_ARGUMENT_CHARS
 from bot.store.sqlite import SQLiteStore, apply_migrations
 from bot.types import ThreadRef, Turn
 

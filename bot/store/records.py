@@ -1,0 +1,134 @@
+"""The records the store keeps and hands back: plain frozen dataclasses, the same for every store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.types import ThreadRef
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """Tokens and cost of one answer."""
+
+    ref: ThreadRef
+    reply_id: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One tool call: who, which tool, a digest of the arguments, allowed or denied, how long."""
+
+    at: datetime
+    platform: str
+    user_id: str
+    principal: str
+    thread_key: str
+    tool: str
+    args_digest: str
+    allowed: bool
+    outcome: str
+    latency_ms: float
+
+
+LEAD_ACTIONS_KEPT = 10_000
+"""How many lead actions the store keeps (the newest); older ones are deleted as new ones are recorded."""
+LEAD_ACTION_ARGUMENT_CHARS = 300
+"""A lead action's argument is kept up to this many characters."""
+
+
+@dataclass(frozen=True)
+class LeadAction:
+    """Something a support lead did (``/support link``, ``pause``, ``resolve``, …): who, when, where, what."""
+
+    at: datetime
+    platform: str
+    space_id: str
+    channel_id: str
+    """Where it was done: the channel the command was run in (or the button clicked in)."""
+    user_id: str
+    """The lead."""
+    action: str
+    """``link``, ``unlink``, ``pause``, ``resume``, ``resolve``, ``kb reload``."""
+    argument: str = ""
+    """What it was done to: the user and customer id of a link, the thread or escalation resolved."""
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    ref: ThreadRef
+    user_id: str
+    summary: str
+    opened_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyRecord:
+    """One answer the bot gave: how fast its first text showed and how it ended (for stats)."""
+
+    reply_id: str
+    ref: ThreadRef
+    started_at: datetime
+    first_text_ms: float | None
+    """Milliseconds from the start of the reply to its first visible text; None if none showed."""
+    failed: bool
+    """The answer did not complete (the user saw what was written plus a notice)."""
+    fallback: bool
+    """The answer came from the fallback responder, without the model."""
+    limited: str | None = None
+    """Set when the reply was a limit notice, not an answer: ``rate``, ``size`` or ``budget``."""
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    """The summary of a thread's older turns: everything up to and including the turn it names."""
+
+    text: str
+    covers_until_message_id: str
+    covers_until_time: datetime
+    """``sent_at`` of the last turn the summary covers."""
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackVote:
+    reply_id: str
+    user_id: str
+    helpful: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PendingReply:
+    """A reply whose placeholder is on the platform but whose final edit has not been made yet."""
+
+    reply_id: str
+    ref: ThreadRef
+    message_ref: str
+    """The reply's newest message: the one showing the in-progress marker, which a restart settles."""
+    started_at: datetime
+
+
+__all__ = [
+    "LEAD_ACTIONS_KEPT",
+    "LEAD_ACTION_ARGUMENT_CHARS",
+    "AuditRecord",
+    "Escalation",
+    "FeedbackVote",
+    "LeadAction",
+    "PendingReply",
+    "ReplyRecord",
+    "ThreadSummary",
+    "UsageRecord",
+]

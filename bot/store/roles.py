@@ -1,0 +1,172 @@
+"""The store's roles: one small protocol per concern, so that each caller asks for what it uses.
+
+``Store`` (``bot.store.protocol``) is all of them together, and every store implements it; a caller's
+parameter names the narrowest role it needs, or one of the combinations at the end of this module when it
+needs several. Each method is in exactly one role.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bot.store.records import (
+    AuditRecord,
+    Escalation,
+    FeedbackVote,
+    LeadAction,
+    PendingReply,
+    ReplyRecord,
+    ThreadSummary,
+    UsageRecord,
+)
+from bot.types import ThreadRef, Turn
+
+
+class EventClaims(Protocol):
+    """Dedup of inbound platform events (Slack retries, Discord redelivery)."""
+
+    async def claim_event(self, event_id: str) -> bool:
+        """Record ``event_id``; True the first time it is seen, False for every repeat."""
+        ...
+
+
+class Conversations(Protocol):
+    """A thread's turns, and the summary of its older turns (one per thread; saving replaces it)."""
+
+    async def append_turn(self, ref: ThreadRef, turn: Turn) -> None: ...
+
+    async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
+        """The newest ``limit`` turns of the thread (all when None), oldest first."""
+        ...
+
+    async def clear_turns(self, ref: ThreadRef) -> None:
+        """Forget the thread's turns and its summary."""
+        ...
+
+    async def save_summary(
+        self, ref: ThreadRef, text: str, covers_until_message_id: str, covers_until_time: datetime
+    ) -> None: ...
+
+    async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None: ...
+
+
+class PendingReplies(Protocol):
+    """Replies in flight, settled on start after a crash."""
+
+    async def add_pending_reply(self, pending: PendingReply) -> None: ...
+
+    async def settle_pending_reply(self, reply_id: str) -> None: ...
+
+    async def pending_replies(self, platform: str) -> list[PendingReply]: ...
+
+
+class IdentityLinks(Protocol):
+    """Identity links: a platform user is a given customer."""
+
+    async def link_identity(self, platform: str, user_id: str, customer_id: str) -> None: ...
+
+    async def unlink_identity(self, platform: str, user_id: str) -> bool: ...
+
+    async def customer_for(self, platform: str, user_id: str) -> str | None: ...
+
+
+class ChannelPauses(Protocol):
+    """Channels where a lead paused the bot."""
+
+    async def pause_channel(self, platform: str, space_id: str, channel_id: str, paused_by: str) -> None:
+        """Pause the bot in the channel; pausing a paused channel keeps the first pause."""
+        ...
+
+    async def resume_channel(self, platform: str, space_id: str, channel_id: str) -> bool:
+        """Resume the bot in the channel; True when it was paused."""
+        ...
+
+    async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool: ...
+
+
+class UsageLog(Protocol):
+    """What answering cost and how the answers went: usage rows and one row per answer (for stats)."""
+
+    async def record_usage(self, record: UsageRecord) -> None: ...
+
+    async def usage_since(self, since: datetime) -> list[UsageRecord]: ...
+
+    async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
+        """All tokens of the space's usage rows at or after ``since``: input, cache read, cache write and
+        output (the daily token budget)."""
+        ...
+
+    async def record_reply(self, record: ReplyRecord) -> None: ...
+
+    async def replies_since(self, since: datetime) -> list[ReplyRecord]:
+        """Replies started at or after ``since``, oldest first."""
+        ...
+
+
+class EscalationLog(Protocol):
+    """Escalations: while one is open in a thread, the bot steps back there."""
+
+    async def open_escalation(self, ref: ThreadRef, user_id: str, summary: str) -> Escalation | None:
+        """Open an escalation in the thread; None when one is open there already (atomic: of two
+        requests at the same moment, on any instance, exactly one opens it)."""
+        ...
+
+    async def resolve_escalations(self, ref: ThreadRef, resolved_by: str) -> int: ...
+
+    async def open_escalations(self) -> list[Escalation]: ...
+
+    async def escalations_since(self, since: datetime) -> list[Escalation]:
+        """Escalations opened at or after ``since``, open or resolved, oldest first (for stats)."""
+        ...
+
+    async def is_escalated(self, ref: ThreadRef) -> bool: ...
+
+
+class FeedbackLog(Protocol):
+    """Feedback on a reply (one vote per user and reply; a new vote replaces the old one)."""
+
+    async def record_feedback(self, reply_id: str, user_id: str, helpful: bool) -> None: ...
+
+    async def feedback_for(self, reply_id: str) -> dict[str, bool]: ...
+
+    async def feedback_since(self, since: datetime) -> list[FeedbackVote]:
+        """Votes cast or changed at or after ``since``, oldest first."""
+        ...
+
+
+class ToolAudit(Protocol):
+    """The audit of tool calls."""
+
+    async def record_tool_call(self, record: AuditRecord) -> None: ...
+
+    async def tool_calls(self, limit: int = 100) -> list[AuditRecord]:
+        """The newest audit rows, newest first."""
+        ...
+
+
+class LeadActionLog(Protocol):
+    """What support leads did, for the leads to read back (bounded: the newest ``LEAD_ACTIONS_KEPT``)."""
+
+    async def record_lead_action(self, action: LeadAction) -> None:
+        """Record ``action`` (once, even when its statement is sent twice) and drop the oldest beyond the
+        bound."""
+        ...
+
+    async def lead_actions(self, platform: str, space_id: str, limit: int = 100) -> list[LeadAction]:
+        """The space's newest ``limit`` lead actions, newest first."""
+        ...
+
+
+__all__ = [
+    "ChannelPauses",
+    "Conversations",
+    "EscalationLog",
+    "EventClaims",
+    "FeedbackLog",
+    "IdentityLinks",
+    "LeadActionLog",
+    "PendingReplies",
+    "ToolAudit",
+    "UsageLog",
+]
