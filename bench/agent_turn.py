@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import Figure, emit
 from bot.agent.llm import ModelRequest, ModelTurn, TextChunk, TokenUsage
+from bot.inbound import Budgets, Inbound
 from bot.run.app import build_app
 from bot.runtime import App
-from bot.service import Budgets, Inbound
 from bot.settings import Settings
 from bot.streaming.budget import EditBudget
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits

@@ -221,7 +221,7 @@ async def _sleep_until(when: float) -> None:
 
 def slack_side(plan: Plan, pace: ModelPace, conn: Connection) -> None:
     """The fake Slack and the Slack conversations, in a process of their own."""
-    from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, mention
+    from fakes.slack import SIGNING_SECRET, FakeMessage, FakeSlack, mention
 
     from integrations.slack.mrkdwn import to_mrkdwn
 

@@ -51,9 +51,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
 
 from bench.report import Figure, emit  # noqa: E402
+from bot.inbound import Budgets, Inbound  # noqa: E402
 from bot.run.app import build_app  # noqa: E402
 from bot.runtime import App  # noqa: E402
-from bot.service import Budgets, Inbound  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import UsageRecord  # noqa: E402
 from bot.streaming.budget import EditBudget  # noqa: E402

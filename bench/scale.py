@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
-from fakes.slack_api import FakeMessage, FakeSlack, SlackLimits, mention  # noqa: E402
+from fakes.slack import FakeMessage, FakeSlack, SlackLimits, mention  # noqa: E402
 from local_services import POSTGRES_URL, REDIS_URL, create_schema, delete_prefix, drop_schema  # noqa: E402
 
 from bench.report import Figure, emit  # noqa: E402

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fakes.slack_api import SIGNING_SECRET, FakeMessage, FakeSlack, mention
+from fakes.slack import SIGNING_SECRET, FakeMessage, FakeSlack, mention
 
 from bench.common import (
     PLACEHOLDER,

@@ -2,21 +2,21 @@
 
 The adapter translates its platform's event into an `Inbound`, gives a `ReplyStream` for the thread and,
 where the platform is the source of truth for the history, the thread's turns. Everything else happens
-here: dedup, the limits of `config/bot.toml` (message size, per-user rate, per-space daily tokens), stepping
-back in escalated threads, one reply per thread, the history kept to a token budget (`bot.agent.context`), the
-pending-reply record, the streamed render, and storing the bot's turn with its tool blocks and usage.
+here: dedup, the limits of `config/bot.toml` (``bot.limits``: message size, per-user rate, per-space daily
+tokens), stepping back in escalated threads, one reply per thread, the history kept to a token budget
+(`bot.agent.context`), the pending-reply record, the streamed render, and storing the bot's turn with its
+tool blocks and usage.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from bot.agent.context import ContextBudget, ContextBuilder
@@ -25,7 +25,9 @@ from bot.agent.loop import Agent
 from bot.config import Limits
 from bot.coordination.dedup import EventDedup, StoreDedup
 from bot.coordination.locks import ThreadLocks
-from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
+from bot.coordination.ratelimit import RateLimiter
+from bot.inbound import Budgets, HistoryLoader, Inbound
+from bot.limits import LimitKind, LimitNotice, LimitsPolicy
 from bot.logs import log_context
 from bot.metrics import BotMetrics
 from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
@@ -34,33 +36,9 @@ from bot.streaming.clock import SystemClock
 from bot.streaming.notice import post_with_retries
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits, ReplyStream
 from bot.streaming.reply import RenderOutcome, RetryPolicy, StreamingReply
-from bot.types import Conversation, Principal, ThreadRef, Turn
+from bot.types import Conversation, ThreadRef, Turn
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Inbound:
-    """A message someone sent to the bot, in core terms."""
-
-    ref: ThreadRef
-    principal: Principal
-    text: str
-    message_id: str
-    sent_at: datetime
-    event_id: str | None = None
-
-
-HistoryLoader = Callable[[], Awaitable[Sequence[Turn]]]
-"""Reads the thread's history from the platform; called with the thread's lock held (see ``handle``)."""
-
-
-@dataclass(frozen=True)
-class Budgets:
-    """The shared budgets a reply draws on: edits (per Slack workspace / Discord channel) and posts."""
-
-    edits: Budget
-    posts: Budget
 
 
 @dataclass(frozen=True)
@@ -72,24 +50,10 @@ class Handled:
     """Why the message got a limit notice instead of an answer (status ``limited``)."""
 
 
-LimitKind = Literal["size", "rate", "budget"]
-
-RATE_WINDOW_SECONDS = 60.0
-SIZE_NOTICE_SECONDS = 30.0
-"""A person is told about the size limit at most once in this many seconds (their next long messages
-within it get no reply at all)."""
-BUDGET_RECHECK_SECONDS = 5.0
-"""How stale a space's token count may be: the daily budget may be overrun by a few seconds of answers."""
 NOTICE_RETRY = RetryPolicy(attempts=3, base_delay=0.0)
 """A notice in the asker's thread is tried again at once (its budget paces 429s)."""
 TROUBLE_NOTICE = "_Sorry, something went wrong on my side before I could answer; please ask again._"
 """Posted when a message fails before any reply was posted for it (e.g. the store is unavailable)."""
-
-
-@dataclass(frozen=True)
-class LimitNotice:
-    kind: LimitKind
-    text: str
 
 
 class SupportService:
@@ -114,12 +78,7 @@ class SupportService:
         self._agent = agent
         self._locks = locks
         self._context = context or ContextBuilder(store, ContextBudget(turns=history_turns))
-        self._limits = limits
-        self._rate_limiter = rate_limiter
-        # One limit notice per person and window (see ``_first_notice``): shared like the rate itself.
-        self._told = rate_limiter or LocalRateLimiter()
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._space_tokens: dict[str, tuple[float, datetime, int]] = {}
+        self._limits = LimitsPolicy(store, limits, rate_limiter=rate_limiter, clock=clock)
         self._metrics = metrics or BotMetrics()
         # Redis in front of the store when instances share it (bot.coordination.open)
         self._dedup = dedup or StoreDedup(store)
@@ -205,17 +164,14 @@ class SupportService:
         if message.event_id is not None and not await self._dedup.claim(message.event_id):
             log.info("duplicate delivery of %s ignored", message.event_id)
             return Handled("duplicate")
-        user_turn = Turn(
-            "user", message.principal.display_name, message.text, message.message_id, message.sent_at
-        )
         # Counted on arrival, so a burst is limited even while an earlier answer holds the thread.
-        notice = await self._limit_on_arrival(message)
+        notice = await self._limits.on_arrival(message)
         async with self._locks.hold(message.ref.key):
-            await self._store.append_turn(message.ref, user_turn)
+            await self._store.append_turn(message.ref, message.turn())
             if await self._store.is_escalated(message.ref):
                 return Handled("stepped_back")
             if notice is None:
-                notice = await self._budget_limit(message)
+                notice = await self._limits.daily_budget(message)
             if notice is not None:
                 return await self._notify(message, notice, stream, budgets)
             history = await self._history(message.ref, platform_history)
@@ -265,53 +221,7 @@ class SupportService:
         load = self._context.budget.load_turns
         stored = await self._store.load_turns(ref, load)
         turns = stored if platform_history is None else enrich(list(platform_history)[-load:], stored)
-        if self._limits is None:
-            return turns
-        return [_clip(turn, self._limits.max_input_chars) for turn in turns]
-
-    # Limits (config/bot.toml [limits]).
-
-    def _exempt(self, principal: Principal) -> bool:
-        return self._limits is not None and self._limits.leads_exempt and principal.is_lead
-
-    async def _limit_on_arrival(self, message: Inbound) -> LimitNotice | None:
-        """The per-user rate (every message counts, limited ones too), then the size of the message."""
-        limits = self._limits
-        if limits is None:
-            return None
-        if self._rate_limiter is not None and not self._exempt(message.principal):
-            per_minute = limits.messages_per_user_per_minute
-            key = f"messages:{message.principal.platform}:{message.principal.user_id}"
-            wait = await self._rate_limiter.hit(key, per_minute, RATE_WINDOW_SECONDS)
-            if wait is not None:
-                return LimitNotice("rate", rate_text(per_minute, wait))
-        if len(message.text) > limits.max_input_chars:
-            return LimitNotice("size", size_text(len(message.text), limits.max_input_chars))
-        return None
-
-    async def _budget_limit(self, message: Inbound) -> LimitNotice | None:
-        """The space's daily token budget, checked with the thread's lock held (after the answer before)."""
-        limits = self._limits
-        if limits is None or self._exempt(message.principal):
-            return None
-        now = self._clock().astimezone(UTC)
-        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        ref = message.ref
-        used = await self._tokens_since(ref, midnight)
-        if used < limits.daily_tokens_per_space:
-            return None
-        log.info("%s: daily token budget used (%d of %d)", ref.space_key, used, limits.daily_tokens_per_space)
-        return LimitNotice("budget", budget_text(midnight + timedelta(days=1) - now, ref.platform))
-
-    async def _tokens_since(self, ref: ThreadRef, midnight: datetime) -> int:
-        """The space's tokens today, read from the store at most every ``BUDGET_RECHECK_SECONDS``."""
-        now = time.monotonic()
-        cached = self._space_tokens.get(ref.space_key)
-        if cached is not None and cached[1] == midnight and now - cached[0] < BUDGET_RECHECK_SECONDS:
-            return cached[2]
-        used = await self._store.tokens_used_since(ref.platform, ref.space_id, midnight)
-        self._space_tokens[ref.space_key] = (now, midnight, used)
-        return used
+        return self._limits.clip(turns)
 
     async def _notify(
         self, message: Inbound, notice: LimitNotice, stream: ReplyStream, budgets: Budgets
@@ -319,14 +229,14 @@ class SupportService:
         """Post ``notice`` as the reply (no model call) and keep it like an answer: a bot turn and a reply
         row marked with the limit.
 
-        Only the first limit notice of its kind in the person's window is posted (``_first_notice``): a
+        Only the first limit notice of its kind in the person's window is posted (``first_notice``): a
         flood of messages costs one post, so other people's answers in the channel do not queue behind
         notices. The others are counted (a reply row marked with the limit) and get no reply at all.
         """
         ref = message.ref
         reply_id = uuid.uuid4().hex
         started_at, started = datetime.now(UTC), time.monotonic()
-        if not await self._first_notice(message, notice):
+        if not await self._limits.first_notice(message, notice):
             await self._store.record_reply(
                 ReplyRecord(reply_id, ref, started_at, None, False, False, limited=notice.kind)
             )
@@ -341,20 +251,6 @@ class SupportService:
         )
         log.info("%s: %s limit notice", ref.key, notice.kind)
         return Handled("limited", reply_id, limited=notice.kind)
-
-    async def _first_notice(self, message: Inbound, notice: LimitNotice) -> bool:
-        """True for the first notice of its kind to the asker in its window, on any instance: the rate
-        window, ``SIZE_NOTICE_SECONDS`` for the size, the day (UTC) for the space's daily budget."""
-        who = f"{message.principal.platform}:{message.principal.user_id}"
-        if notice.kind == "budget":
-            now = self._clock().astimezone(UTC)
-            midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-            key = f"notice:budget:{message.ref.space_key}:{who}:{now.date().isoformat()}"
-            window = max(1.0, (midnight - now).total_seconds())
-        else:
-            key = f"notice:{notice.kind}:{who}"
-            window = SIZE_NOTICE_SECONDS if notice.kind == "size" else RATE_WINDOW_SECONDS
-        return await self._told.hit(key, 1, window) is None
 
     async def _record(self, record: ReplyRecord, outcome: RenderOutcome, answered_for: str) -> None:
         """Store the bot's turn (with its tool blocks), the reply row and the answer's usage."""
@@ -387,34 +283,6 @@ class SupportService:
         )
 
 
-def size_text(length: int, limit: int) -> str:
-    return (
-        f"Your message is {length:,} characters long, and I can read up to {limit:,} at a time. "
-        "Please shorten it to the question and the details that matter (an order number, what went wrong) "
-        "and send it again."
-    )
-
-
-def rate_text(per_minute: int, wait_seconds: float) -> str:
-    seconds = max(1, math.ceil(wait_seconds))
-    unit = "second" if seconds == 1 else "seconds"
-    return (
-        f"You're sending messages faster than I can answer them (up to {per_minute} a minute). "
-        f"Please try again in {seconds} {unit}."
-    )
-
-
-def budget_text(until_reset: timedelta, platform: str = "") -> str:
-    space = "server" if platform == "discord" else "workspace"
-    minutes = max(1, math.ceil(until_reset.total_seconds() / 60))
-    hours, minutes = divmod(minutes, 60)
-    wait = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return (
-        f"This {space} has used its AI answers for today, so I can't answer right now. "
-        f"The limit resets at 00:00 UTC, in {wait}; please try again then."
-    )
-
-
 async def _post_notice(stream: ReplyStream, posts: Budget, text: str) -> MessageRef | None:
     """Post ``text`` as one message within the post budget; a few tries; None if it could not be posted."""
     return await post_with_retries(
@@ -439,13 +307,6 @@ class _WatchedStream:
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         await self._stream.edit(ref, text, footer)
-
-
-def _clip(turn: Turn, max_chars: int) -> Turn:
-    """A user's turn over the size limit, cut to it (it was answered with a notice, not read)."""
-    if turn.role != "user" or len(turn.text) <= max_chars:
-        return turn
-    return replace(turn, text=turn.text[:max_chars] + " … [cut: over the message size limit]")
 
 
 def _is_fallback(outcome: RenderOutcome) -> bool:

@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import TextIO
 
+from bot.inbound import Budgets, Inbound
 from bot.runtime import App
-from bot.service import Budgets, Inbound
 from bot.streaming.budget import EditBudget
 from bot.streaming.protocol import ReplyLimits
 from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER

@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.inbound import Budgets
 from bot.runtime import App
-from bot.service import Budgets
 from bot.streaming.budget import Budget, Priority
 from bot.types import Turn
 from integrations.discord.budgets import DiscordBudgets

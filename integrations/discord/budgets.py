@@ -31,7 +31,7 @@ from types import SimpleNamespace
 import aiohttp
 
 from bot.config import PlatformFacts
-from bot.service import Budgets
+from bot.inbound import Budgets
 from bot.streaming.budget import BudgetRegistry, EditBudget, Priority, WindowBudget
 from bot.streaming.clock import Clock
 from bot.streaming.protocol import ReplyLimits

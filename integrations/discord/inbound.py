@@ -29,7 +29,7 @@ from typing import Any, cast
 import discord
 
 from bot.config import ChannelOverride
-from bot.service import Inbound
+from bot.inbound import Inbound
 from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ serving one workspace share Slack's limits instead of each using all of them.
 from __future__ import annotations
 
 from bot.config import PlatformFacts
-from bot.service import Budgets
+from bot.inbound import Budgets
 from bot.streaming.budget import Budget, BudgetRegistry
 from bot.streaming.factory import BudgetFactory, LocalBudgets
 from bot.streaming.protocol import ReplyLimits

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import ChannelOverride
-from bot.service import Inbound
+from bot.inbound import Inbound
 from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)

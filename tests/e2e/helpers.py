@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.inbound import Budgets, Inbound
 from bot.runtime import App
-from bot.service import Budgets, Handled, Inbound
+from bot.service import Handled
 from bot.settings import Settings
 from bot.streaming.budget import EditBudget
 from bot.streaming.protocol import Footer, MessageRef

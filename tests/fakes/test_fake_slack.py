@@ -21,7 +21,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from .slack_api import (
+from .slack import (
     APP_TOKEN,
     BOT_ID,
     BOT_USER_ID,

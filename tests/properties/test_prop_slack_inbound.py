@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.slack_api import (
+from fakes.slack import (
     BOT_ID,
     BOT_USER_ID,
     EventSender,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
-from fakes.slack_api import FakeSlack
+from fakes.slack import FakeSlack
 
 from bot.coordination.redis_client import SharedRedis
 

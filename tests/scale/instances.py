@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from fakes.slack_api import SIGNING_SECRET, EventSender, FakeSlack
+from fakes.slack import SIGNING_SECRET, EventSender, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 _PREFIXES = ("ANTHROPIC_", "SLACK_", "DISCORD_", "DATABASE_", "REDIS_")

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.slack_api import FakeMessage, FakeSlack, SlackLimits, mention
+from fakes.slack import FakeMessage, FakeSlack, SlackLimits, mention
 
 from bot.coordination.redis_client import SharedRedis
 from bot.store.migrations.postgres import MIGRATIONS

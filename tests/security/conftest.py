@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic
-from fakes.slack_api import FakeSlack, SlackLimits
+from fakes.slack import FakeSlack, SlackLimits
 
 from bot.run.app import build_app
 from bot.runtime import App

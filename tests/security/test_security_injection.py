@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.slack_api import FakeSlack, FakeUser
+from fakes.slack import FakeSlack, FakeUser
 
 from integrations.slack.blocks import sources_block
 from integrations.slack.mrkdwn import WORD_JOINER, to_mrkdwn

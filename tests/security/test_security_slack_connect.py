@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fakes.anthropic_api import Reply
-from fakes.slack_api import EXTERNAL_TEAM_ID, EventSender, FakeUser, UserPost, mention
+from fakes.slack import EXTERNAL_TEAM_ID, EventSender, FakeUser, UserPost, mention
 
 from bot.types import Role
 from integrations.slack.inbound import BotIdentity, click_from_payload, thread_ref

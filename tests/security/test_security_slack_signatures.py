@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.slack_api import EventSender, block_actions_payload, mention, slack_signature
+from fakes.slack import EventSender, block_actions_payload, mention, slack_signature
 
 from integrations.slack.blocks import RESOLVE
 from integrations.slack.inbound import thread_ref

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 from fakes.anthropic_api import FakeAnthropic
-from fakes.slack_api import SIGNING_SECRET, FakeSlack
+from fakes.slack import SIGNING_SECRET, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 

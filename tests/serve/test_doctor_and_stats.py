@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fakes.anthropic_api import FakeAnthropic
 from fakes.discord_api import FakeDiscord
-from fakes.slack_api import FakeSlack
+from fakes.slack import FakeSlack
 
 from bot.store import ReplyRecord, UsageRecord
 from bot.store.open import open_store

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
-from fakes.slack_api import FakeSlack
+from fakes.slack import FakeSlack
 
 from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
 from fakes.discord_api import FakeDiscord
-from fakes.slack_api import FakeMessage, FakeSlack, block_actions_payload
+from fakes.slack import FakeMessage, FakeSlack, block_actions_payload
 
 from bot.store import Store
 from bot.store.open import open_store

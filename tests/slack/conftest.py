@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic
-from fakes.slack_api import FakeSlack, SlackLimits
+from fakes.slack import FakeSlack, SlackLimits
 
 from tests.slack.rig import RigFactory, SlackRig, bot_toml, rig_settings, start_slack_rig
 

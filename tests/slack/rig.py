@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes.anthropic_api import FakeAnthropic
-from fakes.slack_api import (
+from fakes.slack import (
     SIGNING_SECRET,
     EventSender,
     FakeMessage,

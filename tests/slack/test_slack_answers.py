@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 from fakes.anthropic_api import Reply
-from fakes.slack_api import (
+from fakes.slack import (
     BOT_ID,
     BOT_USER_ID,
     SIGNING_SECRET,

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.slack_api import SIGNING_SECRET, FakeSlack
+from fakes.slack import SIGNING_SECRET, FakeSlack
 from pydantic import SecretStr
 
 from bot.errors import ConfigError

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from fakes.anthropic_api import RecordedRequest, Reply
-from fakes.slack_api import FakeSlack, FakeUser, _ApiError
+from fakes.slack import FakeSlack, FakeUser, _ApiError
 
-from bot.service import size_text
+from bot.limits import size_text
 from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER
 from integrations.slack.actions import ASKED, THANKS
 from integrations.slack.blocks import ESCALATE, HELPFUL

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes.slack_api import (
+from fakes.slack import (
     BOT_ID,
     BOT_USER_ID,
     EventSender,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes.slack_api import (
+from fakes.slack import (
     BOT_ID,
     BOT_USER_ID,
     EventSender,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fakes.anthropic_api import Reply
-from fakes.slack_api import FakeMessage, FakeSlack, FakeUser
+from fakes.slack import FakeMessage, FakeSlack, FakeUser
 
 from bot.buttons import NOT_YOURS
 from integrations.slack.actions import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS

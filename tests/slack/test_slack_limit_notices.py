@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.slack_api import FakeSlack, SlackLimits
+from fakes.slack import FakeSlack, SlackLimits
 from pydantic import SecretStr
 
 from tests.slack.rig import RigFactory, SlackRig, bot_toml, rig_settings, section_text, start_slack_rig

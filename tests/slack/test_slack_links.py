@@ -4,7 +4,7 @@ them for a preview (a link the model was talked into writing must leak nothing w
 from __future__ import annotations
 
 from fakes.anthropic_api import Reply
-from fakes.slack_api import FakeSlack
+from fakes.slack import FakeSlack
 
 from tests.slack.rig import RigFactory, section_text
 

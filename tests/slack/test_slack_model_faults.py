@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from fakes.anthropic_api import RecordedRequest, Reply
-from fakes.slack_api import FakeMessage, FakeUser, UserPost
+from fakes.slack import FakeMessage, FakeUser, UserPost
 
 import bot.run.app
 from bot.agent.circuit import CircuitBreaker

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fakes.slack_api import validate_blocks
+from fakes.slack import validate_blocks
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fakes.slack_api import TEAM_ID, FakeSlack
+from fakes.slack import TEAM_ID, FakeSlack
 
 from bot.config import SlackRoles
 from bot.store import Store

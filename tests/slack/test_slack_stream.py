@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fakes.slack_api import FakeSlack, validate_blocks
+from fakes.slack import FakeSlack, validate_blocks
 
 from bot.streaming.protocol import DeliveryError, Footer, MessageGone, RateLimited, ReplyLimits
 from bot.types import Source

@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
-from fakes.slack_api import FakeMessage, FakeSlack, FakeUser, SlackLimits, UserPost
+from fakes.slack import FakeMessage, FakeSlack, FakeUser, SlackLimits, UserPost
 from local_services import with_query
 
 import bot.store.open

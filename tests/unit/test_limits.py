@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.coordination.ratelimit import LocalRateLimiter
-from bot.service import budget_text, rate_text, size_text
+from bot.limits import budget_text, rate_text, size_text
 
 
 class Clock:
