@@ -36,6 +36,7 @@ from bot.streaming.clock import SystemClock
 from bot.streaming.notice import post_with_retries
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits, ReplyStream
 from bot.streaming.reply import RenderOutcome, RetryPolicy, StreamingReply
+from bot.turns import thread_turns
 from bot.types import Conversation, ThreadRef, Turn
 
 log = logging.getLogger(__name__)
@@ -220,8 +221,7 @@ class SupportService:
             platform_history = await platform_history()
         load = self._context.budget.load_turns
         stored = await self._store.load_turns(ref, load)
-        turns = stored if platform_history is None else enrich(list(platform_history)[-load:], stored)
-        return self._limits.clip(turns)
+        return self._limits.clip(thread_turns(platform_history, stored, load))
 
     async def _notify(
         self, message: Inbound, notice: LimitNotice, stream: ReplyStream, budgets: Budgets
@@ -311,25 +311,3 @@ class _WatchedStream:
 
 def _is_fallback(outcome: RenderOutcome) -> bool:
     return isinstance(outcome.end, Completed) and outcome.end.stop_reason == "fallback"
-
-
-def enrich(platform_turns: list[Turn], stored: Sequence[Turn]) -> list[Turn]:
-    """The platform's thread, with the bot's own turns replaced by the stored ones that keep tool blocks.
-
-    A long reply shows on the platform as several messages; the stored turn (keyed by the first message)
-    holds all of it, so the continuation messages after it are dropped.
-    """
-    by_id = {turn.message_id: turn for turn in stored if turn.role == "assistant"}
-    out: list[Turn] = []
-    covering: Turn | None = None
-    for turn in platform_turns:
-        if turn.role == "assistant":
-            if turn.message_id in by_id:
-                covering = by_id[turn.message_id]
-                out.append(covering)
-                continue
-            if covering is not None and turn.text.strip() and turn.text.strip()[:80] in covering.text:
-                continue
-        covering = None
-        out.append(turn)
-    return out
