@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 
 from bot.escalations import Handover
-from bot.store import LeadAction, Store
+from bot.store import ButtonsStore, LeadAction
 from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def is_reply_id(value: str) -> bool:
 
 
 class Buttons:
-    def __init__(self, store: Store, handover: Handover) -> None:
+    def __init__(self, store: ButtonsStore, handover: Handover) -> None:
         self._store = store
         self._handover = handover
 

@@ -11,7 +11,7 @@ import logging
 from typing import Protocol
 
 from bot.markup import Markup
-from bot.store import Escalation, Store
+from bot.store import Escalation, EscalationLog
 from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class Handover:
     """Escalations on one platform: the notifier of the ``escalate_to_human`` tool, the "talk to a human"
     button, and resolving. While an escalation is open in a thread the core steps back there."""
 
-    def __init__(self, store: Store, desk: LeadsDesk, markup: Markup) -> None:
+    def __init__(self, store: EscalationLog, desk: LeadsDesk, markup: Markup) -> None:
         self._store = store
         self._desk = desk
         self._markup = markup

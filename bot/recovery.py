@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from bot.store import PendingReply, Store
+from bot.store import PendingReplies, PendingReply
 from bot.streaming.reply import (
     DEFAULT_MARKER,
     DEFAULT_PLACEHOLDER,
@@ -47,7 +47,7 @@ def settled_text(shown: str, render: Callable[[str], str] = _same) -> str:
 
 
 async def settle_interrupted(
-    store: Store,
+    store: PendingReplies,
     platform: str,
     *,
     shown: Callable[[PendingReply], Awaitable[str]],

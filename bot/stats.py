@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from bot.store import Escalation, FeedbackVote, ReplyRecord, Store, UsageRecord
+from bot.store import Escalation, FeedbackVote, ReplyRecord, StatsStore, UsageRecord
 from bot.types import ThreadRef
 
 
@@ -112,7 +112,9 @@ K = TypeVar("K", bound=Hashable)
 TOP_THREADS = 10
 
 
-async def gather_stats(store: Store, platform: str | None, days: int, now: datetime | None = None) -> Stats:
+async def gather_stats(
+    store: StatsStore, platform: str | None, days: int, now: datetime | None = None
+) -> Stats:
     """The figures of ``platform`` (None: every platform) over the last ``days`` days."""
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}")

@@ -24,7 +24,7 @@ from typing import Protocol
 from bot.kb import KnowledgeBase
 from bot.markup import Markup
 from bot.stats import Figures, Stats, gather_stats, seconds
-from bot.store import Escalation, LeadAction, Store
+from bot.store import CommandsStore, Escalation, LeadAction
 from bot.types import Principal, ThreadRef
 
 DEFAULT_DAYS = 7
@@ -314,7 +314,7 @@ def resolve_command(target: str | None, dialect: Dialect, *, in_thread: bool) ->
 class SupportCommands:
     """Runs commands for one platform against the store, the knowledge base and the stats."""
 
-    def __init__(self, store: Store, kb: KnowledgeBase, dialect: Dialect, host: CommandHost) -> None:
+    def __init__(self, store: CommandsStore, kb: KnowledgeBase, dialect: Dialect, host: CommandHost) -> None:
         self._store = store
         self._kb = kb
         self._dialect = dialect

@@ -25,7 +25,7 @@ from typing import Any
 from bot.agent.llm import LLM, ModelError, ModelRequest
 from bot.agent.pricing import priced
 from bot.config import BotConfig
-from bot.store import Store, ThreadSummary, UsageRecord
+from bot.store import ContextStore, ThreadSummary, UsageRecord
 from bot.types import ThreadRef, Turn, Usage
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,9 @@ class Summarizer:
 class ContextBuilder:
     """The summary and turns to answer with, folding older turns into the stored summary when needed."""
 
-    def __init__(self, store: Store, budget: ContextBudget, summarizer: Summarizer | None = None) -> None:
+    def __init__(
+        self, store: ContextStore, budget: ContextBudget, summarizer: Summarizer | None = None
+    ) -> None:
         self._store = store
         self._budget = budget
         self._summarizer = summarizer

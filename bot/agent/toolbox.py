@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ValidationError
 
 from bot.metrics import BotMetrics
-from bot.store import AuditRecord, Store
+from bot.store import AuditRecord, EscalationLog, ToolboxStore
 from bot.types import Principal, Source, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class ToolContext:
     principal: Principal
     thread: ThreadRef
-    store: Store
+    store: EscalationLog
     deadline: float
     """`time.monotonic()` value by which the tool must be done."""
 
@@ -79,7 +79,7 @@ class ToolBox:
     """The agent's tools. `call` is the only way a tool runs."""
 
     tools: Sequence[Tool]
-    store: Store
+    store: ToolboxStore
     timeout: float = 10.0
     metrics: BotMetrics = field(default_factory=BotMetrics)
     _by_name: dict[str, Tool] = field(init=False)

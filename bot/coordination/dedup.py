@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.store import Store
+from bot.store import EventClaims
 
 
 class EventDedup(Protocol):
@@ -21,7 +21,7 @@ class EventDedup(Protocol):
 class StoreDedup:
     """Dedup by the store alone."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: EventClaims) -> None:
         self._store = store
 
     async def claim(self, event_id: str) -> bool:

@@ -22,7 +22,7 @@ import logging
 from datetime import timedelta
 
 from bot.coordination.redis_client import RedisError, SharedRedis, Warner
-from bot.store import Store
+from bot.store import EventClaims
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ DEFAULT_TTL = timedelta(hours=24)
 
 
 class RedisDedup:
-    def __init__(self, shared: SharedRedis, store: Store, *, ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, shared: SharedRedis, store: EventClaims, *, ttl: timedelta = DEFAULT_TTL) -> None:
         if ttl <= timedelta(0):
             raise ValueError(f"ttl must be positive, not {ttl}")
         self._shared = shared

@@ -23,7 +23,7 @@ from bot.coordination.locks import LocalThreadLocks, ThreadLocks
 from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
 from bot.errors import ConfigError
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import EventClaims
 from bot.streaming.factory import BudgetFactory, LocalBudgets
 
 
@@ -47,12 +47,12 @@ class Coordination:
         await self._close()
 
 
-def local_coordination(store: Store) -> Coordination:
+def local_coordination(store: EventClaims) -> Coordination:
     """In-process pieces, for one instance."""
     return Coordination(dedup=StoreDedup(store))
 
 
-async def open_coordination(settings: Settings, store: Store) -> Coordination:
+async def open_coordination(settings: Settings, store: EventClaims) -> Coordination:
     """Redis-backed pieces when ``REDIS_URL`` is set, else in-process ones.
 
     ``ConfigError`` (exit status 2, one line naming ``REDIS_URL``) when the redis package is missing or Redis

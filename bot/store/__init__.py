@@ -12,7 +12,10 @@ from bot.store.records import (
     UsageRecord,
 )
 from bot.store.roles import (
+    ButtonsStore,
     ChannelPauses,
+    CommandsStore,
+    ContextStore,
     Conversations,
     EscalationLog,
     EventClaims,
@@ -20,13 +23,18 @@ from bot.store.roles import (
     IdentityLinks,
     LeadActionLog,
     PendingReplies,
+    StatsStore,
     ToolAudit,
+    ToolboxStore,
     UsageLog,
 )
 
 __all__ = [
     "AuditRecord",
+    "ButtonsStore",
     "ChannelPauses",
+    "CommandsStore",
+    "ContextStore",
     "Conversations",
     "Escalation",
     "EscalationLog",
@@ -39,9 +47,11 @@ __all__ = [
     "PendingReplies",
     "PendingReply",
     "ReplyRecord",
+    "StatsStore",
     "Store",
     "ThreadSummary",
     "ToolAudit",
+    "ToolboxStore",
     "UsageLog",
     "UsageRecord",
 ]

@@ -1,8 +1,8 @@
 """The store's roles: one small protocol per concern, so that each caller asks for what it uses.
 
 ``Store`` (``bot.store.protocol``) is all of them together, and every store implements it; a caller's
-parameter names the narrowest role it needs, or one of the combinations at the end of this module when it
-needs several. Each method is in exactly one role.
+parameter names the narrowest role it needs, or the combination at the end of this module made for it when
+it needs several. Each method is in exactly one role.
 """
 
 from __future__ import annotations
@@ -158,8 +158,34 @@ class LeadActionLog(Protocol):
         ...
 
 
+# What callers combine: one protocol per caller that uses several roles.
+
+
+class ContextStore(Conversations, UsageLog, Protocol):
+    """The context builder's: the thread's summary, and the usage of summarising it."""
+
+
+class StatsStore(UsageLog, FeedbackLog, EscalationLog, Protocol):
+    """The stats': usage, replies, feedback and escalations over a period."""
+
+
+class ButtonsStore(Conversations, FeedbackLog, LeadActionLog, Protocol):
+    """The buttons': feedback votes on a reply, the thread it answered, and a lead's resolve."""
+
+
+class CommandsStore(StatsStore, IdentityLinks, ChannelPauses, LeadActionLog, Protocol):
+    """The ``/support`` commands': links, pauses, open escalations, stats and the leads' own record."""
+
+
+class ToolboxStore(ToolAudit, EscalationLog, Protocol):
+    """The toolbox's: its audit, and what the tools use (``ToolContext.store``)."""
+
+
 __all__ = [
+    "ButtonsStore",
     "ChannelPauses",
+    "CommandsStore",
+    "ContextStore",
     "Conversations",
     "EscalationLog",
     "EventClaims",
@@ -167,6 +193,8 @@ __all__ = [
     "IdentityLinks",
     "LeadActionLog",
     "PendingReplies",
+    "StatsStore",
     "ToolAudit",
+    "ToolboxStore",
     "UsageLog",
 ]

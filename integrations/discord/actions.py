@@ -8,7 +8,7 @@ import logging
 import discord
 
 from bot.buttons import Buttons
-from bot.store import Store
+from bot.store import ButtonsStore
 from bot.tasks import BackgroundTasks
 from integrations.discord.escalations import DiscordEscalations
 from integrations.discord.inbound import ButtonClick, click_from_interaction, parse_thread_key
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class ButtonActions:
     def __init__(
         self,
-        store: Store,
+        store: ButtonsStore,
         people: PrincipalResolver,
         escalations: DiscordEscalations,
         tasks: BackgroundTasks,

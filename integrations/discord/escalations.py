@@ -18,7 +18,7 @@ import discord
 
 from bot.config import ChannelOverride, DiscordRoles
 from bot.escalations import Handover
-from bot.store import Escalation, Store
+from bot.store import Escalation, EscalationLog
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.discord.budgets import DiscordBudgets
@@ -38,7 +38,7 @@ class DiscordEscalations:
     def __init__(
         self,
         client: discord.Client,
-        store: Store,
+        store: EscalationLog,
         budgets: DiscordBudgets,
         roles: DiscordRoles,
         channels: Mapping[str, ChannelOverride],

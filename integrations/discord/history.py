@@ -28,7 +28,7 @@ import aiohttp
 import discord
 
 from bot.cache import TTLCache
-from bot.store import Store
+from bot.store import Conversations
 from bot.turns import merge_turns
 from bot.types import Turn
 from integrations.discord.inbound import SPOKEN_TYPES, DiscordMessage, Trigger, attachment_note, spoken_text
@@ -56,7 +56,7 @@ MAX_CACHED_ATTACHMENTS = 500
 
 
 class ThreadHistory:
-    def __init__(self, client: discord.Client, bot_id: int, store: Store, *, limit: int) -> None:
+    def __init__(self, client: discord.Client, bot_id: int, store: Conversations, *, limit: int) -> None:
         """``limit``: messages read from a thread or DM (at most 100, one request)."""
         self._client = client
         self._bot_id = bot_id

@@ -20,7 +20,7 @@ import discord
 
 from bot.cache import TTLCache
 from bot.config import DiscordRoles
-from bot.store import Store
+from bot.store import IdentityLinks
 from bot.types import Principal, Role
 from integrations.discord.inbound import PLATFORM
 
@@ -36,7 +36,7 @@ class PrincipalResolver:
     def __init__(
         self,
         client: discord.Client,
-        store: Store,
+        store: IdentityLinks,
         roles: DiscordRoles,
         *,
         clock: Callable[[], float] = time.monotonic,

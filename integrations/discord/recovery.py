@@ -10,12 +10,12 @@ import aiohttp
 import discord
 
 from bot import recovery
-from bot.store import PendingReply, Store
+from bot.store import PendingReplies, PendingReply
 from integrations.discord.inbound import PLATFORM
 from integrations.discord.stream import EDITABLE, destination_for, edit_message
 
 
-async def settle_interrupted(store: Store, client: discord.Client) -> int:
+async def settle_interrupted(store: PendingReplies, client: discord.Client) -> int:
     """Settle every pending Discord reply; returns how many there were."""
 
     async def message(reply: PendingReply) -> discord.PartialMessage:

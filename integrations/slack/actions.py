@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS, Buttons
-from bot.store import Store
+from bot.store import ButtonsStore
 from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 from integrations.slack.escalations import SlackEscalations
 from integrations.slack.inbound import ButtonClick, parse_thread_key
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 class ButtonActions:
-    def __init__(self, store: Store, people: PrincipalResolver, escalations: SlackEscalations) -> None:
+    def __init__(self, store: ButtonsStore, people: PrincipalResolver, escalations: SlackEscalations) -> None:
         self._people = people
         self._buttons = Buttons(store, escalations.handover)
 

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import SlackRoles
 from bot.escalations import Handover, handed_over_text, resolved_text
-from bot.store import Escalation, Store
+from bot.store import Escalation, EscalationLog
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.slack.blocks import Block, fallback_text, resolve_block, section
@@ -34,7 +34,7 @@ RESOLVED = resolved_text(SLACK_MARKUP)
 
 class SlackEscalations:
     def __init__(
-        self, client: AsyncWebClient, store: Store, budgets: SlackBudgets, roles: SlackRoles
+        self, client: AsyncWebClient, store: EscalationLog, budgets: SlackBudgets, roles: SlackRoles
     ) -> None:
         self._client = client
         self._budgets = budgets

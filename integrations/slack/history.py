@@ -27,7 +27,7 @@ import aiohttp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.store import Store
+from bot.store import Conversations
 from bot.turns import merge_turns
 from bot.types import ThreadRef, Turn
 from integrations.slack.inbound import (
@@ -55,7 +55,7 @@ class ThreadHistory:
     def __init__(
         self,
         client: AsyncWebClient,
-        store: Store,
+        store: Conversations,
         people: PrincipalResolver,
         *,
         dm_window: timedelta,

@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cache import TTLCache
 from bot.config import SlackRoles
-from bot.store import Store
+from bot.store import IdentityLinks
 from bot.types import Principal, Role
 from integrations.slack.inbound import PLATFORM
 
@@ -89,7 +89,7 @@ class PrincipalResolver:
     def __init__(
         self,
         client: AsyncWebClient,
-        store: Store,
+        store: IdentityLinks,
         roles: SlackRoles,
         *,
         clock: Callable[[], float] = time.monotonic,

@@ -15,14 +15,14 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import recovery
-from bot.store import PendingReply, Store
+from bot.store import PendingReplies, PendingReply
 from integrations.slack.blocks import fallback_text
 from integrations.slack.inbound import DM_THREAD, PLATFORM
 from integrations.slack.mrkdwn import to_mrkdwn
 from integrations.slack.stream import NO_UNFURL, message_blocks
 
 
-async def settle_interrupted(store: Store, client: AsyncWebClient) -> int:
+async def settle_interrupted(store: PendingReplies, client: AsyncWebClient) -> int:
     """Settle every pending Slack reply; returns how many there were."""
 
     async def rewrite(reply: PendingReply, text: str) -> None:
