@@ -24,7 +24,7 @@ from typing import Literal
 from bot.config import Limits
 from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
 from bot.inbound import Inbound
-from bot.store import Store
+from bot.store import UsageLog
 from bot.types import Principal, ThreadRef, Turn
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class LimitsPolicy:
 
     def __init__(
         self,
-        store: Store,
+        store: UsageLog,
         limits: Limits | None,
         *,
         rate_limiter: RateLimiter | None = None,

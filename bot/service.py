@@ -30,7 +30,7 @@ from bot.inbound import Budgets, HistoryLoader, Inbound
 from bot.limits import LimitKind, LimitNotice, LimitsPolicy
 from bot.logs import log_context
 from bot.metrics import BotMetrics
-from bot.store import PendingReply, ReplyRecord, Store, UsageRecord
+from bot.store import PendingReply, ReplyRecord, ServiceStore, UsageRecord
 from bot.streaming.budget import Budget
 from bot.streaming.clock import SystemClock
 from bot.streaming.notice import post_with_retries
@@ -61,7 +61,7 @@ class SupportService:
     def __init__(
         self,
         *,
-        store: Store,
+        store: ServiceStore,
         agent: Agent,
         locks: ThreadLocks,
         history_turns: int = 20,

@@ -181,6 +181,11 @@ class ToolboxStore(ToolAudit, EscalationLog, Protocol):
     """The toolbox's: its audit, and what the tools use (``ToolContext.store``)."""
 
 
+class ServiceStore(Conversations, PendingReplies, UsageLog, EscalationLog, EventClaims, Protocol):
+    """The support service's: the thread, its replies in flight, usage and reply rows, whether it is
+    escalated, and (through the default dedup) event claims."""
+
+
 __all__ = [
     "ButtonsStore",
     "ChannelPauses",
@@ -193,6 +198,7 @@ __all__ = [
     "IdentityLinks",
     "LeadActionLog",
     "PendingReplies",
+    "ServiceStore",
     "StatsStore",
     "ToolAudit",
     "ToolboxStore",
