@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import aiohttp
-from fakes.discord_api import FakeChannel, FakeDiscord, FakeMessage
+from fakes.discord import FakeChannel, FakeDiscord, FakeMessage
 
 from bench.common import (
     StreamResults,

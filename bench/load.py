@@ -328,7 +328,7 @@ def _unsettled(text: str) -> bool:
 
 def discord_side(plan: Plan, pace: ModelPace, conn: Connection) -> None:
     """The fake Discord and the Discord conversations, in a process of their own."""
-    from fakes.discord_api import FakeDiscord, FakeMessage
+    from fakes.discord import FakeDiscord, FakeMessage
 
     async def main() -> None:
         people = Conversations(plan, "discord", pace)

@@ -17,7 +17,7 @@ import discord
 import pytest
 import pytest_asyncio
 from fakes.anthropic_api import FakeAnthropic
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 
 from bot.run.app import build_app
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from fakes.anthropic_api import FakeAnthropic
-from fakes.discord_api import (
+from fakes.discord import (
+    JSON,
     FakeChannel,
     FakeDiscord,
     FakeInteraction,
@@ -23,7 +24,6 @@ from fakes.discord_api import (
     FakeMessage,
     FakeUser,
 )
-from fakes.discord_rest import JSON
 
 from bot.runtime import App
 from bot.settings import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fakes.anthropic_api import Reply
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 
 from bot.store import PendingReply
 from bot.streaming.reply import INTERRUPTED_NOTICE

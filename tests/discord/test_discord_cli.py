@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 
 from bot.errors import ConfigError
 from bot.settings import load_settings

@@ -14,7 +14,7 @@ import asyncio
 
 import pytest
 from fakes.anthropic_api import RecordedRequest, Reply
-from fakes.discord_api import FakeChannel, FakeDiscord
+from fakes.discord import FakeChannel, FakeDiscord
 
 from bot.buttons import ASKED, THANKS
 from integrations.discord.inbound import thread_ref

@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 import pytest
-from fakes.discord_api import FakeChannel, FakeDiscord, FakeMember, discord_client_against
+from fakes.discord import FakeChannel, FakeDiscord, FakeMember, discord_client_against
 
 from bot.config import ChannelOverride
 from bot.support_commands import (

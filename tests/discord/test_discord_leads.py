@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakes.anthropic_api import Reply
-from fakes.discord_api import FakeChannel, FakeDiscord, FakeMember, FakeMessage
+from fakes.discord import FakeChannel, FakeDiscord, FakeMember, FakeMessage
 
 from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, NOT_YOURS, THANKS
 from bot.escalations import handed_over_text, resolved_text

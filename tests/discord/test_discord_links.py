@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from fakes.anthropic_api import Reply
-from fakes.discord_api import FakeDiscord, FakeMessage
-from fakes.discord_rest import MessageFlag
+from fakes.discord import FakeDiscord, FakeMessage, MessageFlag
 
 from bot.types import ThreadRef
 from integrations.discord import respond

@@ -8,7 +8,7 @@ import asyncio
 import re
 
 from fakes.anthropic_api import RecordedRequest, Reply
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 
 from integrations.discord.budgets import SLACK
 from tests.discord.rig import RigFactory, assert_settled

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 
 from bot.run.app import build_app
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd, ShardedSupportClient

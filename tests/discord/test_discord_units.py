@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 import pytest
-from fakes.discord_api import FakeDiscord, discord_client_against
+from fakes.discord import FakeDiscord, discord_client_against
 
 from bot.config import DiscordRoles, PlatformFacts
 from bot.store import Store

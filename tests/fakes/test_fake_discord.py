@@ -15,7 +15,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from .discord_api import (
+from .discord import (
     ChannelType,
     DiscordLimits,
     FakeDiscord,

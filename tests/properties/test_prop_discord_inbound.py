@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from discord.http import HTTPClient
 from discord.state import ConnectionState
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 from hypothesis import given
 from hypothesis import strategies as st
 

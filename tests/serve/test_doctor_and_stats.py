@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fakes.anthropic_api import FakeAnthropic
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 from fakes.slack import FakeSlack
 
 from bot.store import ReplyRecord, UsageRecord

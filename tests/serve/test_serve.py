@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fakes.anthropic_api import FakeAnthropic, Reply
-from fakes.discord_api import FakeDiscord
+from fakes.discord import FakeDiscord
 from fakes.slack import FakeMessage, FakeSlack, block_actions_payload
 
 from bot.store import Store

@@ -1,7 +1,7 @@
 """The gateway side of the fake Discord: HELLO, IDENTIFY, READY, GUILD_CREATE, heartbeats, RESUME,
 dispatches filtered by shard and intents, ``zlib-stream`` compression.
 
-:class:`discord_api.FakeDiscord` owns a :class:`FakeGateway`; tests import everything from ``discord_api``.
+:class:`server.FakeDiscord` owns a :class:`FakeGateway`; tests import everything from ``fakes.discord``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
-from .discord_rest import API_VERSION, APP_FLAGS_LIMITED_INTENTS, JSON, FakeGuild, FakeUser, _as_int
+from .state import API_VERSION, APP_FLAGS_LIMITED_INTENTS, JSON, FakeGuild, FakeUser, _as_int
 
 
 class Intent:
@@ -161,7 +161,7 @@ def _required_intent(event: str, data: Mapping[str, Any]) -> int:
 
 
 class GatewayWorld(Protocol):
-    """What the gateway needs from the fake's world (:class:`discord_api.FakeDiscord`)."""
+    """What the gateway needs from the fake's world (:class:`server.FakeDiscord`)."""
 
     token: str
     bot_user: FakeUser
