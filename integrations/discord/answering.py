@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from bot.gate import Admission, Gate
 from bot.inbound import Budgets
 from bot.runtime import App
 from bot.streaming.budget import Budget, Priority
 from bot.types import Turn
 from integrations.discord.budgets import DiscordBudgets
 from integrations.discord.history import ThreadHistory
-from integrations.discord.inbound import PLATFORM, DiscordMessage, Trigger, thread_name
+from integrations.discord.inbound import DiscordMessage, Trigger, thread_name
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.stream import Destination, DiscordReplyStream, NewThread
 
@@ -36,20 +37,22 @@ class Answerer:
         budgets: DiscordBudgets,
     ) -> None:
         self._core = core
-        self._store = core.store
+        self._gate = Gate(core.store)
         self._people = people
         self._history = history
         self._budgets = budgets
 
     async def answer(self, message: DiscordMessage) -> None:
-        """Answer ``message`` unless its channel is paused or it is a follow-up where the bot is not."""
+        """Answer ``message``, or keep its turn in a paused channel (``bot.gate``)."""
         ref = message.ref
-        if await self._store.is_paused(PLATFORM, ref.space_id, ref.channel_id):
-            log.debug("%s: paused in %s", message.dedup_key, ref.channel_id)
-            return
-        if message.trigger is Trigger.FOLLOW_UP and not await self._answers_in(message):
+        admission = await self._gate.admit(ref, follow_up=message.trigger is Trigger.FOLLOW_UP)
+        if admission is Admission.IGNORE:
             return
         principal = await self._people.resolve(message.source.author)
+        if admission is Admission.KEEP:
+            log.debug("%s: paused in %s", message.dedup_key, ref.channel_id)
+            await self._gate.keep(message.to_inbound(principal))
+            return
         if message.trigger is Trigger.MENTION:
             destination: Destination = NewThread(message.source, thread_name(message.text))
         else:
@@ -73,10 +76,6 @@ class Answerer:
         finally:
             await stream.close()
         log.info("%s in %s: %s", message.dedup_key, ref.key, handled.status)
-
-    async def _answers_in(self, message: DiscordMessage) -> bool:
-        """The bot has answered in the message's thread before."""
-        return any(turn.role == "assistant" for turn in await self._store.load_turns(message.ref))
 
 
 class _OpenedBudget:

@@ -11,17 +11,15 @@ import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.gate import Admission, Gate
 from bot.runtime import App
-from bot.types import Turn
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.history import ThreadHistory
 from integrations.slack.inbound import (
-    PLATFORM,
     BotIdentity,
     SlackMessage,
     clean_text,
     mentioned_users,
-    ts_time,
 )
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.stream import SlackReplyStream
@@ -39,16 +37,16 @@ class Answerer:
         budgets: SlackBudgets,
     ) -> None:
         self._core = core
-        self._store = core.store
+        self._gate = Gate(core.store)
         self._client = client
         self._people = people
         self._history = history
         self._budgets = budgets
 
     async def answer(self, message: SlackMessage, bot: BotIdentity) -> None:
-        """Answer ``message`` unless the channel is paused or it is a follow-up where the bot is not."""
-        paused = await self._store.is_paused(PLATFORM, message.team_id, message.channel_id)
-        if (paused or message.follow_up) and not await self._answers_in(message):
+        """Answer ``message``, or keep its turn in a paused channel (``bot.gate``)."""
+        admission = await self._gate.admit(message.ref, follow_up=message.follow_up)
+        if admission is Admission.IGNORE:
             return
         principal = await self._people.resolve(
             message.user_id,
@@ -61,10 +59,8 @@ class Answerer:
             # Size first: a message the limits turn away costs no look-ups (its mentions stay ids).
             names = await self._people.names(u for u in mentioned_users(message.text) if u != bot.user_id)
         text = clean_text(message.text, bot_user_id=bot.user_id, names=names)
-        if paused:
-            # Not answered, but kept: the store stays a complete record of the thread.
-            turn = Turn("user", principal.display_name, text, message.ts, ts_time(message.ts))
-            await self._store.append_turn(message.ref, turn)
+        if admission is Admission.KEEP:
+            await self._gate.keep(message.to_inbound(principal, text))
             return
         stream = SlackReplyStream(
             self._client,
@@ -79,7 +75,3 @@ class Answerer:
             lambda: self._history.load(message, bot),
         )
         log.info("%s in %s: %s", message.dedup_key, message.ref.key, handled.status)
-
-    async def _answers_in(self, message: SlackMessage) -> bool:
-        """The bot has answered in the message's thread (or DM) before."""
-        return any(turn.role == "assistant" for turn in await self._store.load_turns(message.ref))
