@@ -78,7 +78,7 @@ def _wants_tool(messages: list[dict[str, Any]]) -> bool | None:
 def _serve(conn: Connection, chunk: int) -> None:
     """Run the fake Messages API until told to stop; send its base URL first."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
+    from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 
     def responder(request: RecordedRequest) -> Reply:
         request.raw = b""  # keep the process small over many requests

@@ -117,7 +117,7 @@ def question_number(messages: list[Any]) -> int | None:
 
 def serve_model(pace: ModelPace, ready: Connection) -> None:
     """The fake Anthropic API in its own process, so that its CPU time and memory are not the bot's."""
-    from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
+    from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 
     async def main() -> None:
         def respond(request: RecordedRequest) -> Reply:

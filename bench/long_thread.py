@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
 
 from bench.report import Figure, emit  # noqa: E402
 from bot.inbound import Budgets, Inbound  # noqa: E402

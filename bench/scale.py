@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply  # noqa: E402
 from fakes.slack import FakeMessage, FakeSlack, SlackLimits, mention  # noqa: E402
 from local_services import POSTGRES_URL, REDIS_URL, create_schema, delete_prefix, drop_schema  # noqa: E402
 

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 import pytest
 import pytest_asyncio
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 from fakes.discord import FakeDiscord
 
 from bot.run.app import build_app

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 from fakes.discord import (
     JSON,
     FakeChannel,

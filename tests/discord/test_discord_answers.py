@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.discord import FakeDiscord
 
 from bot.store import PendingReply

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from fakes.discord import FakeDiscord
 
 from bot.errors import ConfigError

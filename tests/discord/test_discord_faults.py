@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fakes.anthropic_api import RecordedRequest, Reply
+from fakes.anthropic import RecordedRequest, Reply
 from fakes.discord import FakeChannel, FakeDiscord
 
 from bot.buttons import ASKED, THANKS

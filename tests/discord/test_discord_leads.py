@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.discord import FakeChannel, FakeDiscord, FakeMember, FakeMessage
 
 from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, NOT_YOURS, THANKS

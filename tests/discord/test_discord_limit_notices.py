@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 
 from tests.discord.rig import RigFactory
 

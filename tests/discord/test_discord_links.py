@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.discord import FakeDiscord, FakeMessage, MessageFlag
 
 from bot.types import ThreadRef

@@ -4,7 +4,7 @@ through discord.py, the anthropic SDK and the fakes."""
 
 from __future__ import annotations
 
-from fakes.anthropic_api import RecordedRequest, Reply
+from fakes.anthropic import RecordedRequest, Reply
 
 from bot.agent.loop import IMAGES_LEFT_OUT, REJECTED_IMAGE_NOTICE
 from tests.discord.rig import RigFactory, assert_settled

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from fakes.anthropic_api import RecordedRequest, Reply
+from fakes.anthropic import RecordedRequest, Reply
 from fakes.discord import FakeDiscord
 
 from integrations.discord.budgets import SLACK

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from fakes.discord import FakeDiscord
 
 from bot.run.app import build_app

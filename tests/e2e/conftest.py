@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 
 from bot.run.app import build_app
 from bot.runtime import App

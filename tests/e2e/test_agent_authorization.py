@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 
 from bot.runtime import App
 from bot.types import ThreadRef

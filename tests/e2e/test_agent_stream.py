@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply, ToolCall
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply, ToolCall
 
 from bot.agent.fallback import MODEL_UNAVAILABLE_NOTE
 from bot.agent.loop import CUT_NOTE, INTERRUPTED_NOTICE, REFUSAL_TEXT

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 
 from bot.agent.loop import STEPS_NOTICE, TIMEOUT_NOTICE
 from bot.config import load_bot_config

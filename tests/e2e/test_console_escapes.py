@@ -8,7 +8,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 
 from tests.e2e.helpers import ROOT
 from tests.e2e.test_console_cli import cli_env

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 
 from bot.runtime import App
 from bot.types import ThreadRef

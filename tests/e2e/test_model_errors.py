@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 
 from bot.agent.fallback import MODEL_UNAVAILABLE_NOTE
 from bot.agent.loop import REJECTED_NOTICE

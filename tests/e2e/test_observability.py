@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 
 from bot.agent.llm import AnthropicLLM
 from bot.logs import JsonFormatter

@@ -13,7 +13,7 @@ import httpx2
 import pytest
 from anthropic.types import ToolParam
 
-from .anthropic_api import (
+from .anthropic import (
     NO_SCRIPTED_REPLY,
     FakeAnthropic,
     RecordedRequest,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .anthropic_api import FakeAnthropic, PromptCache, Reply
+from .anthropic import FakeAnthropic, PromptCache, Reply
 
 MODEL = "claude-test-model"
 CC = {"type": "ephemeral"}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from hypothesis import example, given
 from hypothesis import strategies as st
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from fakes.slack import FakeMessage, FakeSlack, SlackLimits, mention
 
 from bot.coordination.redis_client import SharedRedis

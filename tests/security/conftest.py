@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 from fakes.slack import FakeSlack, SlackLimits
 
 from bot.run.app import build_app

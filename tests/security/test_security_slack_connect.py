@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.slack import EXTERNAL_TEAM_ID, EventSender, FakeUser, UserPost, mention
 
 from bot.types import Role

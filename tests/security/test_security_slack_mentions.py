@@ -4,7 +4,7 @@ with Slack's "no such user" remembered."""
 
 from __future__ import annotations
 
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 
 from integrations.slack.principals import MAX_NAME_LOOKUPS
 from tests.security.conftest import RigFactory

@@ -8,7 +8,7 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from fakes.slack import EventSender, block_actions_payload, mention, slack_signature
 
 from integrations.slack.blocks import RESOLVE

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 from fakes.slack import SIGNING_SECRET, FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 from fakes.discord import FakeDiscord
 from fakes.slack import FakeSlack
 

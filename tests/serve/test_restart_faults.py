@@ -12,7 +12,7 @@ import signal
 import tomllib
 from pathlib import Path
 
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 from fakes.slack import FakeSlack
 
 from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE

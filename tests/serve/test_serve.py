@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from fakes.discord import FakeDiscord
 from fakes.slack import FakeMessage, FakeSlack, block_actions_payload
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from fakes.anthropic_api import FakeAnthropic
+from fakes.anthropic import FakeAnthropic
 from fakes.slack import FakeSlack, SlackLimits
 
 from tests.slack.rig import RigFactory, SlackRig, bot_toml, rig_settings, start_slack_rig

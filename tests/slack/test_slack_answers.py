@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.slack import (
     BOT_ID,
     BOT_USER_ID,

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fakes.anthropic_api import FakeAnthropic, Reply
+from fakes.anthropic import FakeAnthropic, Reply
 from fakes.slack import SIGNING_SECRET, FakeSlack
 from pydantic import SecretStr
 

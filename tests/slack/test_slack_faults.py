@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fakes.anthropic_api import RecordedRequest, Reply
+from fakes.anthropic import RecordedRequest, Reply
 from fakes.slack import FakeSlack, FakeUser, _ApiError
 
 from bot.limits import size_text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.slack import FakeMessage, FakeSlack, FakeUser
 
 from bot.buttons import NOT_YOURS

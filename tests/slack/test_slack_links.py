@@ -3,7 +3,7 @@ them for a preview (a link the model was talked into writing must leak nothing w
 
 from __future__ import annotations
 
-from fakes.anthropic_api import Reply
+from fakes.anthropic import Reply
 from fakes.slack import FakeSlack
 
 from tests.slack.rig import RigFactory, section_text

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fakes.anthropic_api import RecordedRequest, Reply
+from fakes.anthropic import RecordedRequest, Reply
 from fakes.slack import FakeMessage, FakeUser, UserPost
 
 import bot.run.app

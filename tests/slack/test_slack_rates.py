@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import re
 
-from fakes.anthropic_api import RecordedRequest, Reply
+from fakes.anthropic import RecordedRequest, Reply
 
 from integrations.slack.mrkdwn import to_mrkdwn
 from tests.slack.rig import RigFactory, buttons, section_text

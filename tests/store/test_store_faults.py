@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
-from fakes.anthropic_api import FakeAnthropic, RecordedRequest, Reply
+from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 from fakes.slack import FakeMessage, FakeSlack, FakeUser, SlackLimits, UserPost
 from local_services import with_query
 
