@@ -38,7 +38,7 @@ from fakes.slack import FakeMessage, FakeSlack, SlackLimits, mention  # noqa: E4
 from local_services import POSTGRES_URL, REDIS_URL, create_schema, delete_prefix, drop_schema  # noqa: E402
 
 from bench.report import Figure, emit  # noqa: E402
-from tests.scale.instances import (  # noqa: E402
+from tests.scale.rig import (  # noqa: E402
     Instance,
     start_instance,
     stop_instance,

@@ -15,8 +15,8 @@ from fakes.discord import FakeDiscord
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from integrations.discord.app import DiscordCredentials
-from tests.serve.process import environment
-from tests.serve.process import run_quietly as run
+from tests.serve.rig import environment
+from tests.serve.rig import run_quietly as run
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_TOKEN = "MTIzNDU2Nzg5.very-secret.token-value"

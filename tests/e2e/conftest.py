@@ -18,7 +18,7 @@ from fakes.anthropic import FakeAnthropic
 from bot.run.app import build_app
 from bot.runtime import App
 from bot.types import ThreadRef
-from tests.e2e.helpers import MakeApp, app_settings, clear_settings_env, new_thread
+from tests.e2e.rig import MakeApp, app_settings, clear_settings_env, new_thread
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from fakes.anthropic import FakeAnthropic, RecordedRequest, Reply
 
 from bot.runtime import App
 from bot.types import ThreadRef
-from tests.e2e.helpers import KB_DIR, ROOT, MakeApp, ask, result_text, tool_results, who
+from tests.e2e.rig import KB_DIR, ROOT, MakeApp, ask, result_text, tool_results, who
 from tools.orders import NOT_LINKED_TEXT, not_found_text
 
 ORDERS = json.loads((ROOT / "config" / "demo" / "orders.json").read_text(encoding="utf-8"))["orders"]

@@ -17,7 +17,7 @@ from bot.agent.loop import CUT_NOTE, INTERRUPTED_NOTICE, REFUSAL_TEXT
 from bot.runtime import App
 from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER
 from bot.types import ThreadRef
-from tests.e2e.helpers import (
+from tests.e2e.rig import (
     MakeApp,
     PlatformStream,
     Seen,

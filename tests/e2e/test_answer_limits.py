@@ -17,7 +17,7 @@ from bot.config import load_bot_config
 from bot.errors import ConfigError
 from bot.runtime import App
 from bot.types import ThreadRef
-from tests.e2e.helpers import CONFIG, MakeApp, ask, who
+from tests.e2e.rig import CONFIG, MakeApp, ask, who
 from tests.slack.rig import toml_text
 
 C1001 = who("customer:C-1001")

@@ -13,7 +13,7 @@ from pathlib import Path
 from fakes.anthropic import FakeAnthropic, Reply
 
 from bot.settings import Settings
-from tests.e2e.helpers import ROOT, result_text, tool_results
+from tests.e2e.rig import ROOT, result_text, tool_results
 from tools.orders import not_found_text
 
 TRACKING = "1Z999AA10123456784"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fakes.anthropic import FakeAnthropic, Reply
 
-from tests.e2e.helpers import ROOT
+from tests.e2e.rig import ROOT
 from tests.e2e.test_console_cli import cli_env
 
 CLIPBOARD = "\x1b]52;c;Y3VybCBodHRwczovL2V2aWwuZXhhbXBsZS94IHwgc2gK\x07"

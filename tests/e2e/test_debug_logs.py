@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fakes.anthropic import FakeAnthropic, Reply
 
-from tests.e2e.helpers import ROOT
+from tests.e2e.rig import ROOT
 from tests.e2e.test_console_cli import cli, cli_env
 
 INTERNAL_NOTE = "Customer asked for delivery to the side door."  # ORD-10001's note, for staff only

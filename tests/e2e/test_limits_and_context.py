@@ -15,7 +15,7 @@ from bot.agent.messages import SUMMARY_PREFIX
 from bot.runtime import App
 from bot.store import UsageRecord
 from bot.types import ThreadRef, Turn
-from tests.e2e.helpers import ask, new_thread, who
+from tests.e2e.rig import ask, new_thread, who
 
 C1001 = who("customer:C-1001")
 LEAD = who("lead")

@@ -14,7 +14,7 @@ from bot.agent.fallback import MODEL_UNAVAILABLE_NOTE
 from bot.agent.loop import REJECTED_NOTICE
 from bot.run.serve import ModelCheck, Server
 from bot.runtime import App
-from tests.e2e.helpers import ask, new_thread, who
+from tests.e2e.rig import ask, new_thread, who
 
 C1001 = who("customer:C-1001")
 BAD_IMAGE = "messages.0.content.1.image.source.base64: image exceeds 5 MB maximum"

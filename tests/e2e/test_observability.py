@@ -19,7 +19,7 @@ from bot.run.serve import ModelCheck
 from bot.runtime import App
 from bot.streaming.reply import INTERRUPTED_NOTICE
 from bot.types import ThreadRef
-from tests.e2e.helpers import MakeApp, PlatformStream, ask, new_thread, who
+from tests.e2e.rig import MakeApp, PlatformStream, ask, new_thread, who
 
 C1001 = who("customer:C-1001")
 PLATFORM = "e2e"

@@ -25,7 +25,7 @@ from bot.store.open import open_store
 from bot.streaming.reply import DEFAULT_MARKER
 from bot.types import Principal, Role, ThreadRef
 from tests.e2e.conftest import app, make_app  # noqa: F401  (fixtures)
-from tests.e2e.helpers import KB_DIR, ROOT, ask, new_thread, who
+from tests.e2e.rig import KB_DIR, ROOT, ask, new_thread, who
 from tests.properties.strategies import EDGE_STRINGS, JSON_VALUES, SHARED_FIXTURE, STRINGS
 from tools.escalation import EscalateToHuman
 from tools.kb import SearchKb

@@ -15,7 +15,7 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
-from tests.scale.instances import ROOT
+from tests.scale.rig import ROOT
 
 PASSWORD = "pw-that-must-not-show"
 

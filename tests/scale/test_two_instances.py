@@ -19,7 +19,7 @@ from fakes.slack import FakeMessage, FakeSlack, SlackLimits, mention
 
 from bot.coordination.redis_client import SharedRedis
 from bot.store.migrations.postgres import MIGRATIONS
-from tests.scale.instances import Instance, start_instance, stop_instance, wait_idle, wait_ready
+from tests.scale.rig import Instance, start_instance, stop_instance, wait_idle, wait_ready
 from tests.slack.rig import bot_toml, reply_text
 
 FIRST_ANSWER = "Order ORD-10001 is **on its way**."

@@ -16,8 +16,8 @@ from fakes.slack import FakeSlack, SlackLimits
 from bot.run.app import build_app
 from bot.runtime import App
 from bot.settings import Settings
-from tests.e2e.helpers import KB_DIR, ROOT, app_settings, clear_settings_env
-from tests.security.harness import (
+from tests.e2e.rig import KB_DIR, ROOT, app_settings, clear_settings_env
+from tests.security.leak_checks import (
     ANTHROPIC_SECRET,
     ORDERS_TOKEN_SECRET,
     SLACK_BOT_SECRET,

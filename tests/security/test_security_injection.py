@@ -20,9 +20,19 @@ from fakes.slack import FakeSlack, FakeUser
 
 from integrations.slack.blocks import sources_block
 from integrations.slack.mrkdwn import WORD_JOINER, to_mrkdwn
-from tests.e2e.helpers import KB_DIR, ask, new_thread
+from tests.e2e.rig import KB_DIR, ask, new_thread
 from tests.security.conftest import LEAD_ID, CoreFactory, RigFactory
-from tests.security.harness import (
+from tests.security.injection_corpus import (
+    CORPUS,
+    ECHO,
+    ECHO_EVERYTHING,
+    ECHO_SYSTEM,
+    MALICIOUS_SLUG,
+    NOTE_TRIGGER,
+    Attack,
+    Step,
+)
+from tests.security.leak_checks import (
     INTERNAL_ARTICLES,
     MASS_MENTIONS,
     ORDERS,
@@ -37,16 +47,6 @@ from tests.security.harness import (
     secrets_in,
     tool_result_texts,
     write_kb,
-)
-from tests.security.injection_corpus import (
-    CORPUS,
-    ECHO,
-    ECHO_EVERYTHING,
-    ECHO_SYSTEM,
-    MALICIOUS_SLUG,
-    NOTE_TRIGGER,
-    Attack,
-    Step,
 )
 from tests.slack.rig import SlackRig
 from tools.orders import not_found_text

@@ -21,9 +21,9 @@ from bot.support_commands import REFUSAL
 from bot.types import ThreadRef
 from integrations.slack.commands import HELP
 from integrations.slack.inbound import thread_ref
-from tests.e2e.helpers import new_thread
+from tests.e2e.rig import new_thread
 from tests.security.conftest import LEAD_ID, CoreFactory, RigFactory
-from tests.security.harness import INTERNAL_ARTICLES, ORDERS, principal_for
+from tests.security.leak_checks import INTERNAL_ARTICLES, ORDERS, principal_for
 from tests.slack.rig import SlackRig
 from tools.orders import NOT_LINKED_TEXT, not_found_text
 

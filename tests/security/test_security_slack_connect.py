@@ -22,7 +22,7 @@ from fakes.slack import EXTERNAL_TEAM_ID, EventSender, FakeUser, UserPost, menti
 from bot.types import Role
 from integrations.slack.inbound import BotIdentity, click_from_payload, thread_ref
 from tests.security.conftest import RigFactory
-from tests.security.harness import SLACK_SIGNING_SECRET, tool_result_texts
+from tests.security.leak_checks import SLACK_SIGNING_SECRET, tool_result_texts
 from tests.slack.rig import SlackRig, reply_text
 from tools.orders import not_found_text
 

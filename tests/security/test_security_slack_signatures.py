@@ -14,7 +14,7 @@ from fakes.slack import EventSender, block_actions_payload, mention, slack_signa
 from integrations.slack.blocks import RESOLVE
 from integrations.slack.inbound import thread_ref
 from tests.security.conftest import LEAD_ID, RigFactory
-from tests.security.harness import SLACK_SIGNING_SECRET
+from tests.security.leak_checks import SLACK_SIGNING_SECRET
 from tests.slack.rig import SlackRig
 
 STALE = 5 * 60 + 30

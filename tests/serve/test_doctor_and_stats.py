@@ -12,7 +12,7 @@ from fakes.slack import FakeSlack
 from bot.store import ReplyRecord, UsageRecord
 from bot.store.open import open_store
 from bot.types import ThreadRef
-from tests.serve.process import free_port, run, slack_environment
+from tests.serve.rig import free_port, run, slack_environment
 
 CHECKS = [
     "settings",

@@ -17,7 +17,7 @@ from fakes.slack import FakeSlack
 
 from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL
-from tests.serve.process import ROOT
+from tests.serve.rig import ROOT
 from tests.serve.test_serve import ask, click, replies, slack_bot, stored
 from tests.slack.rig import buttons, section_text, toml_text
 

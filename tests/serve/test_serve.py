@@ -18,7 +18,7 @@ from bot.store import Store
 from bot.store.open import open_store
 from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL
-from tests.serve.process import ROOT, Supportbot, free_port, run, slack_environment
+from tests.serve.rig import ROOT, Supportbot, free_port, run, slack_environment
 from tests.slack.rig import buttons, reply_text, section_text
 
 QUESTION = "<@U0BOT> where is ORD-10001?"

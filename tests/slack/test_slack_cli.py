@@ -21,8 +21,8 @@ from bot.settings import load_settings
 from integrations.slack.app import COMMAND
 from integrations.slack.commands import HELP
 from integrations.slack.server import EVENTS_PATH, SlackCredentials
-from tests.serve.process import environment
-from tests.serve.process import run_quietly as run
+from tests.serve.rig import environment
+from tests.serve.rig import run_quietly as run
 from tests.slack.rig import ROOT, reply_text
 
 SECRET_TOKEN = "xoxb-very-secret-token-value"

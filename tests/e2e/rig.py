@@ -1,5 +1,5 @@
-"""Helpers of the end-to-end tests: settings on the repository's config, and `ask`, which sends one message
-through the real service and returns what the user saw."""
+"""The end-to-end rig: the real service on settings from the repository's config, and `ask`, which sends
+one message through it and returns what the user saw."""
 
 from __future__ import annotations
 
