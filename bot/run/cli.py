@@ -18,6 +18,7 @@ from bot.run.platforms import (
     PLATFORMS,
     FrontEndFactory,
     configured_front_ends,
+    discord_front_end,
     platform_checks,
     slack_front_end,
 )
@@ -63,13 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=5)
     _principal_arg(search)
 
-    slack = commands.add_parser("slack", help="serve Slack: the Events API over HTTP, or Socket Mode")
+    slack = commands.add_parser(
+        "slack", help="short for `serve --only slack`: the Events API over HTTP, or Socket Mode"
+    )
     slack.add_argument("--port", type=_port, default=None, help="HTTP port (default: PORT, else 3000)")
     slack.add_argument(
-        "--socket", action="store_true", help="connect over Socket Mode with SLACK_APP_TOKEN instead"
+        "--socket",
+        action="store_true",
+        help="connect over Socket Mode with SLACK_APP_TOKEN instead (and serve no HTTP port)",
     )
 
-    commands.add_parser("discord", help="serve Discord over the gateway (DISCORD_TOKEN)")
+    discord = commands.add_parser(
+        "discord", help="short for `serve --only discord`: Discord over the gateway (DISCORD_TOKEN)"
+    )
+    discord.add_argument("--port", type=_port, default=None, help="HTTP port (default: PORT, else 3000)")
 
     serve = commands.add_parser(
         "serve", help="the production process: every configured front end, health, readiness and metrics"
@@ -78,10 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--only",
         action="append",
-        choices=PLATFORMS,
         default=[],
         metavar="PLATFORM",
-        help=f"run only this front end ({', '.join(PLATFORMS)}; repeatable); default: all with tokens",
+        help=f"run only these front ends ({', '.join(PLATFORMS)}; repeatable or comma-separated); "
+        "default: all with tokens",
     )
 
     commands.add_parser("doctor", help="check the settings, files, store and services; say what to fix")
@@ -100,6 +108,19 @@ def _days(value: str) -> int:
     return int(value)
 
 
+def _platforms(values: Sequence[str]) -> list[str]:
+    """`serve --only`'s platforms, repeated or comma-separated; an unknown one is a ConfigError naming it."""
+    chosen: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip()
+            if name not in PLATFORMS:
+                raise ConfigError(f"--only: unknown platform {name!r}; choose from {', '.join(PLATFORMS)}")
+            if name not in chosen:
+                chosen.append(name)
+    return chosen
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
@@ -114,6 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.principal = parse_principal(args.principal)
         except ValueError as exc:
             parser.error(f"--as: {exc}")
+    if args.command == "serve":
+        try:
+            args.only = _platforms(args.only)
+        except ConfigError as exc:
+            print(f"supportbot: {exc}", file=sys.stderr)
+            return exc.exit_status
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -146,13 +173,13 @@ def _configure_logging(settings: Settings, command: str) -> None:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "kb":
         return _kb(args, settings)
-    if args.command == "slack":  # Socket Mode alone needs no HTTP port
-        port = None if args.socket else args.port or settings.port
-        return await _serve(settings, [slack_front_end(settings, socket=args.socket)], port)
     if args.command == "serve":
         return await _serve(settings, configured_front_ends(settings, args.only), args.port or settings.port)
-    if args.command == "discord":
-        return await _discord(settings)
+    if args.command == "slack":  # `serve --only slack`, HTTP unless --socket; Socket Mode alone needs no port
+        port = None if args.socket else args.port or settings.port
+        return await _serve(settings, [slack_front_end(settings, socket=args.socket)], port)
+    if args.command == "discord":  # `serve --only discord`
+        return await _serve(settings, [discord_front_end(settings)], args.port or settings.port)
     if args.command == "doctor":
         return await _doctor(settings)
     if args.command == "stats":
@@ -169,29 +196,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, front_ends: list[FrontEndFactory], port: int | None) -> int:
-    """`supportbot serve` and `supportbot slack`: ``front_ends`` (built once the app is), HTTP on ``port``."""
+    """`supportbot serve`, and its short forms `slack` and `discord`: ``front_ends`` (their settings checked,
+    built once the app is) in the one process runner, HTTP on ``port``."""
     app = await build_app(settings)
     try:
         built = [build(app) for build in front_ends]
         return await serve(app, built, port=port, drain_seconds=settings.drain_seconds)
-    finally:
-        await app.close()
-
-
-async def _discord(settings: Settings) -> int:
-    """`supportbot discord`: imported here, so the console works without the discord extra."""
-    try:
-        from integrations.discord.app import DiscordCredentials, run_discord
-    except ImportError as exc:
-        if exc.name != "discord":
-            raise
-        raise ConfigError(
-            "the Discord front end needs discord.py: pip install 'supportbot[discord]'"
-        ) from None
-    DiscordCredentials.from_settings(settings)  # a missing token stops here, before anything is built
-    app = await build_app(settings)
-    try:
-        return await run_discord(app, settings)
     finally:
         await app.close()
 

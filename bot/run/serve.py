@@ -13,8 +13,10 @@ One HTTP server on ``PORT`` answers
 A front end is anything with the small :class:`FrontEnd` shape; the composition root (``bot.run.platforms``)
 builds the ones whose tokens are set. On SIGTERM or SIGINT the server reports not ready, each front end
 stops taking events and waits up to ``drain_seconds`` for the replies in progress; the ones still running
-then are cancelled, and the streaming machinery settles their messages with a notice before they end. The
-caller closes the store afterwards.
+then are cancelled, and the streaming machinery settles their messages with a notice before they end. A
+front end whose connection the platform ends for good (Discord's, once an intent is switched off) shuts the
+process down the same way: with its ``ConfigError`` when the operator can fix it, else with exit status 1.
+The caller closes the store afterwards.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.agent.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
+from bot.errors import ConfigError
 from bot.metrics import CONTENT_TYPE, BotMetrics
 from bot.runtime import App, freeze_startup_heap
 from bot.store import Store
@@ -63,6 +66,11 @@ class FrontEnd(Protocol):
     async def stop(self, drain_seconds: float) -> None:
         """Stop taking events, wait up to ``drain_seconds`` for the work in progress, cancel the rest (its
         messages are settled), then disconnect."""
+        ...
+
+    async def ended(self) -> BaseException:
+        """Once started: until the front end cannot go on by itself (its connection refused for good), and
+        why (a ``ConfigError`` when the operator can fix it). A front end that cannot end so waits forever."""
         ...
 
 
@@ -215,7 +223,7 @@ async def serve(
             )
         server.started = True
         freeze_startup_heap()
-        await stop.wait()
+        status = await _until_stopped(stop, started)
         log.info("shutting down: waiting up to %.0f s for the replies in progress", drain_seconds)
     finally:
         server.draining = True
@@ -230,4 +238,24 @@ async def serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     log.info("stopped")
-    return 0
+    return status
+
+
+async def _until_stopped(stop: asyncio.Event, front_ends: Sequence[FrontEnd]) -> int:
+    """Until SIGTERM or SIGINT (0), or until a front end ends by itself: its ``ConfigError`` is raised (the
+    process shuts down on the way out), any other reason is logged (1)."""
+    signalled = asyncio.create_task(stop.wait())
+    ended = {asyncio.create_task(front_end.ended()): front_end for front_end in front_ends}
+    try:
+        done, _ = await asyncio.wait({signalled, *ended}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (signalled, *ended):
+            task.cancel()
+    if signalled in done:
+        return 0
+    task, front_end = next((task, front_end) for task, front_end in ended.items() if task in done)
+    error = task.result()
+    if isinstance(error, ConfigError):
+        raise error
+    log.error("front end %s ended: %s", front_end.name, str(error) or type(error).__name__)
+    return 1

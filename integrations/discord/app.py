@@ -1,8 +1,8 @@
 """The Discord front end: a discord.py client wired to the core, and how it runs.
 
 :class:`DiscordFrontEnd` has the shape ``supportbot serve`` runs front ends with (``name``, ``routes()``,
-``start()``, ``ready()``, ``stop(drain_seconds)``); :func:`run_discord` runs it alone until SIGINT or
-SIGTERM (``supportbot discord``).
+``start()``, ``ready()``, ``stop(drain_seconds)``, ``ended()``); ``supportbot serve --only discord`` (and its
+short form ``supportbot discord``) runs it alone.
 
 The client asks for the guilds, guild messages, message content and direct messages intents (Message
 Content is privileged: switch it on in the developer portal). Its REST and gateway base URLs come from
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +32,7 @@ from aiohttp import web
 from discord import app_commands
 
 from bot.errors import ConfigError
-from bot.runtime import App, freeze_startup_heap
+from bot.runtime import App
 from bot.settings import DISCORD_API_URL, DISCORD_GATEWAY_URL, Settings
 from bot.tasks import BackgroundTasks
 from integrations.discord.actions import ButtonActions
@@ -243,12 +242,13 @@ class DiscordFrontEnd:
             and not self._stopping
         )
 
-    async def wait_closed(self) -> BaseException | None:
-        """Until the gateway connection ends for good (after :meth:`stop`, or on a fatal error: returned)."""
+    async def ended(self) -> BaseException:
+        """Until the gateway connection ends for good while the front end runs (the token reset, the intent
+        switched off), and why: a ConfigError when the operator can fix it."""
         if self._connection is None:
-            return None
+            raise RuntimeError("the Discord front end has not started")
         await asyncio.wait({self._connection})
-        return None if self._connection.cancelled() else self._connection.exception()
+        return _start_error(None if self._connection.cancelled() else self._connection.exception())
 
     async def stop(self, drain_seconds: float = SHUTDOWN_GRACE) -> None:
         """Stop taking messages, wait up to ``drain_seconds`` for the work in progress, then disconnect."""
@@ -341,36 +341,3 @@ def _start_error(error: BaseException | None) -> BaseException:
     if isinstance(error, (aiohttp.ClientError, OSError, discord.GatewayNotFound)):
         return ConfigError(f"DISCORD_GATEWAY_URL: cannot connect to the Discord gateway: {error}")
     return error or RuntimeError("the Discord connection ended")
-
-
-async def run_discord(core: App, settings: Settings) -> int:
-    """``supportbot discord``: serve Discord until SIGINT or SIGTERM; the exit status.
-
-    A connection that ends for good meanwhile (the token reset, the intent switched off) ends the run:
-    with a ConfigError when the operator can fix it, else with exit status 1.
-    """
-    front = DiscordFrontEnd(core, DiscordCredentials.from_settings(settings))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await front.start()
-        freeze_startup_heap()
-        stopped = asyncio.create_task(stop.wait())
-        closed = asyncio.create_task(front.wait_closed())
-        await asyncio.wait({stopped, closed}, return_when=asyncio.FIRST_COMPLETED)
-        stopped.cancel()
-        if closed.done():
-            error = _start_error(closed.result())
-            if isinstance(error, ConfigError):
-                raise error
-            log.error("the Discord connection ended: %s", error)
-            return 1
-        closed.cancel()
-        log.info("shutting down: waiting up to %.0f s for the answers in progress", settings.drain_seconds)
-    finally:
-        await front.stop(settings.drain_seconds)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-    return 0

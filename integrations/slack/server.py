@@ -195,6 +195,11 @@ class SlackRunner:
         if self._front is not None:
             await self._front.close(drain_seconds)
 
+    async def ended(self) -> BaseException:
+        """Never: over HTTP Slack comes to the server, and slack-bolt reconnects Socket Mode by itself."""
+        never: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+        return await never
+
     async def _events(self, request: web.Request) -> web.Response:
         """Slack's request; one that comes while the front end is still starting waits for it a little (Slack
         wants an answer within 3 s)."""

@@ -1,25 +1,27 @@
-"""`supportbot discord`: a missing or refused token ends with one line and exit status 2; the real process
-answers on Discord and stops cleanly on SIGTERM."""
+"""`supportbot serve --only discord` (and its short form `supportbot discord`): a missing or refused token
+ends with one line and exit status 2; the real process serves Discord alone, with health, readiness and
+metrics, answers there and stops cleanly on SIGTERM; a connection Discord ends for good ends the process."""
 
 from __future__ import annotations
 
 import asyncio
-import signal
-import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 from fakes.anthropic import FakeAnthropic, Reply
 from fakes.discord import FakeDiscord
+from fakes.slack import FakeSlack
 
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from integrations.discord.app import DiscordCredentials
-from tests.serve.rig import environment
+from tests.serve.rig import Supportbot, free_port, slack_environment
 from tests.serve.rig import run_quietly as run
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_TOKEN = "MTIzNDU2Nzg5.very-secret.token-value"
+DISCORD_ONLY = [("serve", "--only", "discord"), ("discord",)]
 
 
 def fake_env(fake: FakeDiscord, **values: str) -> dict[str, str]:
@@ -35,26 +37,30 @@ def fake_env(fake: FakeDiscord, **values: str) -> dict[str, str]:
     }
 
 
-async def test_a_missing_or_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", DISCORD_ONLY)
+async def test_a_missing_or_bad_setting_is_one_line_and_exit_2(tmp_path: Path, command: tuple[str]) -> None:
     for env, name in [({}, "DISCORD_TOKEN"), ({"DISCORD_API_URL": "ftp://x"}, "DISCORD_API_URL")]:
         status, output = await run(
-            tmp_path, "discord", **{"DISCORD_TOKEN": SECRET_TOKEN, **env} if env else {}
+            tmp_path, *command, **{"DISCORD_TOKEN": SECRET_TOKEN, **env} if env else {}
         )
         assert status == 2, output
         assert name in output and "Traceback" not in output and SECRET_TOKEN not in output
         assert len(output.strip().splitlines()) == 1, output
 
 
+@pytest.mark.parametrize("command", DISCORD_ONLY)
 async def test_a_refused_token_or_intent_is_one_line_and_exit_2(
-    tmp_path: Path, fake_discord: FakeDiscord
+    tmp_path: Path, fake_discord: FakeDiscord, command: tuple[str]
 ) -> None:
-    status, output = await run(tmp_path, "discord", **fake_env(fake_discord, DISCORD_TOKEN=SECRET_TOKEN))
+    port = str(free_port())
+    env = fake_env(fake_discord, DISCORD_TOKEN=SECRET_TOKEN, PORT=port)
+    status, output = await run(tmp_path, *command, **env)
     assert status == 2 and output.strip().splitlines()[-1].startswith(
         "supportbot: DISCORD_TOKEN: Discord refused"
     )
     assert SECRET_TOKEN not in output and "Traceback" not in output
     async with FakeDiscord(allowed_intents=0) as strict:
-        status, output = await run(tmp_path, "discord", **fake_env(strict))
+        status, output = await run(tmp_path, *command, **fake_env(strict, PORT=port))
     assert status == 2 and "Message Content Intent" in output.strip().splitlines()[-1], output
     assert strict.token not in output
 
@@ -70,25 +76,20 @@ def test_the_token_stays_secret(monkeypatch: pytest.MonkeyPatch) -> None:
         DiscordCredentials.from_settings(load_settings(_env_file=None))
 
 
-async def test_supportbot_discord_answers_until_sigterm(
-    tmp_path: Path, fake_discord: FakeDiscord, fake_anthropic: FakeAnthropic
+@pytest.mark.parametrize("command", DISCORD_ONLY)
+async def test_serve_only_discord_serves_discord_alone_until_sigterm(
+    tmp_path: Path,
+    fake_discord: FakeDiscord,
+    fake_slack: FakeSlack,
+    fake_anthropic: FakeAnthropic,
+    command: tuple[str],
 ) -> None:
     fake = fake_discord
-    env = fake_env(fake, ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=fake_anthropic.base_url)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "discord",
-        cwd=tmp_path,
-        env=environment(tmp_path, LOG_LEVEL="WARNING", **env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    slack = slack_environment(fake_slack, fake_anthropic)  # set, but not asked for: Slack stays off
+    bot = await Supportbot.start(tmp_path, *command, LOG_LEVEL="WARNING", **fake_env(fake, **slack))
     try:
-        await fake.wait_for(
-            lambda: fake.commands(fake.guild), seconds=30, what="/support synced to the guild"
-        )
+        report = await bot.wait_ready()
+        assert report["front_ends"] == {"discord": True} and report["store"] == "ok", report
         assert [c["name"] for c in fake.commands(fake.guild)] == ["support"]
         fake_anthropic.script(Reply.text("Order ORD-10001 is **on its way**.", tokens_per_second=200))
         question = await fake.post_as_user(
@@ -99,8 +100,30 @@ async def test_supportbot_discord_answers_until_sigterm(
         )
         [answer] = fake.bot_messages(fake.channels[question.id])
         assert answer.content == "Order ORD-10001 is **on its way**."
+        answered = 'supportbot_replies_total{platform="discord",outcome="answered"} 1'
+        for _ in range(200):  # the reply is recorded just after its final edit
+            status, metrics = await bot.get("/metrics")
+            if answered in metrics.splitlines():
+                break
+            await asyncio.sleep(0.05)
+        assert status == 200 and answered in metrics.splitlines(), metrics
+        async with aiohttp.ClientSession() as session, session.post(f"{bot.url}/slack/events") as response:
+            assert response.status == 404  # no Slack front end in this process
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 0, stderr.decode()
-    assert fake.token not in stderr.decode()
+        assert await bot.stop() == 0, bot.log
+    assert fake_slack.calls() == []
+    assert fake.token not in bot.log and fake_slack.bot_token not in bot.log
+
+
+async def test_the_intent_switched_off_while_serving_ends_the_process_with_one_line(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    bot = await Supportbot.start(tmp_path, "serve", "--only", "discord", **fake_env(fake_discord))
+    await bot.wait_ready()
+    fake_discord.gateway.allowed_intents = 0  # switched off in the developer portal
+    await fake_discord.invalidate_sessions()  # the bot must identify again, and is refused
+    await asyncio.wait_for(bot.process.wait(), 60)  # it ends by itself
+    assert await bot.stop() == 2, bot.log
+    last = bot.stderr[-1]
+    assert last.startswith("supportbot: Discord refused the Message Content intent"), bot.log
+    assert "Traceback" not in bot.log and fake_discord.token not in bot.log

@@ -1,5 +1,5 @@
 """DISCORD_SHARD_COUNT (and DISCORD_SHARD_IDS): the front end runs an AutoShardedClient and answers in the
-guilds of its shards."""
+guilds of its shards; `supportbot serve --only discord` connects only the shards DISCORD_SHARD_IDS names."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from fakes.discord import FakeDiscord
 from bot.run.app import build_app
 from integrations.discord.app import DiscordCredentials, DiscordFrontEnd, ShardedSupportClient
 from tests.discord.rig import bot_toml, rig_settings
+from tests.discord.test_discord_cli import fake_env
+from tests.serve.rig import Supportbot
 
 
 async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
@@ -53,3 +55,37 @@ async def test_an_auto_sharded_client_answers_in_a_guild_of_its_second_shard(
             await front.stop(5.0)
             await core.close()
         assert not front.is_connected
+
+
+async def test_serve_only_discord_connects_the_shards_of_discord_shard_ids(
+    tmp_path: Path, fake_anthropic: FakeAnthropic
+) -> None:
+    async with FakeDiscord(shards=2) as fake:
+        first = fake.add_guild("First Guild", shard_id=0)
+        second = fake.add_guild("Second Guild", shard_id=1)
+        lobby = fake.add_text_channel(second, "lobby")
+        member = fake.add_member(second, "sam")
+        env = fake_env(
+            fake,
+            DISCORD_SHARD_COUNT="2",
+            DISCORD_SHARD_IDS="1",
+            ANTHROPIC_API_KEY="test-key",
+            ANTHROPIC_BASE_URL=fake_anthropic.base_url,
+        )
+        bot = await Supportbot.start(tmp_path, "serve", "--only", "discord", **env)
+        try:
+            assert (await bot.wait_ready())["front_ends"] == {"discord": True}
+            assert [i["shard"] for i in fake.identifies()] == [[1, 2]]
+            assert fake.commands(second) and not fake.commands(first)  # shard 0 is another process's
+            fake_anthropic.script(Reply.text("Hello from shard one.", tokens_per_second=200))
+            question = await fake.post_as_user(lobby, member, f"{fake.bot_user.mention} hi")
+            await fake.wait_for(
+                lambda: [
+                    m for m in fake.bot_messages(fake.channels.get(question.id) or lobby) if m.components
+                ],
+                seconds=30,
+                what="the answer",
+            )
+            assert fake.bot_messages(fake.channels[question.id])[0].content == "Hello from shard one."
+        finally:
+            assert await bot.stop() == 0, bot.log
