@@ -42,6 +42,7 @@ BENCHMARKS = (
     Benchmark("discord_stream", ("--replies", "5")),
     Benchmark("scale", ("--mentions", "40", "--channels", "10")),
     Benchmark("load", ("--conversations", "50", "--seconds", "15")),
+    Benchmark("startup", ("--runs", "3")),
 )
 """Every benchmark script in ``bench/`` (a unit test checks that none is missing)."""
 

@@ -2,6 +2,9 @@
 
 The agent sees only `TextChunk`s while a response streams and one `ModelTurn` at its end, plus the
 errors below; SDK types and exceptions stay in this module.
+
+The SDK is imported only when a client is built (``AnthropicLLM.from_key``): it takes most of the
+command's start-up time, and a keyless `supportbot ask`, `kb` or `stats` never needs it.
 """
 
 from __future__ import annotations
@@ -9,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import anthropic
-import httpx2
+if TYPE_CHECKING:
+    import anthropic
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ class AnthropicLLM:
     def from_key(
         cls, api_key: str, *, base_url: str | None = None, max_retries: int = 2, timeout: float = 60.0
     ) -> AnthropicLLM:
+        import anthropic  # here, not at the top: see the module docstring
+
         client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout
         )
@@ -158,6 +163,8 @@ class AnthropicLLM:
 
         Raises ``ModelRejected`` (bad key, billing, no permission, unknown model) or ``ModelUnavailable``.
         """
+        import anthropic  # loaded with the client
+
         client = self._client.with_options(max_retries=0, timeout=request_timeout)
         try:
             await client.messages.count_tokens(model=model, messages=[{"role": "user", "content": "ping"}])
@@ -206,6 +213,9 @@ def _model_error(exc: Exception) -> ModelError | None:
     Only availability errors (429 after the SDK's retries, 408, 409, 5xx, 529, timeouts, connection
     errors) are ``ModelUnavailable``; refusals are ``RequestRejected`` or ``ModelMisconfigured``.
     """
+    import anthropic  # loaded with the client that raised ``exc``
+    import httpx2
+
     if isinstance(exc, anthropic.APIStatusError):
         return _status_error(exc)
     if isinstance(exc, anthropic.APIConnectionError):  # APITimeoutError included
@@ -220,6 +230,8 @@ def _model_error(exc: Exception) -> ModelError | None:
 
 
 def _status_error(exc: anthropic.APIStatusError) -> ModelError:
+    import anthropic
+
     status = exc.status_code
     # OverloadedError (529) is a subclass of InternalServerError since SDK 1.0: it is checked first.
     if isinstance(exc, anthropic.OverloadedError):

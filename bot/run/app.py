@@ -23,7 +23,6 @@ from bot.service import SupportService
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.open import StoreUnavailable, open_store
-from integrations.orders_http import HttpOrderBackend
 from tools.escalation import EscalateToHuman
 from tools.kb import SearchKb
 from tools.orders import ListMyOrders, LookupOrder
@@ -44,6 +43,8 @@ def build_llm(settings: Settings) -> LLM | None:
 
 async def open_orders(settings: Settings) -> OrderBackend:
     if settings.orders_api_url:
+        from integrations.orders_http import HttpOrderBackend  # aiohttp: loaded only when it is used
+
         token = settings.orders_api_token.get_secret_value() if settings.orders_api_token else None
         return HttpOrderBackend(settings.orders_api_url, token)
     if not settings.demo_orders_path.exists():

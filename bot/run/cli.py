@@ -1,19 +1,18 @@
-"""The `supportbot` command. Bad settings end with one line on stderr and exit status 2."""
+"""The `supportbot` command. Bad settings end with one line on stderr and exit status 2.
+
+Each command imports what it needs when it runs (the app, the store, the process runner), so that
+`supportbot --help` and the quick commands start fast.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.doctor import MARKS, Result, line, run_checks
 from bot.errors import ConfigError
-from bot.kb import KnowledgeBase
-from bot.logs import configure_logging
-from bot.run.app import build_app
-from bot.run.doctor_checks import core_checks
 from bot.run.platforms import (
     PLATFORMS,
     FrontEndFactory,
@@ -22,14 +21,12 @@ from bot.run.platforms import (
     platform_checks,
     slack_front_end,
 )
-from bot.run.serve import serve
-from bot.runtime import App
-from bot.settings import Settings, load_settings
-from bot.stats import format_table, gather_stats
-from bot.store.open import StoreUnavailable, open_store
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
-from integrations.console.session import run_ask, run_chat
 from integrations.console.terminal import clean
+
+if TYPE_CHECKING:
+    from bot.runtime import App
+    from bot.settings import Settings
 
 DEFAULT_PRINCIPAL = "customer:C-1001"
 
@@ -141,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"supportbot: {exc}", file=sys.stderr)
             return exc.exit_status
+    import asyncio
+
+    from bot.doctor import MARKS
+    from bot.settings import load_settings
+    from bot.store.open import StoreUnavailable
+
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -163,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _configure_logging(settings: Settings, command: str) -> None:
     """JSON lines for `serve` (unless LOG_FORMAT says otherwise), text for the rest; the terminal commands
     log only warnings at the default level, to keep the terminal for their output."""
+    from bot.logs import configure_logging
+
     log_format = settings.log_format or ("json" if command == "serve" else "text")
     level = settings.log_level
     if command in ("chat", "ask", "kb", "doctor", "stats") and level == "INFO":
@@ -184,6 +189,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _doctor(settings)
     if args.command == "stats":
         return await _stats(args, settings)
+    from bot.run.app import build_app
+    from integrations.console.session import run_ask, run_chat
+
     handlers: dict[str, Callable[[App], Awaitable[int]]] = {
         "chat": lambda app: run_chat(app, args.principal),
         "ask": lambda app: run_ask(app, args.principal, " ".join(args.question)),
@@ -198,6 +206,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(settings: Settings, front_ends: list[FrontEndFactory], port: int | None) -> int:
     """`supportbot serve`, and its short forms `slack` and `discord`: ``front_ends`` (their settings checked,
     built once the app is) in the one process runner, HTTP on ``port``."""
+    from bot.run.app import build_app
+    from bot.run.serve import serve
+
     app = await build_app(settings)
     try:
         built = [build(app) for build in front_ends]
@@ -207,12 +218,18 @@ async def _serve(settings: Settings, front_ends: list[FrontEndFactory], port: in
 
 
 async def _doctor(settings: Settings) -> int:
+    from bot.doctor import Result, line, run_checks
+    from bot.run.doctor_checks import core_checks
+
     env = Path(".env")
     print(line("settings", Result("ok", "loaded" + (f" (with {env.resolve()})" if env.is_file() else ""))))
     return await run_checks([*core_checks(settings), *platform_checks(settings)], print)
 
 
 async def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.stats import format_table, gather_stats
+    from bot.store.open import open_store
+
     store = await open_store(settings.database_url)
     try:
         print(format_table(await gather_stats(store, args.platform, args.days)))
@@ -224,6 +241,8 @@ async def _stats(args: argparse.Namespace, settings: Settings) -> int:
 def _kb(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.kb_path.is_dir():
         raise ConfigError(f"KB_PATH: {settings.kb_path} is not a folder of Markdown articles")
+    from bot.kb import KnowledgeBase
+
     kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
     try:
         if args.kb_command == "index":

@@ -10,20 +10,21 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
-from bot.doctor import Check, Result
 from bot.errors import ConfigError
-from bot.run.serve import FrontEnd
-from bot.runtime import App
-from bot.settings import Settings
 
 if TYPE_CHECKING:
+    # Types only: the doctor (asyncio), the process runner (aiohttp) and the app are loaded when used.
+    from bot.doctor import Check, Result
+    from bot.run.serve import FrontEnd
+    from bot.runtime import App
+    from bot.settings import Settings
     from integrations.discord.app import DiscordCredentials
     from integrations.slack.server import SlackCredentials
 
 PLATFORMS = ("slack", "discord")
 """The platforms `supportbot serve --only` accepts."""
 
-FrontEndFactory = Callable[[App], FrontEnd]
+FrontEndFactory = Callable[["App"], "FrontEnd"]
 """Builds a front end once the app is built; made only after the front end's settings were checked."""
 
 
@@ -91,6 +92,7 @@ def configured_front_ends(settings: Settings, only: Collection[str] = ()) -> lis
 
 def platform_checks(settings: Settings) -> list[Check]:
     """`supportbot doctor`'s checks of the chat platforms."""
+    from bot.doctor import Check, Result
 
     async def slack() -> Result:
         if settings.slack_bot_token is None:
