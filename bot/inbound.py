@@ -2,15 +2,18 @@
 
 Each front end's ``integrations/*/inbound.py`` translates its platform's payloads into an :class:`Inbound`;
 it gives the reply's :class:`Budgets` and, where the platform is the source of truth for the history, a
-:data:`HistoryLoader` for the thread.
+:data:`HistoryLoader` for the thread. The core masks card numbers and pasted secrets in both
+(:meth:`Inbound.masked`, :func:`masked_history`, ``bot.masking``) before anything is stored or sent to the
+model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.masking import mask
 from bot.streaming.budget import Budget
 from bot.types import Principal, ThreadRef, Turn
 
@@ -27,13 +30,49 @@ class Inbound:
     event_id: str | None = None
 
     def turn(self) -> Turn:
-        """The message as the asker's turn of the thread."""
-        return Turn("user", self.principal.display_name, self.text, self.message_id, self.sent_at)
+        """The message as the asker's turn of the thread (with their user id, so it can be forgotten)."""
+        return Turn(
+            "user",
+            self.principal.display_name,
+            self.text,
+            self.message_id,
+            self.sent_at,
+            user_id=self.principal.user_id,
+        )
+
+    def masked(self) -> Inbound:
+        """The message with card numbers, security codes and secrets masked (``bot.masking``)."""
+        text = mask(self.text)
+        return self if text == self.text else replace(self, text=text)
 
 
 HistoryLoader = Callable[[], Awaitable[Sequence[Turn]]]
 """Reads the thread's history from the platform; called with the thread's lock held (see
 ``SupportService.handle``)."""
+
+
+def masked_turns(turns: Sequence[Turn]) -> list[Turn]:
+    """People's turns with card numbers, security codes and secrets masked; the bot's as they are."""
+    return [
+        turn if turn.role != "user" or (text := mask(turn.text)) == turn.text else replace(turn, text=text)
+        for turn in turns
+    ]
+
+
+def masked_history(
+    history: Sequence[Turn] | HistoryLoader | None,
+) -> Sequence[Turn] | HistoryLoader | None:
+    """The platform's history (turns, or a loader of them) with people's turns masked."""
+    if history is None:
+        return None
+    if not callable(history):
+        return masked_turns(history)
+    load = history
+
+    async def loader() -> Sequence[Turn]:
+        return masked_turns(await load())
+
+    return loader
 
 
 @dataclass(frozen=True)

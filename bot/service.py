@@ -26,7 +26,7 @@ from bot.config import Limits
 from bot.coordination.dedup import EventDedup, StoreDedup
 from bot.coordination.locks import ThreadLocks
 from bot.coordination.ratelimit import RateLimiter
-from bot.inbound import Budgets, HistoryLoader, Inbound
+from bot.inbound import Budgets, HistoryLoader, Inbound, masked_history
 from bot.limits import LimitKind, LimitNotice, LimitsPolicy
 from bot.logs import log_context
 from bot.metrics import BotMetrics
@@ -98,6 +98,8 @@ class SupportService:
         goes to the metrics. A reply cancelled at shutdown counts as ``interrupted`` (its message is
         settled by the streaming machinery before the cancellation goes on).
         """
+        # Masked before anything is stored or sent to the model (bot.masking).
+        message, platform_history = message.masked(), masked_history(platform_history)
         platform = message.ref.platform
         arrived = time.monotonic()
         with log_context(thread=message.ref.key, request_id=uuid.uuid4().hex[:16]):

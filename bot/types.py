@@ -77,6 +77,8 @@ class Turn:
     attached, by URL), read from the platform with the history; they are not stored.
     ``answered_for`` is the user id of the person a bot turn answered: its ``exchange`` holds what the
     tools let that person see, so it is replayed only in answers to that same person.
+    ``user_id`` is the platform user id of the person who wrote a user turn, when the core knows it (the
+    messages it took in); ``supportbot forget`` finds a person's turns by it.
     """
 
     role: TurnRole
@@ -87,6 +89,7 @@ class Turn:
     exchange: tuple[dict[str, Any], ...] = ()
     attachments: tuple[dict[str, Any], ...] = ()
     answered_for: str | None = None
+    user_id: str | None = None
 
 
 @dataclass
