@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # (and settled with a notice). Keep it under the platform's grace period (30 s on Heroku, Kubernetes).
     drain_seconds: float = Field(default=20.0, ge=0, le=600)
 
+    # supportbot chat at a terminal: the file that keeps the questions typed, for the arrow keys in later
+    # sessions; unset: $XDG_DATA_HOME/supportbot/chat_history (~/.local/share/supportbot/chat_history).
+    chat_history_path: Path | None = None
+
+    @field_validator("chat_history_path", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("database_url")
     @classmethod
     def _known_store(cls, value: str) -> str:

@@ -16,7 +16,11 @@ import uuid
 from typing import TextIO
 
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits
+from bot.streaming.reply import INTERRUPTED_NOTICE
 from integrations.console.terminal import clean
+
+STOPPED_NOTICE = "_Stopped._"
+"""Ends an answer stopped with Ctrl-C (instead of the notice for an answer cut off by a restart)."""
 
 
 class ConsoleStream:
@@ -29,6 +33,8 @@ class ConsoleStream:
         self._shown: dict[MessageRef, str] = {}
         self._current: MessageRef | None = None
         self._prefix = uuid.uuid4().hex[:12]
+        self.stopped = False
+        """Set when the person stopped the answer (Ctrl-C): it ends with ``STOPPED_NOTICE``."""
 
     @property
     def limits(self) -> ReplyLimits:
@@ -51,6 +57,8 @@ class ConsoleStream:
             return  # an earlier message of a long answer; the terminal already moved past it
         marked = text.endswith(self._marker)
         text = clean(text.removesuffix(self._marker))  # nothing in it the terminal would act on
+        if self.stopped and text.endswith(INTERRUPTED_NOTICE):
+            text = text.removesuffix(INTERRUPTED_NOTICE) + STOPPED_NOTICE
         if self._tty:
             text += self._marker if marked else ""
         elif text == self._placeholder:
