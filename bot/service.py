@@ -200,7 +200,13 @@ class SupportService:
                 None if outcome.first_text_at is None else (outcome.first_text_at - started) * 1000
             )
             record = ReplyRecord(
-                reply_id, message.ref, started_at, first_text_ms, outcome.failed, _is_fallback(outcome)
+                reply_id,
+                message.ref,
+                started_at,
+                first_text_ms,
+                outcome.failed,
+                _is_fallback(outcome),
+                user_id=message.principal.user_id,
             )
             await self._record(record, outcome, message.principal.user_id)
             return Handled("answered", reply_id, outcome)
@@ -240,7 +246,9 @@ class SupportService:
         started_at, started = datetime.now(UTC), time.monotonic()
         if not await self._limits.first_notice(message, notice):
             await self._store.record_reply(
-                ReplyRecord(reply_id, ref, started_at, None, False, False, limited=notice.kind)
+                ReplyRecord(
+                    reply_id, ref, started_at, None, False, False, notice.kind, message.principal.user_id
+                )
             )
             log.info("%s: %s limit, told already", ref.key, notice.kind)
             return Handled("limited", reply_id, limited=notice.kind)
@@ -249,7 +257,16 @@ class SupportService:
         turn = Turn("assistant", "bot", notice.text, posted or reply_id, started_at)
         await self._store.append_turn(ref, turn)
         await self._store.record_reply(
-            ReplyRecord(reply_id, ref, started_at, first_text_ms, posted is None, False, limited=notice.kind)
+            ReplyRecord(
+                reply_id,
+                ref,
+                started_at,
+                first_text_ms,
+                posted is None,
+                False,
+                notice.kind,
+                message.principal.user_id,
+            )
         )
         log.info("%s: %s limit notice", ref.key, notice.kind)
         return Handled("limited", reply_id, limited=notice.kind)

@@ -53,6 +53,7 @@ def turn(row: Row, time: Time) -> Turn:
         sent_at=time(row["sent_at"]),
         exchange=exchange_from_json(row["exchange"]),
         answered_for=row["answered_for"],
+        user_id=row["user_id"],
     )
 
 
@@ -132,6 +133,7 @@ def reply_record(row: Row, time: Time) -> ReplyRecord:
         failed=bool(row["failed"]),
         fallback=bool(row["fallback"]),
         limited=row["limited"],
+        user_id=row["user_id"],
     )
 
 

@@ -38,8 +38,10 @@ from bot.store.records import (
     AuditRecord,
     Escalation,
     FeedbackVote,
+    ForgetReport,
     LeadAction,
     PendingReply,
+    PruneReport,
     ReplyRecord,
     ThreadSummary,
     UsageRecord,
@@ -286,13 +288,13 @@ class PostgresStore:
         exchange = exchange_to_json(turn.exchange)
         await self._db.execute(
             "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
-            " message_id, sent_at, exchange, answered_for)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            " message_id, sent_at, exchange, answered_for, user_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
             " WHERE message_id <> ''"
             " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
             " sent_at = excluded.sent_at, exchange = excluded.exchange,"
-            " answered_for = excluded.answered_for",
+            " answered_for = excluded.answered_for, user_id = excluded.user_id",
             *thread_params(ref),
             turn.role,
             _clean(turn.author),
@@ -301,6 +303,7 @@ class PostgresStore:
             aware(turn.sent_at),
             exchange,
             turn.answered_for,
+            turn.user_id,
         )
 
     async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
@@ -308,8 +311,8 @@ class PostgresStore:
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0 or None, not {limit}")
         rows = await self._db.fetch(
-            "SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM ("
-            "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, id FROM turns"
+            "SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id, id FROM ("
+            "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id, id FROM turns"
             f"  WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT $5"
             ") newest ORDER BY sent_at, id",
             *thread_params(ref),
@@ -557,12 +560,13 @@ class PostgresStore:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
         await self._db.execute(
             "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
-            " first_text_ms, failed, fallback, limited) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " first_text_ms, failed, fallback, limited, user_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
             " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
             " space_id = excluded.space_id, channel_id = excluded.channel_id,"
             " thread_id = excluded.thread_id, started_at = excluded.started_at,"
             " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
-            " fallback = excluded.fallback, limited = excluded.limited",
+            " fallback = excluded.fallback, limited = excluded.limited, user_id = excluded.user_id",
             record.reply_id,
             *thread_params(record.ref),
             aware(record.started_at),
@@ -570,6 +574,7 @@ class PostgresStore:
             record.failed,
             record.fallback,
             record.limited,
+            record.user_id,
         )
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
@@ -577,6 +582,70 @@ class PostgresStore:
             "SELECT * FROM replies WHERE started_at >= $1 ORDER BY started_at, reply_id", aware(since)
         )
         return [mapping.reply_record(row, _utc) for row in rows]
+
+    # Retention and forgetting (bot.privacy).
+
+    async def prune(self, before: datetime, batch: int) -> PruneReport:
+        """One bounded pass: each statement touches at most ``batch`` rows dated before ``before`` (each
+        safe to send again)."""
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, not {batch}")
+        cutoff = aware(before)
+
+        async def run(sql: str) -> int:
+            return _rowcount(await self._db.execute(sql, cutoff, batch))
+
+        return PruneReport(
+            turns=await run(
+                "DELETE FROM turns WHERE id IN (SELECT id FROM turns WHERE sent_at < $1 LIMIT $2)"
+            ),
+            summaries=await run(
+                "DELETE FROM thread_summaries WHERE ctid IN"
+                " (SELECT ctid FROM thread_summaries WHERE covers_until_time < $1 LIMIT $2)"
+            ),
+            pending_replies=await run(
+                "DELETE FROM pending_replies WHERE reply_id IN"
+                " (SELECT reply_id FROM pending_replies WHERE started_at < $1 LIMIT $2)"
+            ),
+            tool_calls=await run(
+                "DELETE FROM tool_calls WHERE id IN (SELECT id FROM tool_calls WHERE at < $1 LIMIT $2)"
+            ),
+            escalations=await run(
+                "UPDATE escalations SET summary = '', user_id = '' WHERE id IN (SELECT id FROM escalations"
+                " WHERE resolved_at < $1 AND (summary <> '' OR user_id <> '') LIMIT $2)"
+            ),
+            replies=await run(
+                "UPDATE replies SET user_id = NULL WHERE reply_id IN (SELECT reply_id FROM replies"
+                " WHERE started_at < $1 AND user_id IS NOT NULL LIMIT $2)"
+            ),
+        )
+
+    async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
+        """One transaction on one connection: all of it or nothing."""
+        async with self._pool.acquire() as conn, conn.transaction():
+
+            async def run(sql: str, *args: Any) -> int:
+                return _rowcount(await conn.execute(sql, *(args or (platform, user_id))))
+
+            summaries = await run(
+                "DELETE FROM thread_summaries WHERE (platform, space_id, channel_id, thread_id) IN"
+                " (SELECT platform, space_id, channel_id, thread_id FROM turns"
+                "  WHERE platform = $1 AND (user_id = $2 OR answered_for = $2))"
+            )
+            return ForgetReport(
+                messages=await run("DELETE FROM turns WHERE platform = $1 AND user_id = $2"),
+                answers=await run("DELETE FROM turns WHERE platform = $1 AND answered_for = $2"),
+                summaries=summaries,
+                links=await run("DELETE FROM identity_links WHERE platform = $1 AND user_id = $2"),
+                feedback=await run(
+                    "DELETE FROM feedback WHERE user_id = $2 AND reply_id NOT IN"
+                    " (SELECT reply_id FROM replies WHERE platform <> $1)"
+                ),
+                replies=await run("UPDATE replies SET user_id = NULL WHERE platform = $1 AND user_id = $2"),
+                escalations=await run(
+                    "UPDATE escalations SET user_id = '', summary = '' WHERE platform = $1 AND user_id = $2"
+                ),
+            )
 
     # Paused channels.
 

@@ -13,6 +13,7 @@ from typing import Protocol
 from bot.store.roles import (
     ChannelPauses,
     Conversations,
+    DataRetention,
     EscalationLog,
     EventClaims,
     FeedbackLog,
@@ -35,6 +36,7 @@ class Store(
     FeedbackLog,
     ToolAudit,
     LeadActionLog,
+    DataRetention,
     Protocol,
 ):
     """Every role, and closing: what ``SQLiteStore`` and ``PostgresStore`` implement."""

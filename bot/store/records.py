@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from bot.types import ThreadRef
@@ -88,6 +88,9 @@ class ReplyRecord:
     """The answer came from the fallback responder, without the model."""
     limited: str | None = None
     """Set when the reply was a limit notice, not an answer: ``rate``, ``size`` or ``budget``."""
+    user_id: str | None = None
+    """Whom it answered (the asker's platform user id); cleared once the retention period is over or the
+    person is forgotten, when the row only counts."""
 
 
 @dataclass(frozen=True)
@@ -120,14 +123,65 @@ class PendingReply:
     started_at: datetime
 
 
+@dataclass(frozen=True)
+class PruneReport:
+    """What one pruning pass removed or cleared (``DataRetention.prune``)."""
+
+    turns: int = 0
+    """Messages deleted, the bot's (with their tool exchanges) and people's."""
+    summaries: int = 0
+    """Thread summaries deleted."""
+    pending_replies: int = 0
+    """Records of replies in flight left over from a crash."""
+    tool_calls: int = 0
+    """Audit rows of tool calls."""
+    escalations: int = 0
+    """Resolved escalations whose summary and asker were cleared (the row still counts)."""
+    replies: int = 0
+    """Answer records unlinked from the person they answered (the row still counts)."""
+
+    def __add__(self, other: PruneReport) -> PruneReport:
+        return PruneReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    @property
+    def total(self) -> int:
+        return sum(astuple(self))
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """What forgetting one person removed (``DataRetention.forget_user``)."""
+
+    messages: int = 0
+    """Their own messages, in every thread."""
+    answers: int = 0
+    """The bot's answers to them (with the tool results they saw)."""
+    summaries: int = 0
+    """Summaries of threads they wrote in."""
+    links: int = 0
+    """Their link to a customer account."""
+    feedback: int = 0
+    """Their votes on answers."""
+    replies: int = 0
+    """Answer records unlinked from them (the row still counts, without the person)."""
+    escalations: int = 0
+    """Escalations they asked for, their summary and asker cleared (the row still counts)."""
+
+    @property
+    def total(self) -> int:
+        return sum(astuple(self))
+
+
 __all__ = [
     "LEAD_ACTIONS_KEPT",
     "LEAD_ACTION_ARGUMENT_CHARS",
     "AuditRecord",
     "Escalation",
     "FeedbackVote",
+    "ForgetReport",
     "LeadAction",
     "PendingReply",
+    "PruneReport",
     "ReplyRecord",
     "ThreadSummary",
     "UsageRecord",

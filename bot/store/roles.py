@@ -14,8 +14,10 @@ from bot.store.records import (
     AuditRecord,
     Escalation,
     FeedbackVote,
+    ForgetReport,
     LeadAction,
     PendingReply,
+    PruneReport,
     ReplyRecord,
     ThreadSummary,
     UsageRecord,
@@ -158,6 +160,25 @@ class LeadActionLog(Protocol):
         ...
 
 
+class DataRetention(Protocol):
+    """Privacy: what is older than the retention period goes, and one person can be forgotten.
+
+    Rows without text that the stats count (usage, reply rows, feedback votes, escalations) are kept; the
+    text and the person in them are cleared instead (see ``bot.privacy``).
+    """
+
+    async def prune(self, before: datetime, batch: int) -> PruneReport:
+        """One bounded pass: at most ``batch`` rows of each kind dated before ``before`` deleted or
+        cleared; call again while it reports any (``bot.privacy.prune_expired``)."""
+        ...
+
+    async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
+        """Delete the person's messages, the bot's answers to them, the summaries of the threads they
+        wrote in, their identity link and feedback votes; unlink their answer records and escalations (in
+        one transaction)."""
+        ...
+
+
 # What callers combine: one protocol per caller that uses several roles.
 
 
@@ -173,8 +194,9 @@ class ButtonsStore(Conversations, FeedbackLog, LeadActionLog, Protocol):
     """The buttons': feedback votes on a reply, the thread it answered, and a lead's resolve."""
 
 
-class CommandsStore(StatsStore, IdentityLinks, ChannelPauses, LeadActionLog, Protocol):
-    """The ``/support`` commands': links, pauses, open escalations, stats and the leads' own record."""
+class CommandsStore(StatsStore, IdentityLinks, ChannelPauses, LeadActionLog, DataRetention, Protocol):
+    """The ``/support`` commands': links, pauses, open escalations, stats, forgetting a person and the
+    leads' own record."""
 
 
 class ToolboxStore(ToolAudit, EscalationLog, Protocol):
@@ -192,6 +214,7 @@ __all__ = [
     "CommandsStore",
     "ContextStore",
     "Conversations",
+    "DataRetention",
     "EscalationLog",
     "EventClaims",
     "FeedbackLog",

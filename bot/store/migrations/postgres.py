@@ -248,6 +248,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX lead_actions_space ON lead_actions (platform, space_id, at, id)",
         ),
     ),
+    Migration(
+        version=8,
+        name="privacy",
+        statements=(
+            # Who wrote a person's turn, and whom a reply row answered: how `forget` finds a person's rows.
+            "ALTER TABLE turns ADD COLUMN user_id TEXT",
+            "ALTER TABLE replies ADD COLUMN user_id TEXT",
+            "CREATE INDEX turns_user ON turns (platform, user_id) WHERE user_id IS NOT NULL",
+            "CREATE INDEX turns_answered_for ON turns (platform, answered_for)"
+            " WHERE answered_for IS NOT NULL",
+            "CREATE INDEX replies_user ON replies (platform, user_id) WHERE user_id IS NOT NULL",
+            "CREATE INDEX feedback_user ON feedback (user_id)",
+            "CREATE INDEX escalations_user ON escalations (platform, user_id)",
+            # What the retention pruning walks by age.
+            "CREATE INDEX turns_sent_at ON turns (sent_at)",
+            "CREATE INDEX thread_summaries_covers_until ON thread_summaries (covers_until_time)",
+            "CREATE INDEX escalations_resolved_at ON escalations (resolved_at)",
+            "CREATE INDEX pending_replies_started_at ON pending_replies (started_at)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
