@@ -2,7 +2,9 @@
 
 Every setting is listed in `.env.example`. Tokens are `SecretStr`, so they never reach a log line or an
 error message. `load_settings()` turns pydantic's validation errors into one `ConfigError` line that
-names the variable.
+names the variable. Relative paths (and a relative ``sqlite:///`` URL) resolve against the project folder
+(`bot.home`: ``SUPPORTBOT_HOME``, else the current folder with a ``config/bot.toml``, else the packaged
+defaults with data in the user's data folder), so the settings always hold absolute paths.
 """
 
 from __future__ import annotations
@@ -11,15 +13,24 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.home import find_home
 
 STORE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+asyncpg")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 DISCORD_API_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+PATH_SETTINGS = (
+    "kb_path",
+    "kb_index_path",
+    "bot_config_path",
+    "system_prompt_path",
+    "demo_orders_path",
+    "orders_db_path",
+)
 
 
 class Settings(BaseSettings):
@@ -91,6 +102,15 @@ class Settings(BaseSettings):
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        """Every relative path setting against the one project folder (`bot.home`)."""
+        home = find_home()
+        for name in PATH_SETTINGS:
+            setattr(self, name, home.resolve(getattr(self, name)))
+        self.database_url = home.resolve_database_url(self.database_url)
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -212,6 +232,7 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, or raise ConfigError with one line naming the first bad variable."""
+    overrides.setdefault("_env_file", find_home().env_file)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
+from bot.home import find_home
+from bot.run.init import init_project
 from bot.run.platforms import (
     PLATFORMS,
     FrontEndFactory,
@@ -21,6 +23,7 @@ from bot.run.platforms import (
     platform_checks,
     slack_front_end,
 )
+from bot.version import VersionAction
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
 from integrations.console.terminal import clean
 
@@ -43,6 +46,7 @@ def _principal_arg(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="supportbot", description="A Claude-powered support bot.")
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     chat = commands.add_parser("chat", help="talk to the bot in the terminal")
@@ -96,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--days", type=_days, default=7, help="the last N days (1-365, default 7)")
     stats.add_argument("--platform", default=None, help="one platform only (slack, discord, console)")
+
+    init = commands.add_parser(
+        "init", help="write an editable copy of the defaults (config/ and .env) for a new deployment"
+    )
+    init.add_argument("folder", nargs="?", default=".", type=Path, help="where (default: here)")
     return parser
 
 
@@ -127,6 +136,8 @@ def _port(value: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "init":  # neither needs (nor reads) the settings
+        return init_project(args.folder)
     if hasattr(args, "principal"):
         try:
             args.principal = parse_principal(args.principal)
@@ -221,8 +232,9 @@ async def _doctor(settings: Settings) -> int:
     from bot.doctor import Result, line, run_checks
     from bot.run.doctor_checks import core_checks
 
-    env = Path(".env")
-    print(line("settings", Result("ok", "loaded" + (f" (with {env.resolve()})" if env.is_file() else ""))))
+    home = find_home()
+    env = f" (with {home.env_file})" if home.env_file.is_file() else ""
+    print(line("settings", Result("ok", f"loaded{env}; project folder: {home.description}")))
     return await run_checks([*core_checks(settings), *platform_checks(settings)], print)
 
 
