@@ -1,4 +1,5 @@
-"""`config/bot.toml`: roles, channel overrides, limits, prices and platform facts, validated with pydantic.
+"""`config/bot.toml`: roles, channel overrides, limits, privacy, prices and platform facts, validated with
+pydantic.
 
 The file is data the support team edits; a mistake gives one line naming the key (exit status 2).
 """
@@ -71,6 +72,12 @@ class AgentLimits(_Strict):
         return self
 
 
+class Privacy(_Strict):
+    retention_days: int = Field(default=90, ge=1, le=3650)
+    """Messages, summaries, tool results and the tool audit older than this many days are pruned
+    (``bot.privacy``); the rows the stats count stay, without text or person."""
+
+
 class ModelPrice(_Strict):
     """US dollars per million tokens."""
 
@@ -111,6 +118,7 @@ class BotConfig(_Strict):
     channels: dict[str, ChannelOverride] = {}
     limits: Limits = Limits()
     agent: AgentLimits = AgentLimits()
+    privacy: Privacy = Privacy()
     prices: dict[str, ModelPrice] = {}
     platforms: dict[str, PlatformFacts] = {}
 

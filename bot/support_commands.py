@@ -23,6 +23,7 @@ from typing import Protocol
 
 from bot.kb import KnowledgeBase
 from bot.markup import Markup
+from bot.privacy import describe_forget
 from bot.stats import Figures, Stats, gather_stats, seconds
 from bot.store import CommandsStore, Escalation, LeadAction
 from bot.types import Principal, ThreadRef
@@ -33,6 +34,8 @@ MAX_LISTED = 15
 KB_RESULTS = 5
 AUDIT_LISTED = 20
 SUMMARY_CHARS = 200
+OPERATOR_PREFIX = "operator:"
+"""A lead action's ``user_id`` when an operator did it with ``supportbot`` (``supportbot forget``)."""
 
 REFUSAL = (
     "Sorry, only support leads can use `/support {name}`. You can use `/support help` and "
@@ -70,6 +73,13 @@ class Link:
 
 @dataclass(frozen=True)
 class Unlink:
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Delete what the bot stored about one person (``bot.privacy``)."""
+
     user_id: str
 
 
@@ -119,6 +129,7 @@ Command = (
     | ListEscalations
     | Link
     | Unlink
+    | Forget
     | KbSearch
     | KbReload
     | Pause
@@ -133,6 +144,7 @@ LEADS_ONLY = (
     ListEscalations,
     Link,
     Unlink,
+    Forget,
     KbReload,
     Pause,
     Resume,
@@ -146,6 +158,7 @@ _NAMES: dict[type, str] = {
     ListEscalations: "escalations",
     Link: "link",
     Unlink: "unlink",
+    Forget: "forget",
     KbReload: "kb reload",
     Pause: "pause",
     Resume: "resume",
@@ -218,6 +231,8 @@ def help_text(dialect: Dialect) -> str:
             "• `escalations`: the open escalations",
             f"• `link @user CUSTOMER_ID`, `unlink @user`: link a {dialect.label} user to a customer account, "
             "or undo it",
+            "• `forget @user`: delete what I stored about a person: their messages, my answers to them, "
+            "their link and feedback votes",
             "• `kb reload`: index the knowledge base again",
             "• `pause`, `resume`: stop or restart answering in this channel",
             f"• {dialect.resolve_help}",
@@ -249,6 +264,8 @@ def parse_command(text: str, dialect: Dialect, *, in_thread: bool = False) -> Co
             return link_command(user, args[1] if len(args) == 2 else "")
         case "unlink":
             return unlink_command(dialect.parse_user(args[0]) if len(args) == 1 else None)
+        case "forget":
+            return forget_command(dialect.parse_user(args[0]) if len(args) == 1 else None)
         case "kb":
             if args[:1] == ["reload"] and len(args) == 1:
                 return KbReload()
@@ -290,6 +307,10 @@ def link_command(user_id: str | None, customer_id: str) -> Command:
 
 def unlink_command(user_id: str | None) -> Command:
     return Unlink(user_id) if user_id else Help("Use `/support unlink @user`.")
+
+
+def forget_command(user_id: str | None) -> Command:
+    return Forget(user_id) if user_id else Help("Use `/support forget @user`.")
 
 
 def kb_search_command(query: str) -> Command:
@@ -345,6 +366,10 @@ class SupportCommands:
                     await self._done(invocation, "unlink", user_id)
                     return f"Unlinked {markup.user(user_id)}."
                 return f"{markup.user(user_id)} was not linked to a customer."
+            case Forget(user_id=user_id):
+                forgotten = await self._store.forget_user(platform, user_id)
+                await self._done(invocation, "forget", user_id)
+                return f"Forgot {markup.user(user_id)}: {describe_forget(forgotten)}."
             case KbSearch(query=query):
                 return await self._kb_search(query, caller)
             case KbReload():
@@ -396,12 +421,23 @@ class SupportCommands:
         if not actions:
             return "No lead actions recorded yet."
         lines = [
-            f"• {action.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')} {markup.user(action.user_id)} "
-            f"{markup.bold(action.action)} in {markup.channel(action.channel_id)}"
+            f"• {action.at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')} {self._actor(action)} "
+            f"{markup.bold(action.action)} {self._place(action)}"
             + (f": {markup.code(markup.plain(action.argument))}" if action.argument else "")
             for action in actions
         ]
         return f"{markup.bold(f'The last {len(actions)} lead action(s), newest first')}\n" + "\n".join(lines)
+
+    def _actor(self, action: LeadAction) -> str:
+        """The lead, or the operator who ran ``supportbot`` (``operator:NAME``)."""
+        if action.user_id.startswith(OPERATOR_PREFIX):
+            return self._markup.plain(action.user_id)
+        return self._markup.user(action.user_id)
+
+    def _place(self, action: LeadAction) -> str:
+        if not action.channel_id:
+            return "on the command line"
+        return f"in {self._markup.channel(action.channel_id)}"
 
     async def _list_escalations(self) -> str:
         escalations = await self._store.open_escalations()
@@ -419,6 +455,8 @@ class SupportCommands:
             who, where = markup.user(escalation.user_id), await self._host.where(escalation.ref)
         else:
             who, where = markup.plain(escalation.user_id), f"on {escalation.ref.platform}"
+        if not escalation.user_id:  # forgotten (supportbot forget)
+            who = "someone"
         summary = markup.plain(" ".join(escalation.summary.split())[:SUMMARY_CHARS])
         return f"• {markup.bold(f'#{escalation.id}')} {where}, opened {opened} by {who}: {summary}"
 

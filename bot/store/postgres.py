@@ -467,7 +467,7 @@ class PostgresStore:
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
         rows = await self._db.fetch(
-            "SELECT * FROM lead_actions WHERE platform = $1 AND space_id = $2"
+            "SELECT * FROM lead_actions WHERE platform = $1 AND space_id IN ($2, '')"
             " ORDER BY at DESC, id DESC LIMIT $3",
             platform,
             space_id,

@@ -53,11 +53,12 @@ class LeadAction:
     platform: str
     space_id: str
     channel_id: str
-    """Where it was done: the channel the command was run in (or the button clicked in)."""
+    """Where it was done: the channel the command was run in (or the button clicked in); empty, with an
+    empty ``space_id``, for what an operator did on the command line."""
     user_id: str
-    """The lead."""
+    """The lead (``operator:NAME`` for an operator on the command line)."""
     action: str
-    """``link``, ``unlink``, ``pause``, ``resume``, ``resolve``, ``kb reload``."""
+    """``link``, ``unlink``, ``forget``, ``pause``, ``resume``, ``resolve``, ``kb reload``."""
     argument: str = ""
     """What it was done to: the user and customer id of a link, the thread or escalation resolved."""
 

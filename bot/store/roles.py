@@ -156,7 +156,8 @@ class LeadActionLog(Protocol):
         ...
 
     async def lead_actions(self, platform: str, space_id: str, limit: int = 100) -> list[LeadAction]:
-        """The space's newest ``limit`` lead actions, newest first."""
+        """The space's newest ``limit`` lead actions, newest first, with the platform's actions that were
+        done outside any space (an empty ``space_id``: ``supportbot forget`` on the command line)."""
         ...
 
 

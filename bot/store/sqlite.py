@@ -498,7 +498,7 @@ class SQLiteStore:
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
         rows = await self._read(
-            "SELECT * FROM lead_actions WHERE platform = ? AND space_id = ?"
+            "SELECT * FROM lead_actions WHERE platform = ? AND space_id IN (?, '')"
             " ORDER BY at DESC, id DESC LIMIT ?",
             (platform, space_id, limit),
         )

@@ -28,6 +28,7 @@ from bot.support_commands import (
     ShowAudit,
     SupportCommands,
     ThreadLink,
+    forget_command,
     kb_search_command,
     link_command,
     resolve_command,
@@ -174,6 +175,11 @@ class SupportGroup(app_commands.Group):
     @app_commands.describe(user="The member")
     async def unlink(self, interaction: discord.Interaction, user: discord.User) -> None:
         await self._commands.run(interaction, unlink_command(str(user.id)))
+
+    @app_commands.command(name="forget", description="Delete what the bot stored about a member (leads)")
+    @app_commands.describe(user="The member")
+    async def forget(self, interaction: discord.Interaction, user: discord.User) -> None:
+        await self._commands.run(interaction, forget_command(str(user.id)))
 
     @kb.command(name="search", description="Search the knowledge base")
     @app_commands.describe(query="What to look for")
