@@ -1,12 +1,14 @@
 """Logging: JSON lines for production, text for the terminal, and no secret in any line.
 
-- :class:`JsonFormatter` writes one JSON object per line: ``time``, ``level``, ``logger``, ``message`` and,
-  when known, ``thread`` (the conversation key) and ``request_id`` (one per inbound message), plus ``exc``
-  with the traceback.
+- :class:`JsonFormatter` (``python-json-logger``) writes one JSON object per line: ``time``, ``level``,
+  ``logger``, ``message`` and, when known, ``thread`` (the conversation key) and ``request_id`` (one per
+  inbound message), every field passed with ``extra=`` as a key of its own, plus ``exc`` with the traceback.
+- :class:`TextFormatter` writes ``time LEVEL logger: message`` and the ``extra=`` fields as ``key=value``.
 - :func:`log_context` sets the thread and request id for the code it wraps; the support service sets them
   for each message it handles, so every line logged while answering it carries them, in whichever module.
 - :class:`RedactSecrets` is a safety net on the handler: every secret setting's value (and the password
-  of a URL setting) is replaced by ``[redacted]`` in the message and the traceback, whatever logged it.
+  of a URL setting) is replaced by ``[redacted]`` in the message, the ``extra=`` fields and the traceback,
+  whatever logged it.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 from bot.settings import Settings
 
@@ -48,28 +51,67 @@ def log_context(*, thread: str, request_id: str) -> Iterator[None]:
         _thread.reset(thread_token)
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line."""
+_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+"""What every log record has; anything else on a record came with ``extra=``."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+
+def extra_fields(record: logging.LogRecord) -> dict[str, object]:
+    """The fields ``record`` was given with ``extra=``, in the order given."""
+    return {
+        key: value
+        for key, value in record.__dict__.items()
+        if key not in _RECORD_ATTRIBUTES and not key.startswith("_")
+    }
+
+
+class JsonFormatter(_LibraryJsonFormatter):
+    """One JSON object per line; the fields given with ``extra=`` are keys of their own."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ["levelname", "name", "message"],
+            rename_fields={
+                "levelname": "level",
+                "name": "logger",
+                "exc_info": "exc",
+                "stack_info": "stack",
+            },
+            json_ensure_ascii=False,
+        )
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        log_data["time"] = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        super().add_fields(log_data, record, message_dict)
         thread, request_id = _thread.get(), _request.get()
         if thread is not None:
-            entry["thread"] = thread
+            log_data["thread"] = thread
         if request_id is not None:
-            entry["request_id"] = request_id
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            entry["exc"] = record.exc_text
-        if record.stack_info:
-            entry["stack"] = record.stack_info
-        return json.dumps(entry, ensure_ascii=False, default=str)
+            log_data["request_id"] = request_id
+
+
+class TextFormatter(logging.Formatter):
+    """``time LEVEL logger: message key=value …``: a line for people, the ``extra=`` fields at its end."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        pairs = [
+            f"{key}={_text_value(value)}" for key, value in extra_fields(record).items() if value is not None
+        ]
+        return " ".join([line, *pairs])
+
+
+def _text_value(value: object) -> str:
+    text = str(value)
+    return (
+        json.dumps(text, ensure_ascii=False)
+        if not text or any(c.isspace() or c == '"' for c in text)
+        else text
+    )
 
 
 class RedactSecrets(logging.Filter):
@@ -88,10 +130,15 @@ class RedactSecrets(logging.Filter):
         if not self._secrets:
             return True
         record.msg, record.args = self.redact(record.getMessage()), None
+        for key, value in extra_fields(record).items():
+            if isinstance(value, str):
+                setattr(record, key, self.redact(value))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            # The redacted text stands for the exception from here on: a formatter that would format the
+            # exception anew (python-json-logger does) finds only the text.
+            record.exc_text, record.exc_info = self.redact(record.exc_text), None
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
@@ -156,7 +203,7 @@ def configure_logging(settings: Settings, *, log_format: LogFormat, level: str |
     """One handler on stderr in ``log_format`` at ``level`` (default ``LOG_LEVEL``), redacting secrets;
     the :data:`QUIET_LIBRARIES` never below INFO."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RedactSecrets(secret_values(settings)))
     logging.basicConfig(level=level or settings.log_level, handlers=[handler], force=True)
     quiet_libraries(max(logging.INFO, logging.getLogger().level))

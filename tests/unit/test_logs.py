@@ -71,6 +71,46 @@ def test_secrets_are_redacted_from_messages_and_tracebacks() -> None:
     assert SECRET not in out.getvalue()
 
 
+def test_fields_given_with_extra_are_json_keys_and_redacted_too() -> None:
+    logger, out = capture(RedactSecrets([SECRET]))
+    with log_context(thread="discord:G1:C1:T1", request_id="r-2"):
+        logger.info(
+            "answer", extra={"outcome": "answered", "input_tokens": 1200, "cost_usd": 0.01, "k": SECRET}
+        )
+    [entry] = lines(out)
+    assert entry == {
+        "time": entry["time"],
+        "level": "INFO",
+        "logger": logger.name,
+        "message": "answer",
+        "outcome": "answered",
+        "input_tokens": 1200,
+        "cost_usd": 0.01,
+        "k": REDACTED,
+        "thread": "discord:G1:C1:T1",
+        "request_id": "r-2",
+    }
+
+
+def test_the_text_format_is_one_readable_line_with_the_extra_fields_at_its_end(
+    restore_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(_env_file=None, anthropic_api_key=SECRET)  # type: ignore[call-arg]
+    configure_logging(settings, log_format="text", level="INFO")
+    logging.getLogger("bot.service").info(
+        "answer", extra={"outcome": "answered", "model": None, "first_text_s": 0.42, "note": f"a {SECRET}"}
+    )
+    try:
+        raise RuntimeError(f"bad key {SECRET}")
+    except RuntimeError:
+        logging.getLogger("bot.service").exception("failed")
+    err = capsys.readouterr().err
+    first, *rest = err.splitlines()
+    assert first.endswith(f'INFO bot.service: answer outcome=answered first_text_s=0.42 note="a {REDACTED}"')
+    assert rest[0].endswith("ERROR bot.service: failed") and rest[-1] == f"RuntimeError: bad key {REDACTED}"
+    assert SECRET not in err
+
+
 def test_secret_values_are_every_secret_setting_and_url_passwords() -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
