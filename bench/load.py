@@ -445,6 +445,7 @@ async def run_bot(
     errors: ErrorCount,
 ) -> dict[str, Any]:
     from bot.agent.llm import AnthropicLLM
+    from bot.metrics import OUTCOMES
     from bot.run.app import build_app
     from bot.runtime import freeze_startup_heap
     from integrations.discord.app import DiscordCredentials, DiscordFrontEnd
@@ -505,8 +506,13 @@ async def run_bot(
         progress.cancel()
         _, peak = rss_mb()
         metrics = core.metrics
+        assert metrics is not None
         outcomes = {
-            platform: {key[1]: value for key, value in metrics.replies._values.items() if key[0] == platform}
+            platform: {
+                outcome: count
+                for outcome in OUTCOMES
+                if (count := metrics.value("supportbot_replies_total", platform=platform, outcome=outcome))
+            }
             for platform in ("slack", "discord")
         }
         return {
@@ -518,7 +524,10 @@ async def run_bot(
             "rss_active": active_rss if not math.isnan(active_rss) else max(samples, default=math.nan),
             "rss_peak": max(peak, max(samples, default=0.0)),
             "outcomes": outcomes,
-            "bot_429s": {p: metrics.rate_limited.value(platform=p) for p in ("slack", "discord")},
+            "bot_429s": {
+                p: metrics.value("supportbot_platform_rate_limited_total", platform=p)
+                for p in ("slack", "discord")
+            },
         }
     finally:
         logging.getLogger().removeHandler(errors)  # what the teardown logs is not the load's

@@ -382,6 +382,12 @@ class IndexReport:
     unchanged: bool
     problems: tuple[str, ...] = ()
 
+    def summary(self) -> str:
+        """One line for people: ``17 articles indexed, 0 skipped (unchanged)``."""
+        articles = "article" if self.indexed == 1 else "articles"
+        state = "unchanged" if self.unchanged else "re-indexed"
+        return f"{self.indexed} {articles} indexed, {self.skipped} skipped ({state})"
+
 
 @dataclass(frozen=True)
 class KbHit:

@@ -1,259 +1,195 @@
-"""Metrics in the Prometheus text exposition format (version 0.0.4), served at ``GET /metrics``.
+"""The bot's Prometheus metrics, served at ``GET /metrics`` by ``bot.run.serve``.
 
-A registry of counters, gauges and histograms with labels, small enough to need no dependency. There is
-no global registry: the composition root (``bot.run.app.build_app``) makes one ``BotMetrics`` and hands it to
-the parts that record (the support service, the toolbox) and to the server that renders it.
+Built on ``prometheus_client`` with a registry of the bot's own, never the library's global one: the
+composition root (``bot.run.app.build_app``) makes one ``BotMetrics`` and hands it to the parts that record
+(the support service, the toolbox) and to the server that renders it. Besides the bot's series the registry
+holds the process's (CPU, memory, open files: ``process_*``), the Python build (``python_info``) and the
+bot's version (``supportbot_build_info{version=...}``).
+
+Labelled series exist from the start at zero for the platforms, outcomes, token kinds and tools the bot
+knows, so a dashboard shows 0 rather than nothing before the first message.
+
+``prometheus_client`` is imported when a ``BotMetrics`` is made, not with this module: the terminal
+commands record no metrics and do not load it.
 """
 
 from __future__ import annotations
 
-import math
-from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bot.types import Usage
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 """Seconds; from a fast first text to a long answer written slowly."""
 
-LabelValues = tuple[str, ...]
+OUTCOMES = ("answered", "fallback", "failed", "interrupted", "duplicate", "stepped_back", "limited")
+"""What becomes of a message to the bot (``supportbot_replies_total``'s ``outcome``)."""
+
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+DECISIONS = ("allowed", "denied")
 
 
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def bot_version() -> str:
+    """The installed package's version; ``0+unknown`` in a source tree that was never installed."""
+    from importlib import metadata
 
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
-
-
-def _labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str:
-    pairs = [f'{name}="{_escape_label(value)}"' for name, value in zip(names, values, strict=True)]
-    if extra:
-        pairs.append(extra)
-    return "{" + ",".join(pairs) + "}" if pairs else ""
-
-
-class _Metric(ABC):
-    """A named metric with fixed label names; subclasses say how its samples read."""
-
-    kind = ""
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str]) -> None:
-        self.name = name
-        self.help = help_text
-        self.label_names = tuple(labels)
-
-    def _key(self, labels: dict[str, str]) -> LabelValues:
-        if set(labels) != set(self.label_names):
-            raise ValueError(f"{self.name} takes the labels {self.label_names}, not {tuple(labels)}")
-        return tuple(str(labels[name]) for name in self.label_names)
-
-    def header(self) -> list[str]:
-        return [f"# HELP {self.name} {_escape_help(self.help)}", f"# TYPE {self.name} {self.kind}"]
-
-    @abstractmethod
-    def samples(self) -> list[str]: ...
-
-
-class _Scalar(_Metric):
-    """A value per label set (counters and gauges)."""
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str]) -> None:
-        super().__init__(name, help_text, labels)
-        self._values: dict[LabelValues, float] = {}
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(self._key(labels), 0.0)
-
-    def samples(self) -> list[str]:
-        return [
-            f"{self.name}{_labels(self.label_names, key)} {_number(value)}"
-            for key, value in sorted(self._values.items())
-        ]
-
-
-class Counter(_Scalar):
-    kind = "counter"
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if amount < 0:
-            raise ValueError(f"{self.name}: a counter only goes up")
-        key = self._key(labels)
-        self._values[key] = self._values.get(key, 0.0) + amount
-
-
-class Gauge(_Scalar):
-    kind = "gauge"
-
-    def add(self, amount: float, **labels: str) -> None:
-        key = self._key(labels)
-        self._values[key] = self._values.get(key, 0.0) + amount
-
-
-@dataclass
-class _Series:
-    counts: list[int]
-    total: float = 0.0
-    count: int = 0
-
-
-class Histogram(_Metric):
-    kind = "histogram"
-
-    def __init__(self, name: str, help_text: str, labels: Sequence[str], buckets: Iterable[float]) -> None:
-        super().__init__(name, help_text, labels)
-        self.buckets = tuple(sorted(buckets))
-        if not self.buckets:
-            raise ValueError(f"{name}: a histogram needs buckets")
-        self._series: dict[LabelValues, _Series] = {}
-
-    def observe(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        series = self._series.setdefault(key, _Series([0] * len(self.buckets)))
-        for index, bound in enumerate(self.buckets):
-            if value <= bound:
-                series.counts[index] += 1
-        series.total += value
-        series.count += 1
-
-    def count(self, **labels: str) -> int:
-        series = self._series.get(self._key(labels))
-        return series.count if series else 0
-
-    def samples(self) -> list[str]:
-        lines: list[str] = []
-        for key, series in sorted(self._series.items()):
-            for bound, cumulative in zip(self.buckets, series.counts, strict=True):
-                le = _labels(self.label_names, key, f'le="{_number(bound)}"')
-                lines.append(f"{self.name}_bucket{le} {cumulative}")
-            every = _labels(self.label_names, key, 'le="+Inf"')
-            lines.append(f"{self.name}_bucket{every} {series.count}")
-            lines.append(f"{self.name}_sum{_labels(self.label_names, key)} {_number(series.total)}")
-            lines.append(f"{self.name}_count{_labels(self.label_names, key)} {series.count}")
-        return lines
-
-
-class Registry:
-    """Metrics by name; :meth:`render` is the body of ``GET /metrics``."""
-
-    def __init__(self) -> None:
-        self._metrics: dict[str, _Metric] = {}
-
-    def _add(self, metric: _Metric) -> None:
-        if metric.name in self._metrics:
-            raise ValueError(f"metric {metric.name} is registered twice")
-        self._metrics[metric.name] = metric
-
-    def counter(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Counter:
-        metric = Counter(name, help_text, labels)
-        self._add(metric)
-        return metric
-
-    def gauge(self, name: str, help_text: str, labels: Sequence[str] = ()) -> Gauge:
-        metric = Gauge(name, help_text, labels)
-        self._add(metric)
-        return metric
-
-    def histogram(
-        self,
-        name: str,
-        help_text: str,
-        labels: Sequence[str] = (),
-        buckets: Iterable[float] = LATENCY_BUCKETS,
-    ) -> Histogram:
-        metric = Histogram(name, help_text, labels, buckets)
-        self._add(metric)
-        return metric
-
-    def render(self) -> str:
-        lines: list[str] = []
-        for metric in self._metrics.values():
-            lines += metric.header() + metric.samples()
-        return "\n".join(lines) + "\n"
+    try:
+        return metadata.version("supportbot")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 class BotMetrics:
-    """What the bot records, on one registry.
+    """What the bot records, on one registry of its own.
 
     Replies are counted by platform and outcome: ``answered``, ``fallback`` (answered without the model),
     ``failed`` (the user saw a notice), ``interrupted`` (cancelled at shutdown and settled),
-    ``duplicate`` (a redelivered event), ``stepped_back`` (an escalated thread) and any other status the
-    service reports (e.g. ``limited``).
+    ``duplicate`` (a redelivered event), ``stepped_back`` (an escalated thread) and ``limited`` (a limit
+    notice instead of an answer). ``platforms`` and ``tools`` name the series made at zero up front.
     """
 
-    def __init__(self) -> None:
-        self.registry = Registry()
+    def __init__(
+        self, *, platforms: Iterable[str] = (), tools: Iterable[str] = (), version: str | None = None
+    ) -> None:
+        from prometheus_client import (
+            CollectorRegistry,
+            Counter,
+            Gauge,
+            Histogram,
+            Info,
+            PlatformCollector,
+            ProcessCollector,
+            disable_created_metrics,
+        )
+
+        # No ``*_created`` series beside each counter: a timestamp per series that no dashboard reads.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry: CollectorRegistry = CollectorRegistry()
         r = self.registry
-        self.replies = r.counter(
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        Info("supportbot_build", "The running supportbot's version.", registry=r).info(
+            {"version": version or bot_version()}
+        )
+        self.replies: Counter = Counter(
             "supportbot_replies_total",
             "Messages to the bot, by platform and outcome.",
             ("platform", "outcome"),
+            registry=r,
         )
-        self.in_progress = r.gauge(
-            "supportbot_replies_in_progress", "Replies being written now.", ("platform",)
+        self.in_progress: Gauge = Gauge(
+            "supportbot_replies_in_progress", "Replies being written now.", ("platform",), registry=r
         )
-        self.first_text = r.histogram(
+        self.first_text: Histogram = Histogram(
             "supportbot_reply_first_text_seconds",
             "Time from a message's arrival to the first visible text of its answer.",
             ("platform",),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
-        self.final_text = r.histogram(
+        self.final_text: Histogram = Histogram(
             "supportbot_reply_final_text_seconds",
             "Time from a message's arrival to the final text of its answer.",
             ("platform",),
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
-        self.edits = r.counter(
-            "supportbot_reply_edits_total", "Message edits made while streaming answers.", ("platform",)
+        self.edits: Counter = Counter(
+            "supportbot_reply_edits_total",
+            "Message edits made while streaming answers.",
+            ("platform",),
+            registry=r,
         )
-        self.rate_limited = r.counter(
+        self.rate_limited: Counter = Counter(
             "supportbot_platform_rate_limited_total",
             "429 answers from the platform to posts and edits.",
             ("platform",),
+            registry=r,
         )
-        self.tool_calls = r.counter(
-            "supportbot_tool_calls_total", "Tool calls, by tool and decision.", ("tool", "decision")
+        self.tool_calls: Counter = Counter(
+            "supportbot_tool_calls_total",
+            "Tool calls, by tool and decision.",
+            ("tool", "decision"),
+            registry=r,
         )
-        self.tokens = r.counter("supportbot_model_tokens_total", "Model tokens, by kind.", ("kind",))
-        self.cost = r.counter("supportbot_model_cost_usd_total", "Model cost in US dollars.")
+        self.tokens: Counter = Counter(
+            "supportbot_model_tokens_total", "Model tokens, by kind.", ("kind",), registry=r
+        )
+        self.cost: Counter = Counter(
+            "supportbot_model_cost_usd_total", "Model cost in US dollars.", registry=r
+        )
+        for platform in platforms:
+            self.add_platform(platform)
+        for tool in tools:
+            self.add_tool(tool)
+        for kind in TOKEN_KINDS:
+            self.tokens.labels(kind=kind)
+
+    def add_platform(self, platform: str) -> None:
+        """Make ``platform``'s series, at zero until something happens there."""
+        for outcome in OUTCOMES:
+            self.replies.labels(platform=platform, outcome=outcome)
+        for metric in (self.in_progress, self.first_text, self.final_text, self.edits, self.rate_limited):
+            metric.labels(platform=platform)
+
+    def add_tool(self, tool: str) -> None:
+        """Make ``tool``'s series, at zero until it is called."""
+        for decision in DECISIONS:
+            self.tool_calls.labels(tool=tool, decision=decision)
+
+    def reply_started(self, platform: str) -> None:
+        self.in_progress.labels(platform=platform).inc()
+
+    def reply_finished(self, platform: str) -> None:
+        self.in_progress.labels(platform=platform).dec()
+
+    def count_reply(self, platform: str, outcome: str) -> None:
+        """A message handled, whatever became of it (one of :data:`OUTCOMES`)."""
+        self.replies.labels(platform=platform, outcome=outcome).inc()
 
     def observe_render(
         self, platform: str, *, first_text: float | None, final_text: float, edits: int, rate_limited: int
     ) -> None:
         """One streamed reply: seconds from the message's arrival to its first and final text."""
         if first_text is not None:
-            self.first_text.observe(first_text, platform=platform)
-        self.final_text.observe(final_text, platform=platform)
+            self.first_text.labels(platform=platform).observe(first_text)
+        self.final_text.labels(platform=platform).observe(final_text)
         if edits:
-            self.edits.inc(edits, platform=platform)
+            self.edits.labels(platform=platform).inc(edits)
         if rate_limited:
-            self.rate_limited.inc(rate_limited, platform=platform)
+            self.rate_limited.labels(platform=platform).inc(rate_limited)
 
     def observe_tool_call(self, tool: str, allowed: bool) -> None:
-        self.tool_calls.inc(tool=tool, decision="allowed" if allowed else "denied")
+        self.tool_calls.labels(tool=tool, decision="allowed" if allowed else "denied").inc()
 
     def observe_usage(self, usage: Usage) -> None:
-        for kind, tokens in (
-            ("input", usage.input_tokens),
-            ("output", usage.output_tokens),
-            ("cache_read", usage.cache_read_tokens),
-            ("cache_write", usage.cache_write_tokens),
+        for kind, tokens in zip(
+            TOKEN_KINDS,
+            (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens),
+            strict=True,
         ):
             if tokens:
-                self.tokens.inc(tokens, kind=kind)
+                self.tokens.labels(kind=kind).inc(tokens)
         if usage.cost_usd:
             self.cost.inc(usage.cost_usd)
 
-    def render(self) -> str:
-        return self.registry.render()
+    def value(self, name: str, **labels: str) -> float:
+        """The current value of one sample as ``/metrics`` shows it (0 when there is no such sample)."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+    @property
+    def content_type(self) -> str:
+        """The media type of :meth:`render`'s body."""
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        return str(CONTENT_TYPE_LATEST)
+
+    def render(self) -> bytes:
+        """The body of ``GET /metrics``: the registry in the Prometheus text format."""
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)

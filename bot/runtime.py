@@ -34,7 +34,8 @@ class App:
     service: SupportService
     notifiers: EscalationNotifiers
     llm: LLM | None
-    metrics: BotMetrics
+    metrics: BotMetrics | None
+    """The Prometheus metrics `serve` exposes; None for the terminal commands, which record none."""
     coordination: Coordination
     """Dedup, thread locks, rate budgets and limits: in-process, or shared through Redis (REDIS_URL)."""
 

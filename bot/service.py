@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bot.agent.context import ContextBudget, ContextBuilder
-from bot.agent.events import AgentEvent, Completed
+from bot.agent.events import AgentEvent, Completed, Failed
 from bot.agent.loop import Agent
 from bot.config import Limits
 from bot.coordination.dedup import EventDedup, StoreDedup
@@ -30,14 +30,14 @@ from bot.inbound import Budgets, HistoryLoader, Inbound, masked_history
 from bot.limits import LimitKind, LimitNotice, LimitsPolicy
 from bot.logs import log_context
 from bot.metrics import BotMetrics
-from bot.store import PendingReply, ReplyRecord, ServiceStore, UsageRecord
+from bot.store import PendingReply, ReplyRecord, ServiceStore, ThreadSummary, UsageRecord
 from bot.streaming.budget import Budget
 from bot.streaming.clock import SystemClock
 from bot.streaming.notice import post_with_retries
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits, ReplyStream
 from bot.streaming.reply import RenderOutcome, RetryPolicy, StreamingReply
 from bot.turns import thread_turns
-from bot.types import Conversation, ThreadRef, Turn
+from bot.types import Conversation, Turn, Usage
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,13 @@ class SupportService:
     ) -> None:
         """``context`` keeps the history to a budget (default: ``history_turns`` turns, no summaries);
         ``limits`` are applied when given, the per-user rate through ``rate_limiter``; the outcomes are
-        counted in ``metrics`` (the app's, from the composition root)."""
+        counted in ``metrics`` (the app's, from the composition root; None: not counted)."""
         self._store = store
         self._agent = agent
         self._locks = locks
         self._context = context or ContextBuilder(store, ContextBudget(turns=history_turns))
         self._limits = LimitsPolicy(store, limits, rate_limiter=rate_limiter, clock=clock)
-        self._metrics = metrics or BotMetrics()
+        self._metrics = metrics
         # Redis in front of the store when instances share it (bot.coordination.open)
         self._dedup = dedup or StoreDedup(store)
         self._failed_events: set[str] = set()  # deliveries already told about a failure (see handle)
@@ -103,12 +103,14 @@ class SupportService:
         platform = message.ref.platform
         arrived = time.monotonic()
         with log_context(thread=message.ref.key, request_id=uuid.uuid4().hex[:16]):
-            self._metrics.in_progress.add(1, platform=platform)
+            if self._metrics is not None:
+                self._metrics.reply_started(platform)
             watched = _WatchedStream(stream)
             try:
                 handled = await self._handle(message, watched, budgets, platform_history)
             except asyncio.CancelledError:
-                self._metrics.replies.inc(platform=platform, outcome="interrupted")
+                if self._metrics is not None:
+                    self._metrics.count_reply(platform, "interrupted")
                 raise
             except Exception:
                 # E.g. the store is unavailable: the asker must not be left without any reply.
@@ -116,7 +118,8 @@ class SupportService:
                     await _post_notice(stream, budgets.posts, TROUBLE_NOTICE)
                 raise
             finally:
-                self._metrics.in_progress.add(-1, platform=platform)
+                if self._metrics is not None:
+                    self._metrics.reply_finished(platform)
             self._observe(platform, handled, arrived)
         return handled
 
@@ -132,23 +135,30 @@ class SupportService:
         return True
 
     def _observe(self, platform: str, handled: Handled, arrived: float) -> None:
-        """Count the outcome and log it (one line per message, with its thread and request id)."""
-        outcome, status, timing = handled.outcome, str(handled.status), ""
+        """Count the outcome and log it: one line per message, ``answer``, with its thread and request id and
+        the figures of the answer as fields (``extra``), never a word of the conversation."""
+        outcome, status = handled.outcome, str(handled.status)
+        fields: dict[str, object] = {"platform": platform, "reply_id": handled.reply_id}
         if status == "answered" and outcome is not None:
             status = "failed" if outcome.failed else "fallback" if _is_fallback(outcome) else "answered"
-            first = "-" if outcome.first_text_at is None else f"{outcome.first_text_at - arrived:.2f} s"
-            timing = f" (first text {first}, final text {outcome.settled_at - arrived:.2f} s)"
-            self._metrics.observe_render(
-                platform,
-                first_text=None if outcome.first_text_at is None else outcome.first_text_at - arrived,
-                final_text=outcome.settled_at - arrived,
-                edits=outcome.edits,
-                rate_limited=outcome.rate_limited,
-            )
-            if outcome.end is not None:
-                self._metrics.observe_usage(outcome.end.usage)
-        self._metrics.replies.inc(platform=platform, outcome=status)
-        log.info("message %s: %s%s", handled.reply_id or "-", status, timing)
+            first_text = None if outcome.first_text_at is None else outcome.first_text_at - arrived
+            final_text = outcome.settled_at - arrived
+            fields |= _answer_fields(outcome, first_text, final_text)
+            if self._metrics is not None:
+                self._metrics.observe_render(
+                    platform,
+                    first_text=first_text,
+                    final_text=final_text,
+                    edits=outcome.edits,
+                    rate_limited=outcome.rate_limited,
+                )
+                if outcome.end is not None:
+                    self._metrics.observe_usage(outcome.end.usage)
+        elif handled.limited is not None:
+            fields["limit"] = str(handled.limited)
+        if self._metrics is not None:
+            self._metrics.count_reply(platform, status)
+        log.info("answer", extra={"outcome": status, **fields})
 
     async def _handle(
         self,
@@ -170,14 +180,15 @@ class SupportService:
         # Counted on arrival, so a burst is limited even while an earlier answer holds the thread.
         notice = await self._limits.on_arrival(message)
         async with self._locks.hold(message.ref.key):
-            await self._store.append_turn(message.ref, message.turn())
-            if await self._store.is_escalated(message.ref):
+            # One store trip: the message stored, and the thread read back (escalated? turns, summary).
+            thread = await self._store.take_turn(message.ref, message.turn(), self._context.budget.load_turns)
+            if thread.escalated:
                 return Handled("stepped_back")
             if notice is None:
                 notice = await self._limits.daily_budget(message)
             if notice is not None:
                 return await self._notify(message, notice, stream, budgets)
-            history = await self._history(message.ref, platform_history)
+            history = await self._history(platform_history, thread.turns)
             reply_id = uuid.uuid4().hex
             clock = SystemClock()
             started_at, started = datetime.now(UTC), clock.monotonic()
@@ -192,44 +203,46 @@ class SupportService:
                     PendingReply(reply_id, message.ref, ref, started_at)
                 ),
             )
+            settled = False
             try:
-                outcome = await reply.render(self._answer(message, history, reply_id))
+                outcome = await reply.render(self._answer(message, history, reply_id, thread.summary))
+                first_text_ms = (
+                    None if outcome.first_text_at is None else (outcome.first_text_at - started) * 1000
+                )
+                record = ReplyRecord(
+                    reply_id,
+                    message.ref,
+                    started_at,
+                    first_text_ms,
+                    outcome.failed,
+                    _is_fallback(outcome),
+                    user_id=message.principal.user_id,
+                )
+                await self._record(record, outcome, message.principal.user_id)  # settles it too
+                settled = True
             finally:
-                await self._store.settle_pending_reply(reply_id)
-            first_text_ms = (
-                None if outcome.first_text_at is None else (outcome.first_text_at - started) * 1000
-            )
-            record = ReplyRecord(
-                reply_id,
-                message.ref,
-                started_at,
-                first_text_ms,
-                outcome.failed,
-                _is_fallback(outcome),
-                user_id=message.principal.user_id,
-            )
-            await self._record(record, outcome, message.principal.user_id)
+                if not settled:  # cancelled or failed: the rendered message is settled all the same
+                    await self._store.settle_pending_reply(reply_id)
             return Handled("answered", reply_id, outcome)
 
     async def _answer(
-        self, message: Inbound, history: list[Turn], reply_id: str
+        self, message: Inbound, history: list[Turn], reply_id: str, stored: ThreadSummary | None
     ) -> AsyncIterator[AgentEvent]:
         """The agent's events; the history is cut to its budget (maybe summarised) once the placeholder
-        is up, so a summary request never delays it."""
-        summary, turns = await self._context.build(message.ref, history, reply_id)
+        is up, so a summary request never delays it. ``stored`` is the thread's summary as it was read."""
+        summary, turns = await self._context.build_with(message.ref, history, reply_id, stored)
         conversation = Conversation(message.ref, turns, summary)
         async for event in self._agent.answer(conversation, message.principal):
             yield event
 
     async def _history(
-        self, ref: ThreadRef, platform_history: Sequence[Turn] | HistoryLoader | None
+        self, platform_history: Sequence[Turn] | HistoryLoader | None, stored: list[Turn]
     ) -> list[Turn]:
-        """The thread's newest turns, enough for ``bot.agent.context`` to find those after the summary."""
+        """The thread's newest turns, enough for ``bot.agent.context`` to find those after the summary;
+        ``stored`` are the store's newest ``load_turns`` of it (read with the message stored)."""
         if callable(platform_history):
             platform_history = await platform_history()
-        load = self._context.budget.load_turns
-        stored = await self._store.load_turns(ref, load)
-        return self._limits.clip(thread_turns(platform_history, stored, load))
+        return self._limits.clip(thread_turns(platform_history, stored, self._context.budget.load_turns))
 
     async def _notify(
         self, message: Inbound, notice: LimitNotice, stream: ReplyStream, budgets: Budgets
@@ -255,24 +268,23 @@ class SupportService:
         posted = await _post_notice(stream, budgets.posts, notice.text)
         first_text_ms = None if posted is None else (time.monotonic() - started) * 1000
         turn = Turn("assistant", "bot", notice.text, posted or reply_id, started_at)
-        await self._store.append_turn(ref, turn)
-        await self._store.record_reply(
-            ReplyRecord(
-                reply_id,
-                ref,
-                started_at,
-                first_text_ms,
-                posted is None,
-                False,
-                notice.kind,
-                message.principal.user_id,
-            )
+        record = ReplyRecord(
+            reply_id,
+            ref,
+            started_at,
+            first_text_ms,
+            posted is None,
+            False,
+            notice.kind,
+            message.principal.user_id,
         )
+        await self._store.finish_reply(record, turn)  # the turn and the reply row in one trip
         log.info("%s: %s limit notice", ref.key, notice.kind)
         return Handled("limited", reply_id, limited=notice.kind)
 
     async def _record(self, record: ReplyRecord, outcome: RenderOutcome, answered_for: str) -> None:
-        """Store the bot's turn (with its tool blocks), the reply row and the answer's usage."""
+        """Store the bot's turn (with its tool blocks), the reply row and the answer's usage, and settle its
+        pending reply: one store trip (``finish_reply``)."""
         ref, reply_id = record.ref, record.reply_id
         now = datetime.now(UTC)
         first: MessageRef = outcome.refs[0] if outcome.refs else reply_id
@@ -282,24 +294,22 @@ class SupportService:
         turn = Turn(
             "assistant", "bot", outcome.text, first, record.started_at, exchange, answered_for=answered_for
         )
-        await self._store.append_turn(ref, turn)
-        await self._store.record_reply(record)
         if end is None or not (end.usage.input_tokens or end.usage.output_tokens):
+            await self._store.finish_reply(record, turn)
             return
         model = end.model if isinstance(end, Completed) and end.model else "unknown"
-        await self._store.record_usage(
-            UsageRecord(
-                ref=ref,
-                reply_id=reply_id,
-                model=model,
-                input_tokens=end.usage.input_tokens,
-                output_tokens=end.usage.output_tokens,
-                cache_read_tokens=end.usage.cache_read_tokens,
-                cache_write_tokens=end.usage.cache_write_tokens,
-                cost_usd=end.usage.cost_usd,
-                at=now,
-            )
+        usage = UsageRecord(
+            ref=ref,
+            reply_id=reply_id,
+            model=model,
+            input_tokens=end.usage.input_tokens,
+            output_tokens=end.usage.output_tokens,
+            cache_read_tokens=end.usage.cache_read_tokens,
+            cache_write_tokens=end.usage.cache_write_tokens,
+            cost_usd=end.usage.cost_usd,
+            at=now,
         )
+        await self._store.finish_reply(record, turn, usage)
 
 
 async def _post_notice(stream: ReplyStream, posts: Budget, text: str) -> MessageRef | None:
@@ -326,6 +336,28 @@ class _WatchedStream:
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         await self._stream.edit(ref, text, footer)
+
+
+def _answer_fields(outcome: RenderOutcome, first_text: float | None, final_text: float) -> dict[str, object]:
+    """The log fields of one rendered answer: the model and why it stopped, the times, tokens and cost."""
+    end = outcome.end
+    usage = end.usage if end is not None else Usage()
+    fields: dict[str, object] = {
+        "model": end.model if isinstance(end, Completed) else None,
+        "stop_reason": end.stop_reason if isinstance(end, Completed) else None,
+        "first_text_s": None if first_text is None else round(first_text, 3),
+        "final_text_s": round(final_text, 3),
+        "edits": outcome.edits,
+        "rate_limited": outcome.rate_limited,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cost_usd": round(usage.cost_usd, 6),
+    }
+    if isinstance(end, Failed):
+        fields["failure"] = end.reason[:200]
+    return fields
 
 
 def _is_fallback(outcome: RenderOutcome) -> bool:

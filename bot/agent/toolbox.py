@@ -81,7 +81,8 @@ class ToolBox:
     tools: Sequence[Tool]
     store: ToolboxStore
     timeout: float = 10.0
-    metrics: BotMetrics = field(default_factory=BotMetrics)
+    metrics: BotMetrics | None = None
+    """Where tool calls are counted (None: not counted); each tool's series start at zero."""
     _by_name: dict[str, Tool] = field(init=False)
 
     _definitions: list[dict[str, Any]] = field(init=False)
@@ -89,6 +90,9 @@ class ToolBox:
     def __post_init__(self) -> None:
         self._by_name = {tool.name: tool for tool in self.tools}
         self._definitions = self._build_definitions()
+        if self.metrics is not None:
+            for tool in self.tools:
+                self.metrics.add_tool(tool.name)
 
     def __contains__(self, name: str) -> bool:
         return name in self._by_name
@@ -116,8 +120,9 @@ class ToolBox:
         started = time.monotonic()
         result = await self._run(name, raw_input, principal, thread, started)
         await self._audit(name, raw_input, principal, thread, result, started)
-        # A name the model made up is not a label value: metrics keep a bounded set of series.
-        self.metrics.observe_tool_call(name if name in self._by_name else "unknown", result.allowed)
+        if self.metrics is not None:
+            # A name the model made up is not a label value: metrics keep a bounded set of series.
+            self.metrics.observe_tool_call(name if name in self._by_name else "unknown", result.allowed)
         return result
 
     async def call_many(

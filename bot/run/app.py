@@ -18,6 +18,7 @@ from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend, SqliteOrderBackend
+from bot.run.platforms import PLATFORMS
 from bot.runtime import App
 from bot.service import SupportService
 from bot.settings import Settings
@@ -52,8 +53,9 @@ async def open_orders(settings: Settings) -> OrderBackend:
     return await SqliteOrderBackend.open(settings.orders_db_path, seed=settings.demo_orders_path)
 
 
-async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
-    """Everything the front ends need. ``llm`` overrides the client built from the settings (tests)."""
+async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool = True) -> App:
+    """Everything the front ends need. ``llm`` overrides the client built from the settings (tests);
+    ``metrics=False`` records no Prometheus metrics (the terminal commands, which serve no ``/metrics``)."""
     config = load_bot_config(settings.bot_config_path)
     try:
         system_prompt = settings.system_prompt_path.read_text(encoding="utf-8")
@@ -63,7 +65,13 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
         raise ConfigError(f"KB_PATH: {settings.kb_path} is not a folder of Markdown articles")
     kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
     report = await kb.aensure_index()
-    log.info("knowledge base: %s", report)
+    log.info(
+        "knowledge base: %s",
+        report.summary(),
+        extra={"articles_indexed": report.indexed, "articles_skipped": report.skipped},
+    )
+    for problem in report.problems:
+        log.info("knowledge base: skipped %s", problem)
     store = await _open_store(settings)
     try:
         coordination = await open_coordination(settings, store)
@@ -72,12 +80,12 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
         raise
     orders = await open_orders(settings)
     notifiers = EscalationNotifiers()
-    metrics = BotMetrics()
+    recorded = BotMetrics(platforms=PLATFORMS) if metrics else None
     toolbox = ToolBox(
         [LookupOrder(orders), ListMyOrders(orders), SearchKb(kb), EscalateToHuman(notifiers)],
         store,
         timeout=config.agent.tool_timeout_seconds,
-        metrics=metrics,
+        metrics=recorded,
     )
     model = llm if llm is not None else build_llm(settings)
     agent = Agent(
@@ -109,10 +117,10 @@ async def build_app(settings: Settings, *, llm: LLM | None = None) -> App:
         context=ContextBuilder(store, history_budget, summarizer),
         limits=config.limits,
         rate_limiter=coordination.rate_limiter,
-        metrics=metrics,
+        metrics=recorded,
     )
     return App(
-        settings, config, store, kb, orders, toolbox, agent, service, notifiers, model, metrics, coordination
+        settings, config, store, kb, orders, toolbox, agent, service, notifiers, model, recorded, coordination
     )
 
 

@@ -7,7 +7,7 @@ One HTTP server on ``PORT`` answers
   answers without the model) and every front end is connected; 503 otherwise, and from the moment
   shutdown begins, so a load balancer stops sending work. ``model_error`` names an operator error (key,
   billing, model name, URL) the answers met since the last answer the model gave;
-- ``GET /metrics``: the Prometheus text format (``bot.metrics``);
+- ``GET /metrics``: the Prometheus text format (``bot.metrics``, through ``prometheus_client``);
 - the routes a front end brings, e.g. Slack's ``POST /slack/events``.
 
 A front end is anything with the small :class:`FrontEnd` shape; the composition root (``bot.run.platforms``)
@@ -32,7 +32,8 @@ from aiohttp import web
 
 from bot.agent.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
 from bot.errors import ConfigError
-from bot.metrics import CONTENT_TYPE, BotMetrics
+from bot.metrics import BotMetrics
+from bot.privacy import keep_pruning
 from bot.runtime import App, freeze_startup_heap
 from bot.store import Store
 
@@ -184,7 +185,7 @@ class Server:
         return web.json_response(report, status=200 if ready else 503)
 
     async def _render_metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=self._metrics.render().encode(), headers={"Content-Type": CONTENT_TYPE})
+        return web.Response(body=self._metrics.render(), headers={"Content-Type": self._metrics.content_type})
 
 
 async def serve(
@@ -199,6 +200,8 @@ async def serve(
 
     ``port`` None: no HTTP server (a front end with its own connection, e.g. Slack's Socket Mode, alone).
     """
+    if core.metrics is None:
+        raise ValueError("serve needs an app that records metrics: build_app(settings, metrics=True)")
     server = Server(core, front_ends, core.metrics, ModelCheck(core.llm, core.settings.answer_model))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -206,6 +209,10 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     runner: web.AppRunner | None = None
     started: list[FrontEnd] = []
+    # Retention (bot.privacy): a pass at start, then hourly, each bounded; cancelled on the way out.
+    retention = asyncio.create_task(
+        keep_pruning(core.store, core.config.privacy.retention_days), name="retention"
+    )
     try:
         if port is not None:
             runner = web.AppRunner(server.application(), access_log=None, handle_signals=False)
@@ -227,6 +234,7 @@ async def serve(
         log.info("shutting down: waiting up to %.0f s for the replies in progress", drain_seconds)
     finally:
         server.draining = True
+        retention.cancel()
         results = await asyncio.gather(
             *(front_end.stop(drain_seconds) for front_end in started), return_exceptions=True
         )
@@ -235,6 +243,7 @@ async def serve(
                 log.error("front end %s did not stop cleanly", front_end.name, exc_info=result)
         if runner is not None:
             await runner.cleanup()
+        await asyncio.gather(retention, return_exceptions=True)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     log.info("stopped")

@@ -16,6 +16,7 @@ from fakes.slack import FakeSlack
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from integrations.discord.app import DiscordCredentials
+from tests.scrape import value
 from tests.serve.rig import Supportbot, free_port, slack_environment
 from tests.serve.rig import run_quietly as run
 
@@ -100,13 +101,13 @@ async def test_serve_only_discord_serves_discord_alone_until_sigterm(
         )
         [answer] = fake.bot_messages(fake.channels[question.id])
         assert answer.content == "Order ORD-10001 is **on its way**."
-        answered = 'supportbot_replies_total{platform="discord",outcome="answered"} 1'
+        answered = {"platform": "discord", "outcome": "answered"}
         for _ in range(200):  # the reply is recorded just after its final edit
             status, metrics = await bot.get("/metrics")
-            if answered in metrics.splitlines():
+            if value(metrics, "supportbot_replies_total", **answered) == 1:
                 break
             await asyncio.sleep(0.05)
-        assert status == 200 and answered in metrics.splitlines(), metrics
+        assert status == 200 and value(metrics, "supportbot_replies_total", **answered) == 1, metrics
         async with aiohttp.ClientSession() as session, session.post(f"{bot.url}/slack/events") as response:
             assert response.status == 404  # no Slack front end in this process
     finally:

@@ -20,6 +20,7 @@ from bot.runtime import App
 from bot.streaming.reply import INTERRUPTED_NOTICE
 from bot.types import ThreadRef
 from tests.e2e.rig import MakeApp, PlatformStream, ask, new_thread, who
+from tests.scrape import value
 
 C1001 = who("customer:C-1001")
 PLATFORM = "e2e"
@@ -57,33 +58,51 @@ async def test_outcomes_tool_decisions_and_tokens_are_counted(
     assert failed.handled.outcome is not None and failed.handled.outcome.failed
 
     metrics = app.metrics
+    assert metrics is not None
+    body = metrics.render().decode()  # what GET /metrics shows
     outcomes = {
-        outcome: metrics.replies.value(platform=PLATFORM, outcome=outcome)
+        outcome: value(body, "supportbot_replies_total", platform=PLATFORM, outcome=outcome)
         for outcome in ("answered", "duplicate", "failed", "fallback")
     }
-    assert outcomes == {"answered": 2, "duplicate": 1, "failed": 1, "fallback": 0}
-    assert metrics.tool_calls.value(tool="lookup_order", decision="allowed") == 1
-    assert metrics.tool_calls.value(tool="lookup_order", decision="denied") == 1
-    assert metrics.tokens.value(kind="input") >= 1200 and metrics.tokens.value(kind="output") >= 40
-    assert metrics.final_text.count(platform=PLATFORM) == 3
-    assert metrics.first_text.count(platform=PLATFORM) == 3
-    assert metrics.edits.value(platform=PLATFORM) >= 3
-    assert metrics.in_progress.value(platform=PLATFORM) == 0
-    text = metrics.render()
-    assert 'supportbot_replies_total{platform="e2e",outcome="answered"} 2' in text
+    assert outcomes == {"answered": 2, "duplicate": 1, "failed": 1, "fallback": None}
+    assert value(body, "supportbot_tool_calls_total", tool="lookup_order", decision="allowed") == 1
+    assert value(body, "supportbot_tool_calls_total", tool="lookup_order", decision="denied") == 1
+    assert value(body, "supportbot_tool_calls_total", tool="search_kb", decision="allowed") == 0
+    assert (value(body, "supportbot_model_tokens_total", kind="input") or 0) >= 1200
+    assert (value(body, "supportbot_model_tokens_total", kind="output") or 0) >= 40
+    assert value(body, "supportbot_reply_final_text_seconds_count", platform=PLATFORM) == 3
+    assert value(body, "supportbot_reply_first_text_seconds_count", platform=PLATFORM) == 3
+    assert (value(body, "supportbot_reply_edits_total", platform=PLATFORM) or 0) >= 3
+    assert value(body, "supportbot_replies_in_progress", platform=PLATFORM) == 0
 
     entries = [json.loads(line) for line in json_log.getvalue().splitlines()]
     assert all(entry.get("thread") and entry.get("request_id") for entry in entries), entries
-    [duplicate] = [entry for entry in entries if entry["message"] == "message -: duplicate"]
+    [duplicate] = [
+        entry for entry in entries if entry["message"] == "answer" and entry["outcome"] == "duplicate"
+    ]
     assert duplicate["thread"] == thread.key and len(str(duplicate["request_id"])) == 16
+    assert duplicate["platform"] == PLATFORM and duplicate["reply_id"] is None
     assert len({entry["request_id"] for entry in entries}) == 4  # one per message
+
+    answers = [entry for entry in entries if entry["message"] == "answer" and entry["outcome"] != "duplicate"]
+    assert [entry["outcome"] for entry in answers] == ["answered", "answered", "failed"]
+    first = answers[0]
+    assert first["model"] and first["stop_reason"] == "end_turn" and first["input_tokens"] >= 1200
+    assert first["output_tokens"] >= 40 and first["cost_usd"] > 0
+    assert 0 <= first["first_text_s"] <= first["final_text_s"]
+    assert {"cache_read_tokens", "cache_write_tokens", "reply_id"} <= set(first)
+    assert answers[2]["failure"] and answers[2]["stop_reason"] is None
+    said = ("ORD-10001 has shipped", "Where is ORD-10001", "And returns", "Half of it", "find that order")
+    assert not any(words in json_log.getvalue() for words in said)  # never a word of the conversation
 
 
 async def test_a_fallback_answer_is_counted_as_such(make_app: MakeApp, thread: ThreadRef) -> None:
     app = await make_app(anthropic_api_key=None)
     await ask(app, C1001, "Where is ORD-10001?", ref=thread)
-    assert app.metrics.replies.value(platform=PLATFORM, outcome="fallback") == 1
-    assert app.metrics.tool_calls.value(tool="lookup_order", decision="allowed") == 1
+    assert app.metrics is not None
+    body = app.metrics.render().decode()
+    assert value(body, "supportbot_replies_total", platform=PLATFORM, outcome="fallback") == 1
+    assert value(body, "supportbot_tool_calls_total", tool="lookup_order", decision="allowed") == 1
 
 
 async def test_a_reply_cancelled_at_shutdown_is_settled_and_counted_as_interrupted(
@@ -101,8 +120,9 @@ async def test_a_reply_cancelled_at_shutdown_is_settled_and_counted_as_interrupt
         await answering
     [shown] = stream.texts()
     assert shown.startswith("A long answer") and shown.endswith("\n\n" + INTERRUPTED_NOTICE)
-    assert app.metrics.replies.value(platform=PLATFORM, outcome="interrupted") == 1
-    assert app.metrics.in_progress.value(platform=PLATFORM) == 0
+    assert app.metrics is not None
+    assert app.metrics.value("supportbot_replies_total", platform=PLATFORM, outcome="interrupted") == 1
+    assert app.metrics.value("supportbot_replies_in_progress", platform=PLATFORM) == 0
     assert await app.store.pending_replies(PLATFORM) == []
 
 

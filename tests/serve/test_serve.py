@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from fakes.anthropic import FakeAnthropic, Reply
 from fakes.discord import FakeDiscord
@@ -18,6 +19,7 @@ from bot.store import Store
 from bot.store.open import open_store
 from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL
+from tests.scrape import samples, types, value
 from tests.serve.rig import ROOT, Supportbot, free_port, run, slack_environment
 from tests.slack.rig import buttons, reply_text, section_text
 
@@ -96,21 +98,21 @@ async def test_serve_runs_slack_with_health_readiness_metrics_and_json_logs(
         await wait_for_text(fake_slack, thread_ts, final=True)
         assert reply_text(replies(fake_slack, thread_ts)) == "Order ORD-10001 is *on its way*."
 
-        answered = 'supportbot_replies_total{platform="slack",outcome="answered"} 1'
+        body = ""
         for _ in range(200):  # the reply is recorded just after its final edit
-            samples = (await bot.get("/metrics"))[1].splitlines()
-            if answered in samples:
+            body = (await bot.get("/metrics"))[1]
+            if value(body, "supportbot_replies_total", platform="slack", outcome="answered") == 1:
                 break
             await asyncio.sleep(0.05)
-        for sample in (
-            'supportbot_replies_total{platform="slack",outcome="answered"} 1',
-            'supportbot_reply_first_text_seconds_count{platform="slack"} 1',
-            'supportbot_reply_final_text_seconds_count{platform="slack"} 1',
-            'supportbot_replies_in_progress{platform="slack"} 0',
+        for name, labels, expected in (
+            ("supportbot_replies_total", {"platform": "slack", "outcome": "answered"}, 1),
+            ("supportbot_reply_first_text_seconds_count", {"platform": "slack"}, 1),
+            ("supportbot_reply_final_text_seconds_count", {"platform": "slack"}, 1),
+            ("supportbot_replies_in_progress", {"platform": "slack"}, 0),
         ):
-            assert sample in samples, samples
-        assert any(s.startswith('supportbot_model_tokens_total{kind="input"} ') for s in samples)
-        assert "# TYPE supportbot_tool_calls_total counter" in samples
+            assert value(body, name, **labels) == expected, (name, labels, body)
+        assert (value(body, "supportbot_model_tokens_total", kind="input") or 0) >= 900
+        assert types(body)["supportbot_tool_calls_total"] == "counter"
     finally:
         assert await bot.stop() == 0
 
@@ -118,7 +120,10 @@ async def test_serve_runs_slack_with_health_readiness_metrics_and_json_logs(
     assert {"time", "level", "logger", "message"} <= set(lines[0])
     tagged = [line for line in lines if line.get("thread", "").startswith("slack:")]
     assert tagged and all(line["request_id"] for line in tagged)
-    assert any(line["message"].startswith("message ") and "answered" in line["message"] for line in tagged)
+    [answer] = [line for line in tagged if line["message"] == "answer"]
+    assert answer["outcome"] == "answered" and answer["platform"] == "slack" and answer["input_tokens"] == 900
+    assert answer["stop_reason"] == "end_turn" and answer["final_text_s"] >= answer["first_text_s"] >= 0
+    assert "ORD-10001" not in str(answer)  # the figures of the answer, never its words
     assert_no_secret(bot, fake_slack, "xoxb-", "Bearer")
 
 
@@ -127,11 +132,33 @@ async def test_serve_with_no_platform_tokens_serves_health_and_metrics(tmp_path:
     try:
         report = await bot.wait_ready()
         assert report["front_ends"] == {} and report["model"].startswith("not configured")
-        status, metrics = await bot.get("/metrics")
-        assert status == 200 and "# TYPE supportbot_replies_total counter" in metrics
+        async with aiohttp.ClientSession() as session, session.get(f"{bot.url}/metrics") as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/plain; version=")
+            body = await response.text()
     finally:
         assert await bot.stop(signal.SIGINT) == 0
-    assert any("no front end is configured" in line["message"] for line in bot.json_lines())
+    # Before any traffic: every known platform's series at 0, the build and the process.
+    assert types(body)["supportbot_replies_total"] == "counter"
+    for platform in ("slack", "discord"):
+        for outcome in ("answered", "fallback", "failed", "limited"):
+            assert value(body, "supportbot_replies_total", platform=platform, outcome=outcome) == 0
+        assert value(body, "supportbot_reply_first_text_seconds_count", platform=platform) == 0
+        assert value(body, "supportbot_replies_in_progress", platform=platform) == 0
+    assert value(body, "supportbot_tool_calls_total", tool="lookup_order", decision="denied") == 0
+    assert value(body, "supportbot_model_cost_usd_total") == 0
+    [build] = [labels for name, labels in samples(body) if name == "supportbot_build_info"]
+    assert dict(build)["version"]
+    assert (value(body, "process_resident_memory_bytes") or 0) > 0
+    assert types(body)["process_cpu_seconds_total"] == "counter"
+    assert any(name == "python_info" for name, _ in samples(body))
+
+    lines = bot.json_lines()
+    assert any("no front end is configured" in line["message"] for line in lines)
+    [kb] = [line for line in lines if line["logger"] == "bot.run.app" and "knowledge base" in line["message"]]
+    articles = len(list((ROOT / "config" / "kb").glob("*.md")))
+    assert kb["message"] == f"knowledge base: {articles} articles indexed, 0 skipped (re-indexed)"
+    assert (kb["articles_indexed"], kb["articles_skipped"]) == (articles, 0)
 
 
 async def test_a_rejected_model_key_makes_the_process_not_ready(tmp_path: Path) -> None:
