@@ -15,6 +15,7 @@ front end formats them its own way; :func:`format_table` is the terminal's.
 from __future__ import annotations
 
 import statistics
+import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -203,32 +204,70 @@ COLUMNS: tuple[tuple[str, Callable[[Figures], str]], ...] = (
 """The columns of a stats table; ``tokens in`` counts cached input too."""
 
 
-def format_table(stats: Stats) -> str:
-    """The stats as plain-text tables (by day, by channel, total) for the terminal."""
+MIN_LABEL_WIDTH = 12
+"""A first column (day, channel, space, thread) is cut to no fewer characters than this to fit a terminal."""
+
+
+def format_table(stats: Stats, width: int | None = None) -> str:
+    """The stats as plain-text tables (by day, by channel, by space, the costliest threads) for the terminal.
+
+    ``width``: the terminal's columns. A table wider than that is split into as many tables as it takes,
+    each led by the first column again, which is cut in its middle (``…``) to a third of the width at most.
+    None: every table on full-width lines, labels whole (for a file or a pipe)."""
     scope = "all platforms" if stats.platform is None else stats.platform
     since = stats.since.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"Support stats for the last {stats.days} day(s), {scope} (since {since})", ""]
+    title = f"Support stats for the last {stats.days} day(s), {scope} (since {since})"
+    lines = [*(textwrap.wrap(title, width) if width else [title]), ""]
     if not stats.per_day:
         lines.append("No questions, feedback, usage or escalations in this period.")
     else:
         by_day = [(day.isoformat(), figures) for day, figures in stats.per_day]
         by_channel = [(channel.label, figures) for channel, figures in stats.per_channel]
-        lines += _table("day", [*by_day, ("total", stats.total)])
-        lines += ["", *_table("channel", [*by_channel, ("total", stats.total)])]
-        lines += ["", *_table("space", [*stats.per_space, ("total", stats.total)])]
+        lines += _table("day", [*by_day, ("total", stats.total)], width)
+        lines += ["", *_table("channel", [*by_channel, ("total", stats.total)], width)]
+        lines += ["", *_table("space", [*stats.per_space, ("total", stats.total)], width)]
         costliest = [(ref.key, figures) for ref, figures in stats.top_threads]
-        lines += ["", *_table(f"thread (costliest {TOP_THREADS})", costliest)]
+        lines += ["", *_table(f"thread (costliest {TOP_THREADS})", costliest, width)]
     lines += ["", f"Open escalations now: {stats.open_escalations}"]
     return "\n".join(lines)
 
 
-def _table(first: str, rows: Sequence[tuple[str, Figures]]) -> list[str]:
+def _table(first: str, rows: Sequence[tuple[str, Figures]], width: int | None = None) -> list[str]:
     header = [first, *(name for name, _ in COLUMNS)]
     body = [[label, *(cell(figures) for _, cell in COLUMNS)] for label, figures in rows]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    columns = range(1, len(header))
+    if width is None or widths[0] + sum(2 + widths[i] for i in columns) <= width:
+        return _lines([header, *body], widths, [list(columns)])
+    widths[0] = min(widths[0], max(MIN_LABEL_WIDTH, width // 3))
+    blocks: list[list[int]] = [[]]
+    used = widths[0]
+    for i in columns:
+        if blocks[-1] and used + 2 + widths[i] > width:
+            blocks.append([])
+            used = widths[0]
+        blocks[-1].append(i)
+        used += 2 + widths[i]
+    return _lines([header, *body], widths, blocks)
 
-    def line(cells: Sequence[str]) -> str:
-        first_cell = cells[0].ljust(widths[0])
-        return "  ".join([first_cell, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))])
 
-    return [line(header), *(line(row) for row in body)]
+def _lines(
+    rows: Sequence[Sequence[str]], widths: Sequence[int], blocks: Sequence[Sequence[int]]
+) -> list[str]:
+    """``rows`` as one table per block of columns, each led by the first column (cut to its width)."""
+    lines: list[str] = []
+    for block in blocks:
+        if lines:
+            lines.append("")
+        for cells in rows:
+            label = _cut(cells[0], widths[0])
+            lines.append("  ".join([label.ljust(widths[0]), *(cells[i].rjust(widths[i]) for i in block)]))
+    return lines
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in ``width`` characters: its start and its end (what tells thread keys apart) around ``…``."""
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail :]

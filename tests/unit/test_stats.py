@@ -116,3 +116,27 @@ async def test_no_activity_and_days_must_be_positive(store: SQLiteStore) -> None
     assert "No questions" in format_table(stats)
     with pytest.raises(ValueError, match="days"):
         await gather_stats(store, "slack", 0)
+
+
+async def test_the_terminal_table_fits_the_terminal_width(store: SQLiteStore) -> None:
+    await seed(store)
+    long_thread = ThreadRef("slack", "T1", "C1", "1715342400.123456-a-very-long-thread-key-indeed")
+    await store.record_reply(reply("x", long_thread, 0.3, 100.0))
+    await store.record_usage(usage(long_thread, "x", 10, 10, 9.0))
+    stats = await gather_stats(store, None, 7, now=NOW)
+    wide = format_table(stats).splitlines()
+    assert max(len(line) for line in wide) > 120  # the plain table keeps its full lines
+
+    for width in (100, 80, 60):
+        table = format_table(stats, width).splitlines()
+        assert max(len(line) for line in table) <= width, width
+        text = "\n".join(table)
+        for column in ("questions", "not helpful", "first text", "tokens out", "cost"):
+            assert column in text  # every column is still there, in a table of its own if need be
+        totals = [line.split() for line in table if line.startswith("total")]
+        assert totals[0][:3] == ["total", "6", "4"] and any(row[-1] == "$9.04" for row in totals)
+    narrow = format_table(stats, 60)
+    assert "slack:T1:C1:1715342400.123456-a-very-long-thread-key-indeed" in format_table(stats, 200)
+    cut = [line.split()[0] for line in narrow.splitlines() if line.startswith("slack:") and "…" in line]
+    assert cut and all(label.endswith("-indeed") for label in cut)  # a long thread key is cut in its middle
+    assert format_table(stats, 1000) == format_table(stats)  # room enough: the same table
