@@ -1,4 +1,4 @@
-"""`supportbot init` and `--version`: what an operator sees."""
+"""`supportbot init`, `--version` and `completion`: what an operator sees."""
 
 from __future__ import annotations
 
@@ -63,3 +63,14 @@ def test_doctor_passes_in_a_fresh_copy(tmp_path: Path) -> None:
     assert f"{site / 'config' / 'bot.toml'} is valid" in result.stdout
     assert "✗" not in result.stdout
     assert (site / "data" / "supportbot.db").is_file()
+
+
+def test_completion_scripts_name_the_commands(tmp_path: Path) -> None:
+    bash = supportbot("completion", "bash", cwd=tmp_path)
+    assert bash.returncode == 0
+    for command in ("chat", "ask", "kb", "serve", "doctor", "stats", "init", "completion"):
+        assert command in bash.stdout, command
+    assert "complete " in bash.stdout  # bash's builtin that registers it
+    zsh = supportbot("completion", "zsh", cwd=tmp_path)
+    assert zsh.returncode == 0 and zsh.stdout.startswith("#compdef supportbot")
+    assert supportbot("completion", "fish", cwd=tmp_path).returncode == 2

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
 from bot.home import find_home
+from bot.run.completion import SHELLS, completion_script
 from bot.run.init import init_project
 from bot.run.platforms import (
     PLATFORMS,
@@ -105,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="write an editable copy of the defaults (config/ and .env) for a new deployment"
     )
     init.add_argument("folder", nargs="?", default=".", type=Path, help="where (default: here)")
+
+    completion = commands.add_parser("completion", help="print a shell completion script")
+    completion.add_argument("shell", choices=SHELLS)
     return parser
 
 
@@ -138,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "init":  # neither needs (nor reads) the settings
         return init_project(args.folder)
+    if args.command == "completion":
+        print(completion_script(parser, args.shell), end="")
+        return 0
     if hasattr(args, "principal"):
         try:
             args.principal = parse_principal(args.principal)
