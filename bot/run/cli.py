@@ -25,6 +25,7 @@ from bot.run.platforms import (
     slack_front_end,
 )
 from bot.version import VersionAction
+from bot.run.privacy_cli import add_privacy_commands
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
 from integrations.console.terminal import clean
 
@@ -100,7 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         "stats", help="questions, answers, feedback, speed and cost, by day and channel"
     )
     stats.add_argument("--days", type=_days, default=7, help="the last N days (1-365, default 7)")
-    stats.add_argument("--platform", default=None, help="one platform only (slack, discord, console)")
+    stats.add_argument(
+        "--platform", default=None, choices=(*PLATFORMS, "console"), help="one platform only (%(choices)s)"
+    )
+    add_privacy_commands(commands)  # forget, prune
 
     init = commands.add_parser(
         "init", help="write an editable copy of the defaults (config/ and .env) for a new deployment"
@@ -188,7 +192,7 @@ def _configure_logging(settings: Settings, command: str) -> None:
 
     log_format = settings.log_format or ("json" if command == "serve" else "text")
     level = settings.log_level
-    if command in ("chat", "ask", "kb", "doctor", "stats") and level == "INFO":
+    if command in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune") and level == "INFO":
         level = "WARNING"  # LOG_LEVEL=DEBUG still shows all
     configure_logging(settings, log_format=log_format, level=level)
 
@@ -208,6 +212,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "stats":
         return await _stats(args, settings)
     from bot.run.app import build_app
+    if args.command in ("forget", "prune"):
+        from bot.run.privacy_cli import run_privacy_command
+
+        return await run_privacy_command(args, settings)
     from integrations.console.session import run_ask, run_chat
 
     handlers: dict[str, Callable[[App], Awaitable[int]]] = {
