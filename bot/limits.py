@@ -83,15 +83,39 @@ class LimitsPolicy:
             return LimitNotice("size", size_text(len(message.text), limits.max_input_chars))
         return None
 
-    async def daily_budget(self, message: Inbound) -> LimitNotice | None:
+    def tokens_wanted(self, message: Inbound) -> datetime | None:
+        """Since when :meth:`daily_budget` needs the space's tokens read from the store (today's midnight,
+        UTC), so that the service reads them in a trip it makes anyway; None: not needed (no limits, an
+        exempt lead, or a count read less than ``BUDGET_RECHECK_SECONDS`` ago)."""
+        if self._limits is None or self._exempt(message.principal):
+            return None
+        midnight = self._midnight()
+        cached = self._space_tokens.get(message.ref.space_key)
+        if (
+            cached is not None
+            and cached[1] == midnight
+            and time.monotonic() - cached[0] < BUDGET_RECHECK_SECONDS
+        ):
+            return None
+        return midnight
+
+    def _midnight(self) -> datetime:
+        return self._clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    async def daily_budget(
+        self, message: Inbound, counted: tuple[datetime, int | None] | None = None
+    ) -> LimitNotice | None:
         """The space's daily token budget; the service checks it with the thread's lock held (after the
-        answer before)."""
+        answer before). ``counted``: the midnight :meth:`tokens_wanted` gave and the space's tokens since
+        then, just read by the caller (else they are read here when due)."""
         limits = self._limits
         if limits is None or self._exempt(message.principal):
             return None
         now = self._clock().astimezone(UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         ref = message.ref
+        if counted is not None and counted[0] == midnight and counted[1] is not None:
+            self._space_tokens[ref.space_key] = (time.monotonic(), midnight, counted[1])
         used = await self._tokens_since(ref, midnight)
         if used < limits.daily_tokens_per_space:
             return None

@@ -180,12 +180,17 @@ class SupportService:
         # Counted on arrival, so a burst is limited even while an earlier answer holds the thread.
         notice = await self._limits.on_arrival(message)
         async with self._locks.hold(message.ref.key):
-            # One store trip: the message stored, and the thread read back (escalated? turns, summary).
-            thread = await self._store.take_turn(message.ref, message.turn(), self._context.budget.load_turns)
+            # One store trip: the message stored, and the thread read back (escalated? turns, summary, and
+            # the space's tokens today when the daily budget's count is due).
+            since = self._limits.tokens_wanted(message)
+            thread = await self._store.take_turn(
+                message.ref, message.turn(), self._context.budget.load_turns, since
+            )
             if thread.escalated:
                 return Handled("stepped_back")
             if notice is None:
-                notice = await self._limits.daily_budget(message)
+                counted = None if since is None else (since, thread.space_tokens)
+                notice = await self._limits.daily_budget(message, counted)
             if notice is not None:
                 return await self._notify(message, notice, stream, budgets)
             history = await self._history(platform_history, thread.turns)

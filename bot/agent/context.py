@@ -232,7 +232,12 @@ class ContextBuilder:
         fails (or there is no model), the older turns are left out this time and the fold is tried again
         on the next turn; the answer never waits on a broken summary.
         """
-        stored = await self._store.load_summary(ref)
+        return await self.build_with(ref, turns, reply_id, await self._store.load_summary(ref))
+
+    async def build_with(
+        self, ref: ThreadRef, turns: Sequence[Turn], reply_id: str, stored: ThreadSummary | None
+    ) -> tuple[str | None, list[Turn]]:
+        """As :meth:`build`, with the thread's stored summary already read (``stored``, None: none yet)."""
         plan = plan_context(turns, stored, self._budget)
         previous = stored.text if stored is not None else None
         if not plan.fold or self._summarizer is None:

@@ -10,10 +10,12 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    ThreadState,
     ThreadSummary,
     UsageRecord,
 )
 from bot.store.roles import (
+    Answering,
     ButtonsStore,
     ChannelPauses,
     CommandsStore,
@@ -34,6 +36,7 @@ from bot.store.roles import (
 )
 
 __all__ = [
+    "Answering",
     "AuditRecord",
     "ButtonsStore",
     "ChannelPauses",
@@ -57,6 +60,7 @@ __all__ = [
     "ServiceStore",
     "StatsStore",
     "Store",
+    "ThreadState",
     "ThreadSummary",
     "ToolAudit",
     "ToolboxStore",

@@ -43,6 +43,7 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    ThreadState,
     ThreadSummary,
     UsageRecord,
 )
@@ -95,6 +96,97 @@ def _rowcount(status: str) -> int:
 
 
 _THREAD_WHERE = "platform = $1 AND space_id = $2 AND channel_id = $3 AND thread_id = $4"
+
+# Statements used both on their own and in an answer's grouped transactions (``Answering``).
+_APPEND_TURN = (
+    "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
+    " message_id, sent_at, exchange, answered_for, user_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
+    " WHERE message_id <> ''"
+    " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
+    " sent_at = excluded.sent_at, exchange = excluded.exchange,"
+    " answered_for = excluded.answered_for, user_id = excluded.user_id"
+)
+_LOAD_TURNS = (
+    "SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id, id FROM ("
+    "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id, id FROM turns"
+    f"  WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT $5"
+    ") newest ORDER BY sent_at, id"
+)
+_LOAD_SUMMARY = (
+    "SELECT text, covers_until_message_id, covers_until_time, updated_at FROM thread_summaries"
+    f" WHERE {_THREAD_WHERE}"
+)
+_IS_ESCALATED = f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1"
+_RECORD_USAGE = (
+    "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
+    " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING"
+)
+_RECORD_REPLY = (
+    "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
+    " first_text_ms, failed, fallback, limited, user_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+    " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+    " thread_id = excluded.thread_id, started_at = excluded.started_at,"
+    " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
+    " fallback = excluded.fallback, limited = excluded.limited, user_id = excluded.user_id"
+)
+_SETTLE_PENDING = "DELETE FROM pending_replies WHERE reply_id = $1"
+_SPACE_TOKENS = (
+    "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
+    " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3"
+)
+
+
+def _turn_args(ref: ThreadRef, turn: Turn) -> tuple[Any, ...]:
+    return (
+        *thread_params(ref),
+        turn.role,
+        _clean(turn.author),
+        _clean(turn.text),
+        turn.message_id,
+        aware(turn.sent_at),
+        exchange_to_json(turn.exchange),
+        turn.answered_for,
+        turn.user_id,
+    )
+
+
+def _usage_args(record: UsageRecord) -> tuple[Any, ...]:
+    return (
+        *thread_params(record.ref),
+        record.reply_id,
+        record.model,
+        record.input_tokens,
+        record.output_tokens,
+        record.cache_read_tokens,
+        record.cache_write_tokens,
+        record.cost_usd,
+        aware(record.at),
+    )
+
+
+def _reply_args(record: ReplyRecord) -> tuple[Any, ...]:
+    return (
+        record.reply_id,
+        *thread_params(record.ref),
+        aware(record.started_at),
+        record.first_text_ms,
+        record.failed,
+        record.fallback,
+        record.limited,
+        record.user_id,
+    )
+
+
+def _load_limit(limit: int | None) -> int | None:
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0 or None, not {limit}")
+    return limit  # LIMIT NULL: no limit
 
 
 async def apply_migrations(conn: Connection, migrations: Sequence[Migration]) -> list[int]:
@@ -177,6 +269,16 @@ class _Statements:
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         return await self._retry(lambda: self._pool.fetchval(sql, *args))
+
+    async def transaction(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """``work`` on one connection in one transaction, all of it sent again on a fresh connection while
+        the server is out of reach (so ``work`` must be safe to run twice, as every single write is)."""
+
+        async def attempt() -> T:
+            async with self._pool.acquire() as conn, conn.transaction():
+                return await work(conn)
+
+        return await self._retry(attempt)
 
     async def _retry(self, statement: Callable[[], Awaitable[T]]) -> T:
         deadline = time.monotonic() + self._retry_for
@@ -285,39 +387,11 @@ class PostgresStore:
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
-        exchange = exchange_to_json(turn.exchange)
-        await self._db.execute(
-            "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
-            " message_id, sent_at, exchange, answered_for, user_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
-            " WHERE message_id <> ''"
-            " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
-            " sent_at = excluded.sent_at, exchange = excluded.exchange,"
-            " answered_for = excluded.answered_for, user_id = excluded.user_id",
-            *thread_params(ref),
-            turn.role,
-            _clean(turn.author),
-            _clean(turn.text),
-            turn.message_id,
-            aware(turn.sent_at),
-            exchange,
-            turn.answered_for,
-            turn.user_id,
-        )
+        await self._db.execute(_APPEND_TURN, *_turn_args(ref, turn))
 
     async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
         """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0 or None, not {limit}")
-        rows = await self._db.fetch(
-            "SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id, id FROM ("
-            "  SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id, id FROM turns"
-            f"  WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT $5"
-            ") newest ORDER BY sent_at, id",
-            *thread_params(ref),
-            limit,  # LIMIT NULL: no limit
-        )
+        rows = await self._db.fetch(_LOAD_TURNS, *thread_params(ref), _load_limit(limit))
         return [mapping.turn(row, _utc) for row in rows]
 
     async def clear_turns(self, ref: ThreadRef) -> None:
@@ -346,11 +420,7 @@ class PostgresStore:
         )
 
     async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
-        row = await self._db.fetchrow(
-            "SELECT text, covers_until_message_id, covers_until_time, updated_at FROM thread_summaries"
-            f" WHERE {_THREAD_WHERE}",
-            *thread_params(ref),
-        )
+        row = await self._db.fetchrow(_LOAD_SUMMARY, *thread_params(ref))
         if row is None:
             return None
         return mapping.thread_summary(row, _utc)
@@ -385,21 +455,7 @@ class PostgresStore:
     # Usage and audit.
 
     async def record_usage(self, record: UsageRecord) -> None:
-        await self._db.execute(
-            "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
-            " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING",
-            *thread_params(record.ref),
-            record.reply_id,
-            record.model,
-            record.input_tokens,
-            record.output_tokens,
-            record.cache_read_tokens,
-            record.cache_write_tokens,
-            record.cost_usd,
-            aware(record.at),
-        )
+        await self._db.execute(_RECORD_USAGE, *_usage_args(record))
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
@@ -408,13 +464,7 @@ class PostgresStore:
 
     async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
         """All tokens (input, cache read, cache write, output) of the space's usage at or after ``since``."""
-        value = await self._db.fetchval(
-            "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
-            " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3",
-            platform,
-            space_id,
-            aware(since),
-        )
+        value = await self._db.fetchval(_SPACE_TOKENS, platform, space_id, aware(since))
         return int(value)
 
     async def record_tool_call(self, record: AuditRecord) -> None:
@@ -523,10 +573,7 @@ class PostgresStore:
         return [mapping.escalation(row, _utc) for row in rows]
 
     async def is_escalated(self, ref: ThreadRef) -> bool:
-        value = await self._db.fetchval(
-            f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
-            *thread_params(ref),
-        )
+        value = await self._db.fetchval(_IS_ESCALATED, *thread_params(ref))
         return value is not None
 
     # Feedback.
@@ -558,24 +605,7 @@ class PostgresStore:
 
     async def record_reply(self, record: ReplyRecord) -> None:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
-        await self._db.execute(
-            "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
-            " first_text_ms, failed, fallback, limited, user_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
-            " space_id = excluded.space_id, channel_id = excluded.channel_id,"
-            " thread_id = excluded.thread_id, started_at = excluded.started_at,"
-            " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
-            " fallback = excluded.fallback, limited = excluded.limited, user_id = excluded.user_id",
-            record.reply_id,
-            *thread_params(record.ref),
-            aware(record.started_at),
-            record.first_text_ms,
-            record.failed,
-            record.fallback,
-            record.limited,
-            record.user_id,
-        )
+        await self._db.execute(_RECORD_REPLY, *_reply_args(record))
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
         rows = await self._db.fetch(
@@ -697,7 +727,7 @@ class PostgresStore:
 
     async def settle_pending_reply(self, reply_id: str) -> None:
         """Forget the reply; settling an unknown or already settled reply is a no-op."""
-        await self._db.execute("DELETE FROM pending_replies WHERE reply_id = $1", reply_id)
+        await self._db.execute(_SETTLE_PENDING, reply_id)
 
     async def pending_replies(self, platform: str) -> list[PendingReply]:
         """Unsettled replies of ``platform``, oldest first."""
@@ -705,6 +735,48 @@ class PostgresStore:
             "SELECT * FROM pending_replies WHERE platform = $1 ORDER BY started_at, reply_id", platform
         )
         return [mapping.pending_reply(row, _utc) for row in rows]
+
+    # One answer's trips (Answering): one connection, one transaction each.
+
+    async def take_turn(
+        self, ref: ThreadRef, turn: Turn, load: int, tokens_since: datetime | None = None
+    ) -> ThreadState:
+        thread = thread_params(ref)
+        turn_args, limit = _turn_args(ref, turn), _load_limit(load)
+        since = None if tokens_since is None else aware(tokens_since)
+
+        async def work(conn: Connection) -> ThreadState:
+            await conn.execute(_APPEND_TURN, *turn_args)
+            escalated = await conn.fetchval(_IS_ESCALATED, *thread) is not None
+            rows = await conn.fetch(_LOAD_TURNS, *thread, limit)
+            summary = await conn.fetchrow(_LOAD_SUMMARY, *thread)
+            tokens = (
+                None
+                if since is None
+                else await conn.fetchval(_SPACE_TOKENS, ref.platform, ref.space_id, since)
+            )
+            return ThreadState(
+                escalated,
+                [mapping.turn(row, _utc) for row in rows],
+                None if summary is None else mapping.thread_summary(summary, _utc),
+                None if tokens is None else int(tokens),
+            )
+
+        return await self._db.transaction(work)
+
+    async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
+        statements = [
+            (_APPEND_TURN, _turn_args(record.ref, turn)),
+            (_RECORD_REPLY, _reply_args(record)),
+            *([(_RECORD_USAGE, _usage_args(usage))] if usage is not None else []),
+            (_SETTLE_PENDING, (record.reply_id,)),
+        ]
+
+        async def work(conn: Connection) -> None:
+            for sql, args in statements:
+                await conn.execute(sql, *args)
+
+        await self._db.transaction(work)
 
 
 def describe_dsn(dsn: str) -> str:

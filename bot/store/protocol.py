@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.store.roles import (
+    Answering,
     ChannelPauses,
     Conversations,
     DataRetention,
@@ -37,6 +38,7 @@ class Store(
     ToolAudit,
     LeadActionLog,
     DataRetention,
+    Answering,
     Protocol,
 ):
     """Every role, and closing: what ``SQLiteStore`` and ``PostgresStore`` implement."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
-from bot.types import ThreadRef
+from bot.types import ThreadRef, Turn
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,18 @@ class ForgetReport:
         return sum(astuple(self))
 
 
+@dataclass(frozen=True)
+class ThreadState:
+    """A thread as an answer starts (``Answering.take_turn``): whether it is escalated, its newest turns
+    (oldest first) and its summary."""
+
+    escalated: bool
+    turns: list[Turn]
+    summary: ThreadSummary | None
+    space_tokens: int | None = None
+    """The space's tokens since the time asked for (``tokens_used_since``); None when not asked."""
+
+
 __all__ = [
     "LEAD_ACTIONS_KEPT",
     "LEAD_ACTION_ARGUMENT_CHARS",
@@ -184,6 +196,7 @@ __all__ = [
     "PendingReply",
     "PruneReport",
     "ReplyRecord",
+    "ThreadState",
     "ThreadSummary",
     "UsageRecord",
 ]

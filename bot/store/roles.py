@@ -19,6 +19,7 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    ThreadState,
     ThreadSummary,
     UsageRecord,
 )
@@ -51,6 +52,27 @@ class Conversations(Protocol):
     ) -> None: ...
 
     async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None: ...
+
+
+class Answering(Protocol):
+    """One answer's writes and reads grouped in as few store trips as it takes (the service's,
+    ``docs/architecture.md`` §4): each method is one transaction, and on SQLite one trip to the connection's
+    thread. Each does what the single methods it names would do one after the other."""
+
+    async def take_turn(
+        self, ref: ThreadRef, turn: Turn, load: int, tokens_since: datetime | None = None
+    ) -> ThreadState:
+        """Store the asker's ``turn`` (as ``append_turn``) and read the thread back: whether it is escalated
+        (``is_escalated``), its newest ``load`` turns with ``turn`` among them (``load_turns``), its
+        summary (``load_summary``) and, given ``tokens_since``, its space's tokens since then
+        (``tokens_used_since``, for the daily budget)."""
+        ...
+
+    async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
+        """Keep a finished reply: the bot's ``turn`` in ``record.ref`` (``append_turn``), the reply row
+        (``record_reply``), its ``usage`` when given (``record_usage``), and its pending record settled
+        (``settle_pending_reply``; nothing to settle is fine)."""
+        ...
 
 
 class PendingReplies(Protocol):
@@ -204,12 +226,13 @@ class ToolboxStore(ToolAudit, EscalationLog, Protocol):
     """The toolbox's: its audit, and what the tools use (``ToolContext.store``)."""
 
 
-class ServiceStore(Conversations, PendingReplies, UsageLog, EscalationLog, EventClaims, Protocol):
+class ServiceStore(Answering, Conversations, PendingReplies, UsageLog, EscalationLog, EventClaims, Protocol):
     """The support service's: the thread, its replies in flight, usage and reply rows, whether it is
-    escalated, and (through the default dedup) event claims."""
+    escalated, and (through the default dedup) event claims; an answer's own trips grouped (``Answering``)."""
 
 
 __all__ = [
+    "Answering",
     "ButtonsStore",
     "ChannelPauses",
     "CommandsStore",

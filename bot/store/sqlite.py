@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -39,6 +39,7 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    ThreadState,
     ThreadSummary,
     UsageRecord,
 )
@@ -53,6 +54,7 @@ _PRUNE_INTERVAL = timedelta(hours=1)
 _LOCKED_RETRY_SECONDS = 0.02
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def _utcnow() -> datetime:
@@ -71,6 +73,108 @@ def from_db_time(text: str) -> datetime:
 
 
 _THREAD_WHERE = "platform = ? AND space_id = ? AND channel_id = ? AND thread_id = ?"
+
+# Statements used both on their own and in an answer's grouped transactions (``Answering``).
+_APPEND_TURN = (
+    "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
+    " message_id, sent_at, exchange, answered_for, user_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
+    " WHERE message_id <> ''"
+    " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
+    " sent_at = excluded.sent_at, exchange = excluded.exchange,"
+    " answered_for = excluded.answered_for, user_id = excluded.user_id"
+)
+_LOAD_TURNS = (
+    "SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id FROM ("
+    f"  SELECT * FROM turns WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT ?"
+    ") ORDER BY sent_at, id"
+)
+_LOAD_SUMMARY = f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}"
+_IS_ESCALATED = f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1"
+_RECORD_USAGE = (
+    "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
+    " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING"
+)
+_RECORD_REPLY = (
+    "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
+    " first_text_ms, failed, fallback, limited, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
+    " space_id = excluded.space_id, channel_id = excluded.channel_id,"
+    " thread_id = excluded.thread_id, started_at = excluded.started_at,"
+    " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
+    " fallback = excluded.fallback, limited = excluded.limited, user_id = excluded.user_id"
+)
+_SETTLE_PENDING = "DELETE FROM pending_replies WHERE reply_id = ?"
+_SPACE_TOKENS = (
+    "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
+    " AS tokens FROM usage WHERE platform = ? AND space_id = ? AND at >= ?"
+)
+
+
+def _turn_params(ref: ThreadRef, turn: Turn) -> tuple[Any, ...]:
+    return (
+        *thread_params(ref),
+        turn.role,
+        turn.author,
+        turn.text,
+        turn.message_id,
+        to_db_time(turn.sent_at),
+        exchange_to_json(turn.exchange),
+        turn.answered_for,
+        turn.user_id,
+    )
+
+
+def _usage_params(record: UsageRecord) -> tuple[Any, ...]:
+    return (
+        *thread_params(record.ref),
+        record.reply_id,
+        record.model,
+        record.input_tokens,
+        record.output_tokens,
+        record.cache_read_tokens,
+        record.cache_write_tokens,
+        record.cost_usd,
+        to_db_time(record.at),
+    )
+
+
+def _reply_params(record: ReplyRecord) -> tuple[Any, ...]:
+    return (
+        record.reply_id,
+        *thread_params(record.ref),
+        to_db_time(record.started_at),
+        record.first_text_ms,
+        int(record.failed),
+        int(record.fallback),
+        record.limited,
+        record.user_id,
+    )
+
+
+def _load_limit(limit: int | None) -> int:
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0 or None, not {limit}")
+    return -1 if limit is None else limit  # LIMIT -1: no limit in SQLite
+
+
+def _in_transaction(work: Callable[[sqlite3.Connection], T], db: sqlite3.Connection) -> T:
+    """``work`` between ``BEGIN IMMEDIATE`` and ``COMMIT``, rolled back on any error; runs in the
+    connection's thread (see ``SQLiteStore._run``)."""
+    if db.in_transaction:  # as in _transaction: never build on one an earlier failure left open
+        db.execute("ROLLBACK")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result
 
 
 @asynccontextmanager
@@ -279,6 +383,15 @@ class SQLiteStore:
         async with self._lock:
             return list(await self._db.execute_fetchall(sql, params))
 
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` (several statements on the plain ``sqlite3`` connection) in one transaction, in ONE trip
+        to the connection's thread: ``BEGIN IMMEDIATE``, the statements and ``COMMIT`` (or ``ROLLBACK``)
+        all run there. Once queued it runs to its end even if the caller is cancelled; what is queued after
+        it runs after it."""
+        async with self._lock:
+            run: Callable[..., Awaitable[T]] = self._db._execute
+            return await run(_in_transaction, work, self._db._conn)
+
     def _now(self) -> datetime:
         return from_db_time(to_db_time(self._clock()))
 
@@ -319,39 +432,11 @@ class SQLiteStore:
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
-        exchange = exchange_to_json(turn.exchange)
-        await self._write_one(
-            "INSERT INTO turns (platform, space_id, channel_id, thread_id, role, author, text,"
-            " message_id, sent_at, exchange, answered_for, user_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (platform, space_id, channel_id, thread_id, message_id)"
-            " WHERE message_id <> ''"
-            " DO UPDATE SET role = excluded.role, author = excluded.author, text = excluded.text,"
-            " sent_at = excluded.sent_at, exchange = excluded.exchange,"
-            " answered_for = excluded.answered_for, user_id = excluded.user_id",
-            (
-                *thread_params(ref),
-                turn.role,
-                turn.author,
-                turn.text,
-                turn.message_id,
-                to_db_time(turn.sent_at),
-                exchange,
-                turn.answered_for,
-                turn.user_id,
-            ),
-        )
+        await self._write_one(_APPEND_TURN, _turn_params(ref, turn))
 
     async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
         """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0 or None, not {limit}")
-        rows = await self._read(
-            "SELECT role, author, text, message_id, sent_at, exchange, answered_for, user_id FROM ("
-            f"  SELECT * FROM turns WHERE {_THREAD_WHERE} ORDER BY sent_at DESC, id DESC LIMIT ?"
-            ") ORDER BY sent_at, id",
-            (*thread_params(ref), -1 if limit is None else limit),  # LIMIT -1: no limit in SQLite
-        )
+        rows = await self._read(_LOAD_TURNS, (*thread_params(ref), _load_limit(limit)))
         return [mapping.turn(row, from_db_time) for row in rows]
 
     async def clear_turns(self, ref: ThreadRef) -> None:
@@ -381,7 +466,7 @@ class SQLiteStore:
         )
 
     async def load_summary(self, ref: ThreadRef) -> ThreadSummary | None:
-        rows = await self._read(f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}", thread_params(ref))
+        rows = await self._read(_LOAD_SUMMARY, thread_params(ref))
         if not rows:
             return None
         return mapping.thread_summary(rows[0], from_db_time)
@@ -413,23 +498,7 @@ class SQLiteStore:
     # Usage and audit.
 
     async def record_usage(self, record: UsageRecord) -> None:
-        await self._write_one(
-            "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
-            " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (platform, space_id, channel_id, thread_id, reply_id, model, at) DO NOTHING",
-            (
-                *thread_params(record.ref),
-                record.reply_id,
-                record.model,
-                record.input_tokens,
-                record.output_tokens,
-                record.cache_read_tokens,
-                record.cache_write_tokens,
-                record.cost_usd,
-                to_db_time(record.at),
-            ),
-        )
+        await self._write_one(_RECORD_USAGE, _usage_params(record))
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
@@ -437,11 +506,7 @@ class SQLiteStore:
         return [mapping.usage_record(row, from_db_time) for row in rows]
 
     async def tokens_used_since(self, platform: str, space_id: str, since: datetime) -> int:
-        rows = await self._read(
-            "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
-            " AS tokens FROM usage WHERE platform = ? AND space_id = ? AND at >= ?",
-            (platform, space_id, to_db_time(since)),
-        )
+        rows = await self._read(_SPACE_TOKENS, (platform, space_id, to_db_time(since)))
         return int(rows[0]["tokens"])
 
     async def record_tool_call(self, record: AuditRecord) -> None:
@@ -541,10 +606,7 @@ class SQLiteStore:
         return [mapping.escalation(row, from_db_time) for row in rows]
 
     async def is_escalated(self, ref: ThreadRef) -> bool:
-        rows = await self._read(
-            f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1",
-            thread_params(ref),
-        )
+        rows = await self._read(_IS_ESCALATED, thread_params(ref))
         return bool(rows)
 
     # Feedback.
@@ -573,25 +635,7 @@ class SQLiteStore:
 
     async def record_reply(self, record: ReplyRecord) -> None:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
-        await self._write_one(
-            "INSERT INTO replies (reply_id, platform, space_id, channel_id, thread_id, started_at,"
-            " first_text_ms, failed, fallback, limited, user_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (reply_id) DO UPDATE SET platform = excluded.platform,"
-            " space_id = excluded.space_id, channel_id = excluded.channel_id,"
-            " thread_id = excluded.thread_id, started_at = excluded.started_at,"
-            " first_text_ms = excluded.first_text_ms, failed = excluded.failed,"
-            " fallback = excluded.fallback, limited = excluded.limited, user_id = excluded.user_id",
-            (
-                record.reply_id,
-                *thread_params(record.ref),
-                to_db_time(record.started_at),
-                record.first_text_ms,
-                int(record.failed),
-                int(record.fallback),
-                record.limited,
-                record.user_id,
-            ),
-        )
+        await self._write_one(_RECORD_REPLY, _reply_params(record))
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
         rows = await self._read(
@@ -706,7 +750,7 @@ class SQLiteStore:
 
     async def settle_pending_reply(self, reply_id: str) -> None:
         """Forget the reply; settling an unknown or already settled reply is a no-op."""
-        await self._write_one("DELETE FROM pending_replies WHERE reply_id = ?", (reply_id,))
+        await self._write_one(_SETTLE_PENDING, (reply_id,))
 
     async def pending_replies(self, platform: str) -> list[PendingReply]:
         """Unsettled replies of ``platform``, oldest first."""
@@ -714,6 +758,45 @@ class SQLiteStore:
             "SELECT * FROM pending_replies WHERE platform = ? ORDER BY started_at, reply_id", (platform,)
         )
         return [mapping.pending_reply(row, from_db_time) for row in rows]
+
+    # One answer's trips (Answering): several statements, one transaction, one trip each.
+
+    async def take_turn(
+        self, ref: ThreadRef, turn: Turn, load: int, tokens_since: datetime | None = None
+    ) -> ThreadState:
+        thread = thread_params(ref)
+        turn_params, limit = _turn_params(ref, turn), _load_limit(load)
+        space = None if tokens_since is None else (ref.platform, ref.space_id, to_db_time(tokens_since))
+
+        def work(db: sqlite3.Connection) -> tuple[bool, list[sqlite3.Row], sqlite3.Row | None, int | None]:
+            db.execute(_APPEND_TURN, turn_params)
+            escalated = db.execute(_IS_ESCALATED, thread).fetchone() is not None
+            turns = db.execute(_LOAD_TURNS, (*thread, limit)).fetchall()
+            summary = db.execute(_LOAD_SUMMARY, thread).fetchone()
+            tokens = None if space is None else int(db.execute(_SPACE_TOKENS, space).fetchone()["tokens"])
+            return escalated, turns, summary, tokens
+
+        escalated, rows, summary, tokens = await self._run(work)
+        return ThreadState(
+            escalated,
+            [mapping.turn(row, from_db_time) for row in rows],
+            None if summary is None else mapping.thread_summary(summary, from_db_time),
+            tokens,
+        )
+
+    async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
+        statements = [
+            (_APPEND_TURN, _turn_params(record.ref, turn)),
+            (_RECORD_REPLY, _reply_params(record)),
+            *([(_RECORD_USAGE, _usage_params(usage))] if usage is not None else []),
+            (_SETTLE_PENDING, (record.reply_id,)),
+        ]
+
+        def work(db: sqlite3.Connection) -> None:
+            for sql, params in statements:
+                db.execute(sql, params)
+
+        await self._run(work)
 
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_EVENT_RETENTION", "MEMORY", "SQLiteStore", "apply_migrations"]
