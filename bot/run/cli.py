@@ -24,8 +24,8 @@ from bot.run.platforms import (
     platform_checks,
     slack_front_end,
 )
-from bot.version import VersionAction
 from bot.run.privacy_cli import add_privacy_commands
+from bot.version import VersionAction
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
 from integrations.console.terminal import clean
 
@@ -211,11 +211,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _doctor(settings)
     if args.command == "stats":
         return await _stats(args, settings)
-    from bot.run.app import build_app
     if args.command in ("forget", "prune"):
         from bot.run.privacy_cli import run_privacy_command
 
         return await run_privacy_command(args, settings)
+    from bot.run.app import build_app
     from integrations.console.session import run_ask, run_chat
 
     handlers: dict[str, Callable[[App], Awaitable[int]]] = {
