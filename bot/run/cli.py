@@ -7,6 +7,7 @@ Each command imports what it needs when it runs (the app, the store, the process
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -222,7 +223,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "chat": lambda app: run_chat(app, args.principal),
         "ask": lambda app: run_ask(app, args.principal, " ".join(args.question)),
     }
-    app = await build_app(settings)
+    app = await build_app(settings, metrics=False)  # nothing serves /metrics in the terminal
     try:
         return await handlers[args.command](app)
     finally:
@@ -257,9 +258,11 @@ async def _stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.stats import format_table, gather_stats
     from bot.store.open import open_store
 
+    # On a terminal the tables fit its width; into a file or a pipe they keep their full lines.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
     store = await open_store(settings.database_url)
     try:
-        print(format_table(await gather_stats(store, args.platform, args.days)))
+        print(format_table(await gather_stats(store, args.platform, args.days), width))
     finally:
         await store.close()
     return 0

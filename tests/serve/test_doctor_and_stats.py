@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+import pty
+import struct
+import sys
+import termios
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +19,7 @@ from fakes.slack import FakeSlack
 from bot.store import ReplyRecord, UsageRecord
 from bot.store.open import open_store
 from bot.types import ThreadRef
-from tests.serve.rig import free_port, run, slack_environment
+from tests.serve.rig import environment, free_port, run, slack_environment
 
 CHECKS = [
     "settings",
@@ -131,6 +138,39 @@ async def test_stats_prints_tables_by_day_and_channel(tmp_path: Path) -> None:
     assert status == 0 and "console:terminal" not in output and "last 7 day(s), slack" in output
     status, _, errors = await run(tmp_path, "stats", "--days", "0")
     assert status == 2 and "--days: '0' is not a number of days" in errors
+    status, output, errors = await run(tmp_path, "stats", "--platform", "bogus")
+    assert status == 2 and output == "" and "--platform: invalid choice: 'bogus'" in errors
+
+    # On an 80-column terminal every line fits; piped (above) the same tables keep their full lines.
+    status, shown = await run_on_terminal(tmp_path, 80, "stats", "--days", "3")
+    assert status == 0, shown
+    assert max(len(line) for line in shown.splitlines()) <= 80 < max(len(line) for line in lines)
+    assert "questions" in shown and "cost" in shown and shown.rstrip().endswith("Open escalations now: 1")
+
+
+async def run_on_terminal(tmp_path: Path, columns: int, *args: str) -> tuple[int, str]:
+    """``python -m bot ARGS`` writing to a terminal ``columns`` wide: exit status and what it showed."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {
+        k: v for k, v in environment(tmp_path, LOG_LEVEL="WARNING").items() if k not in ("COLUMNS", "LINES")
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env, stdout=secondary, stderr=secondary
+    )
+    os.close(secondary)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = await asyncio.to_thread(os.read, primary, 65536)
+        except OSError:  # EIO: the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    status = await asyncio.wait_for(process.wait(), 90)
+    return status, b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 async def test_doctor_checks_the_discord_token(tmp_path: Path, fake_discord: FakeDiscord) -> None:
