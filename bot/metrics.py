@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.types import Usage
+from bot.version import supportbot_version
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -31,16 +32,6 @@ OUTCOMES = ("answered", "fallback", "failed", "interrupted", "duplicate", "stepp
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 DECISIONS = ("allowed", "denied")
-
-
-def bot_version() -> str:
-    """The installed package's version; ``0+unknown`` in a source tree that was never installed."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("supportbot")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 class BotMetrics:
@@ -73,7 +64,7 @@ class BotMetrics:
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         Info("supportbot_build", "The running supportbot's version.", registry=r).info(
-            {"version": version or bot_version()}
+            {"version": version or supportbot_version()}
         )
         self.replies: Counter = Counter(
             "supportbot_replies_total",
