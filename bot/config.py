@@ -88,7 +88,7 @@ class ModelPrice(_Strict):
 
 
 class PlatformFacts(_Strict):
-    """Rate and size facts of one platform (DESIGN.md §5), overridable here.
+    """Rate and size facts of one platform (docs/architecture.md §5), overridable here.
 
     ``edit_burst`` is the burst of a token-bucket edit budget (Discord, console); ``edit_reserve`` is used
     where edits are counted per minute (Slack): the edits of each minute kept for first and final texts.

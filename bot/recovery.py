@@ -1,4 +1,4 @@
-"""Settling the replies a previous run left unfinished (DESIGN.md §5: no placeholder left behind).
+"""Settling the replies a previous run left unfinished (docs/architecture.md §5: no placeholder left behind).
 
 The core records a reply as pending once its first message is posted, naming its newest message (a long
 answer continues in new messages; those before it are finished), and forgets it when the reply is

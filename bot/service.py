@@ -1,4 +1,4 @@
-"""One inbound message, end to end (DESIGN.md §4), the same for every front end.
+"""One inbound message, end to end (docs/architecture.md §4), the same for every front end.
 
 The adapter translates its platform's event into an `Inbound`, gives a `ReplyStream` for the thread and,
 where the platform is the source of truth for the history, the thread's turns. Everything else happens

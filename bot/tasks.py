@@ -1,4 +1,4 @@
-"""Work started by a platform event and carried on after it was acknowledged (DESIGN.md §4 step 1).
+"""Work started by a platform event and carried on after it was acknowledged (docs/architecture.md §4 step 1).
 
 Slack wants an answer within 3 s and a Discord interaction must be answered or deferred in 3 s, so the
 front ends acknowledge at once and hand the work to a tracked task: its errors are logged, and on shutdown

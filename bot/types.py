@@ -1,4 +1,4 @@
-"""Core value types shared by every part of the bot (DESIGN.md §3)."""
+"""Core value types shared by every part of the bot (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The real PostgreSQL and Redis servers the scale-out tests use (DESIGN.md §9), as pytest fixtures.
+"""The real PostgreSQL and Redis servers the scale-out tests use (docs/architecture.md §9), as pytest
+fixtures.
 
 Where they are: ``SUPPORTBOT_TEST_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``)
 and ``SUPPORTBOT_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``); ``.ci/run`` starts both. A

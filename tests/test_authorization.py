@@ -172,7 +172,7 @@ async def test_escalation_opens_once_per_thread(toolbox: ToolBox, store: Store) 
 
 @asynccontextmanager
 async def order_service(orders_by_customer: dict[str, list[Order]]) -> AsyncIterator[str]:
-    """A local order service (DESIGN.md §6) on 127.0.0.1 that answers the customer's list with
+    """A local order service (docs/architecture.md §6) on 127.0.0.1 that answers the customer's list with
     ``orders_by_customer[customer_id]`` as given (foreign orders included) and every order by id."""
     by_id = {o.order_id: o for orders in orders_by_customer.values() for o in orders}
 

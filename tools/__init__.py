@@ -1,1 +1,2 @@
-"""The agent's tools. Each one decides by itself what the asking principal may see (DESIGN.md §6)."""
+"""The agent's tools. Each one decides by itself what the asking principal may see
+(docs/architecture.md §6)."""

@@ -1,4 +1,4 @@
-"""Context and cost: the history the model sees, kept to a token budget (DESIGN.md §4 step 6, §7).
+"""Context and cost: the history the model sees, kept to a token budget (docs/architecture.md §4 step 5, §7).
 
 The newest turns go to the model word for word, within ``ContextBudget`` (a number of turns and of
 tokens). When the turns after the stored summary outgrow it, the older ones are folded into the summary by

@@ -1,4 +1,4 @@
-"""What the agent yields while it answers. The agent knows no platform ids (DESIGN.md §3)."""
+"""What the agent yields while it answers. The agent knows no platform ids (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Answers without the model: the same tools, the same authorization, and a plain note (DESIGN.md §7).
+"""Answers without the model: the same tools, the same authorization, and a plain note
+(docs/architecture.md §7).
 
 Used when there is no API key, while the circuit breaker is open, or when the model stays unavailable
 after the client's retries.

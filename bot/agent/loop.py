@@ -1,4 +1,4 @@
-"""The agent: a streaming tool loop over the model that yields `AgentEvent`s (DESIGN.md §3, §7).
+"""The agent: a streaming tool loop over the model that yields `AgentEvent`s (docs/architecture.md §3, §7).
 
 It knows no platform: it takes a conversation and the principal, and its tools decide what the
 principal may see.

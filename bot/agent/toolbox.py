@@ -1,6 +1,7 @@
 """The tool interface and the toolbox that validates, times out, runs concurrently and audits every call.
 
-Authorization lives in each tool (DESIGN.md §6); the toolbox makes sure no call escapes the audit log and
+Authorization lives in each tool (docs/architecture.md §6); the toolbox makes sure no call escapes the audit
+log and
 that bad input from the model is a tool error the model sees, never a crash.
 """
 

@@ -1,4 +1,4 @@
-"""Rate budgets counted in Redis, shared by every instance (DESIGN.md §5, §8).
+"""Rate budgets counted in Redis, shared by every instance (docs/architecture.md §5, §8).
 
 ``RedisWindowBudget`` is ``WindowBudget`` (``bot.streaming.budget``) with its count kept in Redis: at most
 ``limit`` permits in any ``window`` seconds across all instances, for limits a platform counts per

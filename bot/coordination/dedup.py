@@ -1,4 +1,4 @@
-"""Dedup of inbound platform events (DESIGN.md §4 step 2): each delivery id is answered once.
+"""Dedup of inbound platform events (docs/architecture.md §4 step 4): each delivery id is answered once.
 
 The store's ``claim_event`` is the authority: it is atomic within one database, so instances that share a
 PostgreSQL store (or processes that share one SQLite file) answer an event exactly once between them.

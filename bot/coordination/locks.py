@@ -1,4 +1,5 @@
-"""One reply in flight per thread (DESIGN.md §4): messages that arrive meanwhile wait their turn."""
+"""One reply in flight per thread (docs/architecture.md §4): messages that arrive meanwhile wait their
+turn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One reply in flight per thread across instances (DESIGN.md §4 step 4), on Redis.
+"""One reply in flight per thread across instances (docs/architecture.md §4 step 4), on Redis.
 
 ``RedisThreadLocks.hold(key)``:
 

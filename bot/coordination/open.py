@@ -1,6 +1,6 @@
 """What instances must agree on: event dedup, one reply per thread, rate budgets and per-user limits.
 
-``open_coordination`` picks the implementations from the settings (DESIGN.md §8):
+``open_coordination`` picks the implementations from the settings (docs/architecture.md §8):
 
 | piece | ``REDIS_URL`` unset (one instance) | ``REDIS_URL`` set (several instances) |
 |---|---|---|

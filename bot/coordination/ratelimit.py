@@ -1,4 +1,4 @@
-"""Rate limits shared by the front ends: a sliding window of hits per key (DESIGN.md §8).
+"""Rate limits shared by the front ends: a sliding window of hits per key (docs/architecture.md §8).
 
 ``RateLimiter.hit(key, limit, window_seconds)`` records one hit for ``key`` if fewer than ``limit`` hits
 fall in the last ``window_seconds`` and returns None; otherwise it records nothing and returns the seconds

@@ -1,4 +1,5 @@
-"""The Redis connection that several instances share state through (DESIGN.md §8): dedup, thread locks,
+"""The Redis connection that several instances share state through (docs/architecture.md §8): dedup, thread
+locks,
 rate budgets, limits.
 
 Used when ``REDIS_URL`` is set (``bot.coordination.open`` picks the Redis pieces or the in-process ones).

@@ -1,4 +1,4 @@
-"""Open the Store named by a database URL (``DATABASE_URL``; DESIGN.md §8).
+"""Open the Store named by a database URL (``DATABASE_URL``; docs/architecture.md §8).
 
 Accepted URLs:
 

@@ -1,4 +1,5 @@
-"""The Store on PostgreSQL through asyncpg: the scale-out store, shared by every instance (DESIGN.md §8).
+"""The Store on PostgreSQL through asyncpg: the scale-out store, shared by every instance
+(docs/architecture.md §8).
 
 A connection pool (``asyncpg.create_pool``) serves the coroutines of one process; several processes share
 the database. Each method is one statement, so PostgreSQL's own atomicity is the whole concurrency story:

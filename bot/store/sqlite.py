@@ -1,4 +1,4 @@
-"""The Store on SQLite through aiosqlite: the embedded default (DESIGN.md §8).
+"""The Store on SQLite through aiosqlite: the embedded default (docs/architecture.md §8).
 
 One connection per store, in WAL mode with foreign keys on and a busy timeout, so that several processes
 (``supportbot serve`` next to ``supportbot ask``) can share one file. Coroutines of one store are serialised

@@ -1,4 +1,5 @@
-"""Rendering one reply by posting and editing messages, inside a platform's rate limits (DESIGN.md §5).
+"""Rendering one reply by posting and editing messages, inside a platform's rate limits
+(docs/architecture.md §5).
 
 - ``protocol``: the ``ReplyStream`` an adapter implements, and its errors;
 - ``reply``: ``StreamingReply``, which renders the agent's events through a ``ReplyStream``;

@@ -1,4 +1,5 @@
-"""Shared rate budgets for the posts and edits of many replies on one platform bucket (DESIGN.md §5).
+"""Shared rate budgets for the posts and edits of many replies on one platform bucket
+(docs/architecture.md §5).
 
 One budget covers what the platform limits together: Slack's ``chat.update`` for a whole workspace, a
 Discord channel's message route. Every reply streaming in that bucket asks the same budget for a permit

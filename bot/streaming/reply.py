@@ -1,4 +1,4 @@
-"""Rendering one reply by posting and editing messages as the agent's text arrives (DESIGN.md §5).
+"""Rendering one reply by posting and editing messages as the agent's text arrives (docs/architecture.md §5).
 
 ``StreamingReply.render`` consumes the agent's events and drives a ``ReplyStream``:
 

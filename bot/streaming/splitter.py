@@ -1,4 +1,4 @@
-"""Splitting Markdown into messages that fit a platform's length limit (DESIGN.md §5).
+"""Splitting Markdown into messages that fit a platform's length limit (docs/architecture.md §5).
 
 A cut is made, in order of preference, after a blank line, at a line end, after a sentence or between
 words; never inside a link, a mention, an emoji code or inline code when that can be avoided. A cut inside a

@@ -1,4 +1,5 @@
-"""Answering one Discord message (DESIGN.md §4): whether to, who asks, where the answer goes, then the core.
+"""Answering one Discord message (docs/architecture.md §4): whether to, who asks, where the answer goes, then
+the core.
 
 The core's ``SupportService`` does the rest: dedup on the message id (a message delivered twice is
 answered once), stepping back in escalated threads, one reply per thread, the limits, the streamed render

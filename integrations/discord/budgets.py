@@ -1,4 +1,5 @@
-"""The Discord rate budgets every reply and notice draws on, tuned by Discord's own headers (DESIGN.md §5).
+"""The Discord rate budgets every reply and notice draws on, tuned by Discord's own headers
+(docs/architecture.md §5).
 
 Discord limits message posts and message edits per route and channel (a thread is a channel of its
 own), commonly 5 in 5 s each, and says so on every answer: ``X-RateLimit-Limit`` calls per window, the

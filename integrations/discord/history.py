@@ -1,4 +1,5 @@
-"""The conversation the bot answers (DESIGN.md §4 step 6), read from Discord: the thread is the record.
+"""The conversation the bot answers (docs/architecture.md §4 step 5), read from Discord: the thread is the
+record.
 
 The core calls :meth:`ThreadHistory.load` with the thread's lock held, once the message is stored, so an
 answer finished while the message waited its turn is part of it.

@@ -1,4 +1,5 @@
-"""Who is asking on Discord (DESIGN.md §4 step 3), from the guild member, ``config/bot.toml`` and the store.
+"""Who is asking on Discord (docs/architecture.md §4 step 3), from the guild member, ``config/bot.toml`` and
+the store.
 
 - guild members are customers, with the customer id the store links to their Discord user id, if any;
 - members with one of ``[discord] lead_role_ids`` are leads;

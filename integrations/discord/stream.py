@@ -1,6 +1,7 @@
 """`ReplyStream` on Discord: post with ``channel.send``, edit with ``message.edit``, typing meanwhile.
 
-The core decides when to post and edit (DESIGN.md §5); this module sends the Markdown (Discord reads
+The core decides when to post and edit (docs/architecture.md §5); this module sends the Markdown (Discord
+reads
 Markdown) with its links made safe (``markup.to_discord``), with ``allowed_mentions`` that let nothing in
 it notify anyone, and adds the footer to the last message: the sources as an embed, the feedback buttons
 as a persistent view. No link in the text gets a preview: Discord would fetch it, with whatever a link the

@@ -1,4 +1,4 @@
-"""The Slack rate budgets every reply and notice draws on (DESIGN.md §5).
+"""The Slack rate budgets every reply and notice draws on (docs/architecture.md §5).
 
 ``chat.update`` is limited per workspace per minute, so one ``WindowBudget`` per workspace is shared by
 every reply streaming there; ``chat.postMessage`` is limited per channel, so one token bucket per channel.

@@ -1,4 +1,4 @@
-"""The conversation the bot answers (DESIGN.md §4 step 6), from the Slack thread and the store.
+"""The conversation the bot answers (docs/architecture.md §4 step 5), from the Slack thread and the store.
 
 The history is loaded by the core while it holds the thread's lock, after it stored the new message, so a
 reply that finished meanwhile is part of it.

@@ -1,4 +1,5 @@
-"""Who is asking on Slack (DESIGN.md §4 step 3), from ``users.info``, ``config/bot.toml`` and the store.
+"""Who is asking on Slack (docs/architecture.md §4 step 3), from ``users.info``, ``config/bot.toml`` and the
+store.
 
 - full members of the installing workspace, or of its Enterprise Grid organisation, are employees (the
   workspace is always the installing one: see ``events.installation``);

@@ -1,6 +1,7 @@
 """`ReplyStream` on Slack: post with ``chat.postMessage`` in the thread, edit with ``chat.update``.
 
-The core decides when to post and edit (DESIGN.md §5); this class only turns its Markdown into mrkdwn
+The core decides when to post and edit (docs/architecture.md §5); this class only turns its Markdown into
+mrkdwn
 sections, adds the footer (sources and buttons) to the last message, and maps Slack's answers onto the
 core's delivery errors:
 

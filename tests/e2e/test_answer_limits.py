@@ -1,4 +1,5 @@
-"""Hard stops on one answer (DESIGN.md §6: every loop has a hard stop): a model, or a gateway in front of
+"""Hard stops on one answer (docs/architecture.md §6: every loop has a hard stop): a model, or a gateway in
+front of
 it, that keeps asking for tools although told to answer without them, that keeps pausing, or that writes
 for longer than an answer may take. The answer ends with what it wrote and a short notice, the reply is
 recorded as failed, and the thread answers its next message."""

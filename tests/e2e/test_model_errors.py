@@ -1,4 +1,5 @@
-"""Which model errors switch the model off (DESIGN.md §7): only availability errors count toward the circuit
+"""Which model errors switch the model off (docs/architecture.md §7): only availability errors count toward
+the circuit
 breaker. A request the API refuses (400) fails that one answer with a short notice; a key, billing, model
 name or URL the API refuses (401, 402, 403, 404) is an operator error: the fallback answers, one ERROR line
 names the setting to fix, readiness shows it, and the model is never treated as down."""

@@ -1,1 +1,2 @@
-"""Local fakes of outside services that speak their real wire protocols (see DESIGN.md section 9)."""
+"""Local fakes of outside services that speak their real wire protocols (see docs/architecture.md section
+9)."""

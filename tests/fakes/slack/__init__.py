@@ -11,7 +11,7 @@ The real ``slack_sdk`` client talks to it unchanged::
         await fake.wait_for_calls("chat.postMessage")
         assert "ORD-1" in fake.visible_text(fake.general.id, fake.bot_messages()[-1].ts)
 
-What it enforces (DESIGN.md section 5; every number lives in :class:`SlackLimits`):
+What it enforces (docs/architecture.md section 5; every number lives in :class:`SlackLimits`):
 
 - ``chat.postMessage``: about one message per second per channel with a small burst (token bucket);
 - ``chat.update``: a sliding-window budget shared by the whole workspace (default 50 a minute); a channel
