@@ -1,5 +1,5 @@
-"""Answering one Discord message (docs/architecture.md §4): whether to, who asks, where the answer goes, then
-the core.
+"""Answering one Discord message (docs/architecture.md §4): who asks, where the answer goes, then the core
+(``bot.gate`` decides whether to answer at all).
 
 The core's ``SupportService`` does the rest: dedup on the message id (a message delivered twice is
 answered once), stepping back in escalated threads, one reply per thread, the limits, the streamed render

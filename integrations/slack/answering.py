@@ -1,4 +1,5 @@
-"""Answering one Slack message (docs/architecture.md §4): whether to, who asks, the stream, then the core.
+"""Answering one Slack message (docs/architecture.md §4): who asks, the stream, then the core (``bot.gate``
+decides whether to answer at all).
 
 The core's ``SupportService`` does the rest: dedup on the message (every delivery of a message, retries
 and an ``app_mention`` next to its ``message`` event alike, has one key), stepping back in escalated
