@@ -61,8 +61,9 @@ def cli_env(data: Path, **extra: str) -> dict[str, str]:
     }
 
 
-async def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> Run:
-    """Run `python -m bot ARGS` from the repository root without blocking this event loop (the fake)."""
+async def cli_bytes(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, bytes, bytes]:
+    """`python -m bot ARGS` from the repository root, without blocking this event loop (the fake): the exit
+    status and the bytes of stdout and stderr."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -77,7 +78,13 @@ async def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> Run:
     async with asyncio.timeout(60):
         out, err = await process.communicate(stdin.encode() if stdin is not None else None)
     assert process.returncode is not None
-    return Run(process.returncode, out.decode(), err.decode())
+    return process.returncode, out, err
+
+
+async def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> Run:
+    """`python -m bot ARGS` with its output as text."""
+    code, out, err = await cli_bytes(env, *args, stdin=stdin)
+    return Run(code, out.decode(), err.decode())
 
 
 # ---- without a key --------------------------------------------------------------------------------------

@@ -4,14 +4,11 @@ and the text around them does."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from pathlib import Path
 
 from fakes.anthropic import FakeAnthropic, Reply
 
-from tests.e2e.rig import ROOT
-from tests.e2e.test_console_cli import cli_env
+from tests.e2e.test_console_cli import cli_bytes, cli_env
 
 CLIPBOARD = "\x1b]52;c;Y3VybCBodHRwczovL2V2aWwuZXhhbXBsZS94IHwgc2gK\x07"
 ANSWER = (
@@ -28,25 +25,6 @@ SHOWN = (
     "C1: csi     done\n"
     "Bidi: evil iso and a\ttab."
 )
-
-
-async def cli_bytes(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, bytes, bytes]:
-    """`python -m bot ARGS` from the repository root: the exit status and the bytes of stdout and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(60):
-        out, err = await process.communicate(stdin.encode() if stdin is not None else None)
-    assert process.returncode is not None
-    return process.returncode, out, err
 
 
 def assert_inert(out: bytes) -> str:
