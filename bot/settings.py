@@ -1,4 +1,4 @@
-"""Process settings from the environment and `.env` (DESIGN.md §8).
+"""Process settings from the environment and `.env` (docs/architecture.md §8).
 
 Every setting is listed in `.env.example`. Tokens are `SecretStr`, so they never reach a log line or an
 error message. `load_settings()` turns pydantic's validation errors into one `ConfigError` line that
