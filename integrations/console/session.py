@@ -3,8 +3,8 @@ machinery as Slack and Discord.
 
 On a terminal the answer is rendered as Markdown while it streams (``render.MarkdownStream``); on a pipe
 only its settled plain text is written (``stream.ConsoleStream``). At a terminal the chat has line editing
-and a history kept between sessions (``history``); Ctrl-C at the prompt leaves, Ctrl-C during an answer
-stops that answer and the chat goes on.
+and questions recalled between sessions (``line_editing``); Ctrl-C at the prompt leaves, Ctrl-C during an
+answer stops that answer and the chat goes on.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from bot.streaming.budget import EditBudget
 from bot.streaming.protocol import ReplyLimits
 from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER, default_tool_status
 from bot.types import Principal, ThreadRef
-from integrations.console.history import History, default_history_path
+from integrations.console.line_editing import LineEditing, default_recall_path
 from integrations.console.stream import ConsoleStream
 
 if TYPE_CHECKING:
@@ -124,16 +124,16 @@ async def run_chat(app: App, principal: Principal, out: TextIO = sys.stdout) -> 
         print(NO_MODEL_NOTICE, file=out)
     print(f"Speaking as {principal.describe()}. {CHAT_HELP}", file=out)
     session = ConsoleSession(app, principal, out, tty=tty)
-    history = History(app.settings.chat_history_path or default_history_path())
+    editing = LineEditing(app.settings.chat_history_path or default_recall_path())
     if sys.stdin.isatty():
-        history.enable()
+        editing.enable()
     while True:
         try:
             line = read_line(PROMPT)
         except (EOFError, KeyboardInterrupt):  # Ctrl-D, or Ctrl-C at the prompt: leave at once
             print(file=out)
             return 0
-        history.save()
+        editing.save()
         line = line.strip()
         if not line:
             continue
