@@ -1,8 +1,10 @@
-"""Rows to records, the same for every store: the columns are named alike in each dialect's schema.
+"""Rows to records and records to statement parameters, the same for every store: the columns are named
+alike in each dialect's schema.
 
 A store reads a row by column name (``sqlite3.Row`` and ``asyncpg.Record`` both do) and passes how its
 timestamps come back: ISO-8601 text in SQLite, ``TIMESTAMPTZ`` in PostgreSQL; either way ``time`` returns
-an aware UTC datetime.
+an aware UTC datetime. Writing, it passes how a datetime goes in (``to_time``) and, where its text columns
+refuse some characters, how text goes in (``text``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.store.codec import exchange_from_json
+from bot.store.codec import exchange_from_json, exchange_to_json
 from bot.store.records import (
     AuditRecord,
     Escalation,
@@ -33,6 +35,58 @@ class Row(Protocol):
 
 Time = Callable[[Any], datetime]
 """A timestamp column's value as an aware UTC datetime."""
+ToTime = Callable[[datetime], Any]
+"""An aware datetime as the store's timestamp parameter."""
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def turn_params(
+    ref: ThreadRef, turn: Turn, to_time: ToTime, text: Callable[[str], str] = _same
+) -> tuple[Any, ...]:
+    """The parameters of a turn's row, in the order of the ``turns`` insert."""
+    return (
+        *thread_params(ref),
+        turn.role,
+        text(turn.author),
+        text(turn.text),
+        turn.message_id,
+        to_time(turn.sent_at),
+        exchange_to_json(turn.exchange),
+        turn.answered_for,
+        turn.user_id,
+    )
+
+
+def usage_params(record: UsageRecord, to_time: ToTime) -> tuple[Any, ...]:
+    """The parameters of a usage row, in the order of the ``usage`` insert."""
+    return (
+        *thread_params(record.ref),
+        record.reply_id,
+        record.model,
+        record.input_tokens,
+        record.output_tokens,
+        record.cache_read_tokens,
+        record.cache_write_tokens,
+        record.cost_usd,
+        to_time(record.at),
+    )
+
+
+def reply_params(record: ReplyRecord, to_time: ToTime) -> tuple[Any, ...]:
+    """The parameters of a reply row, in the order of the ``replies`` insert."""
+    return (
+        record.reply_id,
+        *thread_params(record.ref),
+        to_time(record.started_at),
+        record.first_text_ms,
+        record.failed,
+        record.fallback,
+        record.limited,
+        record.user_id,
+    )
 
 
 def thread_params(ref: ThreadRef) -> tuple[str, str, str, str]:

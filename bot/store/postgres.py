@@ -29,8 +29,7 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 
 from bot.store import mapping
-from bot.store.codec import exchange_to_json
-from bot.store.mapping import thread_params
+from bot.store.mapping import reply_params, thread_params, turn_params, usage_params
 from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
 from bot.store.migrations.postgres import MIGRATIONS
 from bot.store.records import (
@@ -141,47 +140,6 @@ _SPACE_TOKENS = (
     "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
     " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3"
 )
-
-
-def _turn_args(ref: ThreadRef, turn: Turn) -> tuple[Any, ...]:
-    return (
-        *thread_params(ref),
-        turn.role,
-        _clean(turn.author),
-        _clean(turn.text),
-        turn.message_id,
-        aware(turn.sent_at),
-        exchange_to_json(turn.exchange),
-        turn.answered_for,
-        turn.user_id,
-    )
-
-
-def _usage_args(record: UsageRecord) -> tuple[Any, ...]:
-    return (
-        *thread_params(record.ref),
-        record.reply_id,
-        record.model,
-        record.input_tokens,
-        record.output_tokens,
-        record.cache_read_tokens,
-        record.cache_write_tokens,
-        record.cost_usd,
-        aware(record.at),
-    )
-
-
-def _reply_args(record: ReplyRecord) -> tuple[Any, ...]:
-    return (
-        record.reply_id,
-        *thread_params(record.ref),
-        aware(record.started_at),
-        record.first_text_ms,
-        record.failed,
-        record.fallback,
-        record.limited,
-        record.user_id,
-    )
 
 
 def _load_limit(limit: int | None) -> int | None:
@@ -388,7 +346,7 @@ class PostgresStore:
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
-        await self._db.execute(_APPEND_TURN, *_turn_args(ref, turn))
+        await self._db.execute(_APPEND_TURN, *turn_params(ref, turn, aware, _clean))
 
     async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
         """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
@@ -456,7 +414,7 @@ class PostgresStore:
     # Usage and audit.
 
     async def record_usage(self, record: UsageRecord) -> None:
-        await self._db.execute(_RECORD_USAGE, *_usage_args(record))
+        await self._db.execute(_RECORD_USAGE, *usage_params(record, aware))
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
@@ -606,7 +564,7 @@ class PostgresStore:
 
     async def record_reply(self, record: ReplyRecord) -> None:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
-        await self._db.execute(_RECORD_REPLY, *_reply_args(record))
+        await self._db.execute(_RECORD_REPLY, *reply_params(record, aware))
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
         rows = await self._db.fetch(
@@ -743,7 +701,7 @@ class PostgresStore:
         self, ref: ThreadRef, turn: Turn, load: int, tokens_since: datetime | None = None
     ) -> ThreadState:
         thread = thread_params(ref)
-        turn_args, limit = _turn_args(ref, turn), _load_limit(load)
+        turn_args, limit = turn_params(ref, turn, aware, _clean), _load_limit(load)
         since = None if tokens_since is None else aware(tokens_since)
 
         async def work(conn: Connection) -> ThreadState:
@@ -767,9 +725,9 @@ class PostgresStore:
 
     async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
         statements = [
-            (_APPEND_TURN, _turn_args(record.ref, turn)),
-            (_RECORD_REPLY, _reply_args(record)),
-            *([(_RECORD_USAGE, _usage_args(usage))] if usage is not None else []),
+            (_APPEND_TURN, turn_params(record.ref, turn, aware, _clean)),
+            (_RECORD_REPLY, reply_params(record, aware)),
+            *([(_RECORD_USAGE, usage_params(usage, aware))] if usage is not None else []),
             (_SETTLE_PENDING, (record.reply_id,)),
         ]
 

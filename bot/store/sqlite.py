@@ -24,8 +24,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.store import mapping
-from bot.store.codec import exchange_to_json
-from bot.store.mapping import thread_params
+from bot.store.mapping import reply_params, thread_params, turn_params, usage_params
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.records import (
@@ -112,47 +111,6 @@ _SPACE_TOKENS = (
     "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
     " AS tokens FROM usage WHERE platform = ? AND space_id = ? AND at >= ?"
 )
-
-
-def _turn_params(ref: ThreadRef, turn: Turn) -> tuple[Any, ...]:
-    return (
-        *thread_params(ref),
-        turn.role,
-        turn.author,
-        turn.text,
-        turn.message_id,
-        to_db_time(turn.sent_at),
-        exchange_to_json(turn.exchange),
-        turn.answered_for,
-        turn.user_id,
-    )
-
-
-def _usage_params(record: UsageRecord) -> tuple[Any, ...]:
-    return (
-        *thread_params(record.ref),
-        record.reply_id,
-        record.model,
-        record.input_tokens,
-        record.output_tokens,
-        record.cache_read_tokens,
-        record.cache_write_tokens,
-        record.cost_usd,
-        to_db_time(record.at),
-    )
-
-
-def _reply_params(record: ReplyRecord) -> tuple[Any, ...]:
-    return (
-        record.reply_id,
-        *thread_params(record.ref),
-        to_db_time(record.started_at),
-        record.first_text_ms,
-        int(record.failed),
-        int(record.fallback),
-        record.limited,
-        record.user_id,
-    )
 
 
 def _load_limit(limit: int | None) -> int:
@@ -432,7 +390,7 @@ class SQLiteStore:
 
     async def append_turn(self, ref: ThreadRef, turn: Turn) -> None:
         """Store ``turn``; a turn with the same non-empty ``message_id`` in the thread is replaced."""
-        await self._write_one(_APPEND_TURN, _turn_params(ref, turn))
+        await self._write_one(_APPEND_TURN, turn_params(ref, turn, to_db_time))
 
     async def load_turns(self, ref: ThreadRef, limit: int | None = None) -> list[Turn]:
         """The newest ``limit`` turns (all when None), oldest first, ordered by ``sent_at``."""
@@ -498,7 +456,7 @@ class SQLiteStore:
     # Usage and audit.
 
     async def record_usage(self, record: UsageRecord) -> None:
-        await self._write_one(_RECORD_USAGE, _usage_params(record))
+        await self._write_one(_RECORD_USAGE, usage_params(record, to_db_time))
 
     async def usage_since(self, since: datetime) -> list[UsageRecord]:
         """Usage rows at or after ``since``, oldest first."""
@@ -635,7 +593,7 @@ class SQLiteStore:
 
     async def record_reply(self, record: ReplyRecord) -> None:
         """Record an answer; recording the same ``reply_id`` again replaces the row."""
-        await self._write_one(_RECORD_REPLY, _reply_params(record))
+        await self._write_one(_RECORD_REPLY, reply_params(record, to_db_time))
 
     async def replies_since(self, since: datetime) -> list[ReplyRecord]:
         rows = await self._read(
@@ -765,11 +723,11 @@ class SQLiteStore:
         self, ref: ThreadRef, turn: Turn, load: int, tokens_since: datetime | None = None
     ) -> ThreadState:
         thread = thread_params(ref)
-        turn_params, limit = _turn_params(ref, turn), _load_limit(load)
+        turn_row, limit = turn_params(ref, turn, to_db_time), _load_limit(load)
         space = None if tokens_since is None else (ref.platform, ref.space_id, to_db_time(tokens_since))
 
         def work(db: sqlite3.Connection) -> tuple[bool, list[sqlite3.Row], sqlite3.Row | None, int | None]:
-            db.execute(_APPEND_TURN, turn_params)
+            db.execute(_APPEND_TURN, turn_row)
             escalated = db.execute(_IS_ESCALATED, thread).fetchone() is not None
             turns = db.execute(_LOAD_TURNS, (*thread, limit)).fetchall()
             summary = db.execute(_LOAD_SUMMARY, thread).fetchone()
@@ -786,9 +744,9 @@ class SQLiteStore:
 
     async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
         statements = [
-            (_APPEND_TURN, _turn_params(record.ref, turn)),
-            (_RECORD_REPLY, _reply_params(record)),
-            *([(_RECORD_USAGE, _usage_params(usage))] if usage is not None else []),
+            (_APPEND_TURN, turn_params(record.ref, turn, to_db_time)),
+            (_RECORD_REPLY, reply_params(record, to_db_time)),
+            *([(_RECORD_USAGE, usage_params(usage, to_db_time))] if usage is not None else []),
             (_SETTLE_PENDING, (record.reply_id,)),
         ]
 
