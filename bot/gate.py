@@ -18,15 +18,10 @@ follow-ups (they are not taken there).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Protocol
 
 from bot.inbound import Inbound
-from bot.store import ChannelPauses, Conversations
+from bot.store import GateStore
 from bot.types import ThreadRef
-
-
-class GateStore(Conversations, ChannelPauses, Protocol):
-    """The gate's: the channel's pause, and the bot's turns in the thread."""
 
 
 class Admission(StrEnum):

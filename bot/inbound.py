@@ -2,9 +2,9 @@
 
 Each front end's ``integrations/*/inbound.py`` translates its platform's payloads into an :class:`Inbound`;
 it gives the reply's :class:`Budgets` and, where the platform is the source of truth for the history, a
-:data:`HistoryLoader` for the thread. The core masks card numbers and pasted secrets in both
-(:meth:`Inbound.masked`, :func:`masked_history`, ``bot.masking``) before anything is stored or sent to the
-model.
+:data:`HistoryLoader` for the thread. Card numbers and pasted secrets are masked in both (``bot.masking``):
+an :class:`Inbound`'s text as it is made, so no path (an answer, a turn kept in a paused channel) can store
+or send it unmasked, and the platform's history by :func:`masked_history`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.types import Principal, ThreadRef, Turn
 
 @dataclass(frozen=True)
 class Inbound:
-    """A message someone sent to the bot, in core terms."""
+    """A message someone sent to the bot, in core terms; its ``text`` is masked as it is made."""
 
     ref: ThreadRef
     principal: Principal
@@ -40,10 +40,8 @@ class Inbound:
             user_id=self.principal.user_id,
         )
 
-    def masked(self) -> Inbound:
-        """The message with card numbers, security codes and secrets masked (``bot.masking``)."""
-        text = mask(self.text)
-        return self if text == self.text else replace(self, text=text)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", mask(self.text))
 
 
 HistoryLoader = Callable[[], Awaitable[Sequence[Turn]]]

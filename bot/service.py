@@ -99,7 +99,7 @@ class SupportService:
         settled by the streaming machinery before the cancellation goes on).
         """
         # Masked before anything is stored or sent to the model (bot.masking).
-        message, platform_history = message.masked(), masked_history(platform_history)
+        platform_history = masked_history(platform_history)
         platform = message.ref.platform
         arrived = time.monotonic()
         with log_context(thread=message.ref.key, request_id=uuid.uuid4().hex[:16]):

@@ -226,6 +226,10 @@ class ToolboxStore(ToolAudit, EscalationLog, Protocol):
     """The toolbox's: its audit, and what the tools use (``ToolContext.store``)."""
 
 
+class GateStore(Conversations, ChannelPauses, Protocol):
+    """The gate's (``bot.gate``): the channel's pause, and the bot's turns in the thread."""
+
+
 class ServiceStore(Answering, Conversations, PendingReplies, UsageLog, EscalationLog, EventClaims, Protocol):
     """The support service's: the thread, its replies in flight, usage and reply rows, whether it is
     escalated, and (through the default dedup) event claims; an answer's own trips grouped (``Answering``)."""

@@ -53,6 +53,22 @@ async def test_a_pasted_card_number_and_api_key_reach_neither_the_model_nor_the_
     assert not any(CARD in t.text or KEY in t.text for t in turns)
 
 
+async def test_a_card_number_in_a_paused_channel_is_kept_masked(slack_rig: RigFactory) -> None:
+    lead = FakeUser("U0LEAD", "lena", "Lena", "lena", "T0FAKE")
+    rig = await slack_rig(slack={"lead_user_ids": [lead.id]})
+    rig.fake.users[lead.id] = lead
+    ann = rig.user("ann")
+    thread = await answered(rig, ann, "where is ORD-10001?", "It shipped yesterday.")
+    assert (await rig.command(lead, "pause") or "").startswith("I'm paused in")
+    await rig.say(ann, f"it was charged to {CARD}, key {KEY}", thread_ts=thread)
+    await rig.settle()
+
+    turns = await rig.core.store.load_turns(thread_ref(rig.fake.team_id, rig.fake.general.id, thread))
+    # Kept, not answered, and masked like an answered message.
+    assert turns[-1].text == "it was charged to [card ending 4242], key [redacted secret]"
+    assert len(rig.model.message_requests) == 1
+
+
 async def test_a_lead_forgets_a_person_and_it_is_recorded(slack_rig: RigFactory) -> None:
     lead = FakeUser("U0LEAD", "lena", "Lena", "lena", "T0FAKE")
     rig = await slack_rig(slack={"lead_user_ids": [lead.id]})
