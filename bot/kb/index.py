@@ -1,5 +1,4 @@
-"""The knowledge base: Markdown articles with front matter, indexed into SQLite FTS5
-(docs/architecture.md §6).
+"""Articles parsed from Markdown with front matter, indexed into SQLite FTS5 (docs/architecture.md §6).
 
 An article is a ``*.md`` file in the source folder (top level only; names starting with ``.`` or ``_``
 and ``README.md`` are ignored). It starts with front matter between ``---`` lines::
