@@ -269,6 +269,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX pending_replies_started_at ON pending_replies (started_at)",
         ),
     ),
+    Migration(
+        version=9,
+        name="dashboard_links",
+        statements=(
+            # The leads' dashboard: a sign-in link is single-use; its nonce is recorded when it is opened,
+            # shared by every instance, and forgotten once the link has expired.
+            """
+            CREATE TABLE dashboard_links_used (
+                nonce      TEXT PRIMARY KEY,
+                expires_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX dashboard_links_used_expires_at ON dashboard_links_used (expires_at)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
