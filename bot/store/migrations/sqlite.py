@@ -284,6 +284,53 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX dashboard_links_used_expires_at ON dashboard_links_used (expires_at)",
         ),
     ),
+    Migration(
+        version=10,
+        name="knowledge_articles",
+        statements=(
+            # The articles of every knowledge source as last synced (``bot.kb.sync``): the truth every
+            # instance's local search index follows. ``seq`` is the article's last change in one sequence
+            # shared by all sources; a removed article stays as a row with ``removed`` set (its text
+            # cleared), so that a follower learns of the removal from the changes after its own ``seq``.
+            """
+            CREATE TABLE kb_articles (
+                source       TEXT NOT NULL,
+                key          TEXT NOT NULL,
+                title        TEXT NOT NULL,
+                url          TEXT NOT NULL,
+                visibility   TEXT NOT NULL CHECK (visibility IN ('public', 'internal')),
+                tags         TEXT NOT NULL,
+                body         TEXT NOT NULL,
+                locale       TEXT,
+                validator    TEXT,
+                content_hash TEXT NOT NULL,
+                updated_at   TEXT NOT NULL,
+                seq          INTEGER NOT NULL,
+                removed      INTEGER NOT NULL DEFAULT 0 CHECK (removed IN (0, 1)),
+                PRIMARY KEY (source, key)
+            )
+            """,
+            "CREATE UNIQUE INDEX kb_articles_seq ON kb_articles (seq)",
+            # The last change number handed out: one row, updated (and so locked) by every sync's
+            # transaction, so that changes become visible in the order of their numbers.
+            "CREATE TABLE kb_sequence (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)",
+            "INSERT INTO kb_sequence (id, seq) VALUES (1, 0)",
+            # Each source's last sync: when it was tried, when it last succeeded, why it last failed.
+            """
+            CREATE TABLE kb_source_status (
+                source          TEXT PRIMARY KEY,
+                last_attempt_at TEXT NOT NULL,
+                last_success_at TEXT,
+                last_error      TEXT,
+                articles        INTEGER NOT NULL,
+                added           INTEGER NOT NULL,
+                updated         INTEGER NOT NULL,
+                removed         INTEGER NOT NULL,
+                skipped         INTEGER NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
