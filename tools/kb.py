@@ -14,6 +14,13 @@ from bot.agent.toolbox import ToolContext, ToolResult
 from bot.kb import KnowledgeBase
 from bot.types import Source
 
+NOTHING_FOUND = (
+    "No help-center article matches this search. Do not guess or answer from general knowledge: tell the "
+    "person that you found no article about it, and offer to hand the conversation to a person "
+    "(escalate_to_human). If the question has other parts, search for those separately."
+)
+"""What the model is told when no article is relevant enough (the index abstains below its floor)."""
+
 
 class SearchKbInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +44,7 @@ class SearchKb:
         assert isinstance(args, SearchKbInput)
         hits = await self._kb.asearch(args.query, include_internal=ctx.principal.is_staff, limit=self._limit)
         if not hits:
-            return ToolResult("No knowledge-base articles matched that search.", outcome="not_found")
+            return ToolResult(NOTHING_FOUND, outcome="not_found")
         blocks = tuple(
             {
                 "type": "search_result",

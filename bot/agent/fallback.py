@@ -19,6 +19,11 @@ MODEL_UNAVAILABLE_NOTE = (
     "The AI model is not available right now, so this answer comes straight from our order system "
     "and help articles."
 )
+NOTHING_FOUND_TEXT = (
+    "I found no help article about this, so I can't answer it myself. Ask for a human and a support lead "
+    "will help."
+)
+"""The fallback's answer when the knowledge base has nothing relevant: no unrelated articles are listed."""
 _ORDER_IDS = re.compile(
     # ORD-10009, ORD 10009, ord10009, #10009, order #10009, order 10009, order no. 10009, order id: 10009
     r"(?<![\w#-])(?:ORD[-\s#]*|order\s*(?:(?:no\.?|number|num|id)\s*)?[:#]?\s*|#\s?)(\d{3,12})(?!\d)",
@@ -59,9 +64,7 @@ class FallbackResponder:
                 parts.append("These help articles look relevant:\n\n" + result.text)
                 sources = result.sources
             else:
-                parts.append(
-                    "No help article matched your question. Ask for a human and a support lead will help."
-                )
+                parts.append(NOTHING_FOUND_TEXT)
         text = "\n\n".join([f"_{MODEL_UNAVAILABLE_NOTE}_", *parts])
         yield TextDelta(text)
         yield Completed(text=text, sources=sources, usage=Usage(), stop_reason="fallback")
