@@ -42,6 +42,17 @@ class ChannelOverride(_Strict):
     answer_bots: bool = False
     solved_tag: str | None = None
     forum: bool = False
+    prompt: str | None = Field(default=None, min_length=1, max_length=200)
+    """A file beside the system prompt whose text follows it in this channel (its voice; bot.channels)."""
+    kb: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=100)
+    """The knowledge sources this channel may search, by name; None: every source (bot.channels)."""
+
+    @field_validator("prompt")
+    @classmethod
+    def _file_name(cls, value: str | None) -> str | None:
+        if value is not None and (value.strip(".") == "" or "/" in value or "\\" in value):
+            raise ValueError("must be a file name beside the system prompt, e.g. 'partner.md'")
+        return value
 
 
 class Limits(_Strict):

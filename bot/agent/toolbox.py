@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from bot.channels import ChannelScopes
 from bot.metrics import BotMetrics
 from bot.store import AuditRecord, EscalationLog, ToolboxStore
 from bot.types import Principal, Source, ThreadRef
@@ -33,6 +34,8 @@ class ToolContext:
     store: EscalationLog
     deadline: float
     """`time.monotonic()` value by which the tool must be done."""
+    kb_sources: frozenset[str] | None = None
+    """The knowledge sources the thread's channel may search (``kb`` in config/bot.toml); None: all."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class ToolBox:
     timeout: float = 10.0
     metrics: BotMetrics | None = None
     """Where tool calls are counted (None: not counted); each tool's series start at zero."""
+    channels: ChannelScopes = field(default_factory=ChannelScopes)
+    """Per-channel limits the tools enforce, e.g. the knowledge sources a channel may search."""
     _by_name: dict[str, Tool] = field(init=False)
 
     _definitions: list[dict[str, Any]] = field(init=False)
@@ -147,7 +152,8 @@ class ToolBox:
             return ToolResult(
                 f"Invalid input for {name}: {problems}.", outcome="invalid_input", is_error=True
             )
-        ctx = ToolContext(principal, thread, self.store, started + self.timeout)
+        scope = self.channels.for_thread(thread)
+        ctx = ToolContext(principal, thread, self.store, started + self.timeout, kb_sources=scope.kb_sources)
         try:
             async with asyncio.timeout(self.timeout):
                 return await tool.run(args, ctx)
