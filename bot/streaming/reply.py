@@ -35,6 +35,10 @@ from bot.streaming.splitter import close_open_fence, split_chunks
 logger = logging.getLogger(__name__)
 
 DEFAULT_MARKER = " ▍"
+
+#: Kept free in the message being written for the fence that closes a code block still being written
+#: (a newline and the fence; a longer fence than seven characters goes unclosed until it is settled).
+FENCE_CLOSE_ROOM = 8
 """Ends the text while the answer is still being written."""
 
 DEFAULT_PLACEHOLDER = "_Thinking…_"
@@ -200,7 +204,7 @@ class StreamingReply:
     def _add_text(self, delta: str) -> None:
         """Append model text; settle the chunks that no longer fit before the last message."""
         self._text += delta
-        limit = self._limits.max_chars - len(self._marker)
+        limit = self._limits.max_chars - len(self._marker) - FENCE_CLOSE_ROOM
         if len(self._tail_reopen) + len(self._text) - self._offset > limit:
             chunks = split_chunks(self._text, limit, start=self._offset)
             self._committed.extend(chunk.text for chunk in chunks[:-1])
@@ -211,7 +215,7 @@ class StreamingReply:
         """The text every message should show now."""
         if not self._text:
             return [self._status or self._placeholder] if self._limits.placeholder else []
-        return [*self._committed, self._tail_reopen + self._text[self._offset :] + self._marker]
+        return [*self._committed, _in_progress(self._tail_reopen + self._text[self._offset :], self._marker)]
 
     async def _write(self) -> None:
         """The one writer of the streaming edits: brings the oldest out-of-date message up to date."""
@@ -384,6 +388,15 @@ class StreamingReply:
                 self._post_anew(message)
                 attempts = 0
         return True
+
+
+def _in_progress(text: str, marker: str) -> str:
+    """An interim edit: a code block still being written is closed, so that it shows as code (not as raw
+    backticks with its ``*`` and ``_`` read as emphasis), and the marker follows the block."""
+    closed = close_open_fence(text)
+    if closed == text or len(closed) - len(text) > FENCE_CLOSE_ROOM:
+        return text + marker
+    return f"{closed}\n{marker.strip()}"
 
 
 def _italic(line: str) -> str:

@@ -255,6 +255,28 @@ async def test_a_long_answer_with_code_continues_in_new_messages_with_fences_clo
         assert settled_at < post_at
 
 
+async def test_every_interim_edit_of_an_answer_with_code_shows_its_code_block_closed() -> None:
+    """A reader watching the answer grow sees code as code: a block still being written is closed in each
+    in-progress edit, with the marker after it, never raw backticks with ``*args`` read as emphasis."""
+    clock = FakeClock()
+    stream = RecordingStream(clock, max_chars=2000)
+    answer = (
+        "Call it like this:\n\n```python\ndef refund(*args, **kwargs):\n    return _total(*args)\n"
+        "print(refund(1, 2))\n```\n\nThen check *the* order page."
+    )
+    pieces = [answer[i : i + 5] for i in range(0, len(answer), 5)]
+    await _render(_reply(stream), scripted(clock, *_deltas(pieces, 0.4), completed(answer, SOURCE)))
+
+    interim = [call.text for call in stream.calls if call.error is None and call.text.rstrip().endswith("▍")]
+    closed_by_us = [text for text in interim if text.endswith("```\n" + MARKER.strip())]
+    assert len(interim) >= 5 and closed_by_us  # some edits were shown while the block was being written
+    for text in interim:
+        assert len(FENCE_LINE.findall(text)) % 2 == 0, text
+        assert text.endswith(MARKER) or text.endswith("```\n" + MARKER.strip()), text
+        assert len(text) <= 2000
+    assert stream.texts() == [answer]
+
+
 async def test_each_continuation_is_reported_in_order_even_when_the_store_is_slow() -> None:
     """A restart must settle the newest message (the one showing the marker): the caller hears of every
     message in the order they were posted, whatever its store's delays."""
