@@ -28,14 +28,17 @@ from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
-from bot.store import mapping
+from bot.kb.sources.base import SourceArticle
+from bot.store import knowledge, mapping
 from bot.store.mapping import reply_params, thread_params, turn_params, usage_params
 from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
 from bot.store.migrations.postgres import MIGRATIONS
 from bot.store.records import (
     LEAD_ACTION_ARGUMENT_CHARS,
     LEAD_ACTIONS_KEPT,
+    ArticleDiff,
     AuditRecord,
+    ChangeBatch,
     Escalation,
     FeedbackVote,
     ForgetReport,
@@ -43,6 +46,7 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    SourceStatus,
     ThreadState,
     ThreadSummary,
     UsageRecord,
@@ -139,6 +143,38 @@ _SETTLE_PENDING = "DELETE FROM pending_replies WHERE reply_id = $1"
 _SPACE_TOKENS = (
     "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
     " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3"
+)
+
+
+# Knowledge articles: a written article takes the change number given; a removed one keeps its row.
+_UPSERT_ARTICLE = (
+    "INSERT INTO kb_articles (source, key, title, url, visibility, tags, body, locale, validator,"
+    " content_hash, updated_at, seq, removed)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, FALSE)"
+    " ON CONFLICT (source, key) DO UPDATE SET title = excluded.title, url = excluded.url,"
+    " visibility = excluded.visibility, tags = excluded.tags, body = excluded.body,"
+    " locale = excluded.locale, validator = excluded.validator, content_hash = excluded.content_hash,"
+    " updated_at = excluded.updated_at, seq = excluded.seq, removed = FALSE"
+)
+_REMOVE_ARTICLE = (
+    "UPDATE kb_articles SET removed = TRUE, body = '', tags = '[]', validator = NULL, content_hash = '',"
+    " seq = $1, updated_at = $2 WHERE source = $3 AND key = $4"
+)
+_REVALIDATE_ARTICLE = "UPDATE kb_articles SET validator = $1 WHERE source = $2 AND key = $3"
+_SOURCE_SUCCESS = (
+    "INSERT INTO kb_source_status (source, last_attempt_at, last_success_at, last_error, articles,"
+    " added, updated, removed, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,"
+    " last_success_at = excluded.last_success_at, last_error = NULL, articles = excluded.articles,"
+    " added = excluded.added, updated = excluded.updated, removed = excluded.removed,"
+    " skipped = excluded.skipped"
+)
+_SOURCE_FAILURE = (
+    "INSERT INTO kb_source_status (source, last_attempt_at, last_success_at, last_error, articles,"
+    " added, updated, removed, skipped) VALUES ($1, $2, NULL, $3,"
+    " (SELECT COUNT(*) FROM kb_articles WHERE source = $1 AND NOT removed), 0, 0, 0, 0)"
+    " ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,"
+    " last_error = excluded.last_error"
 )
 
 
@@ -694,6 +730,70 @@ class PostgresStore:
             "SELECT * FROM pending_replies WHERE platform = $1 ORDER BY started_at, reply_id", platform
         )
         return [mapping.pending_reply(row, _utc) for row in rows]
+
+    # Knowledge articles (bot.store.knowledge).
+
+    async def replace_articles(
+        self, source: str, articles: Sequence[SourceArticle], skipped: int
+    ) -> ArticleDiff:
+        now = self._now()
+
+        async def work(conn: Connection) -> tuple[knowledge.Plan, int]:
+            # Locking the sequence's row first makes syncs take turns: the change numbers become visible
+            # in their order, so a follower that has seen number n has seen every change before it.
+            seq = int(await conn.fetchval("SELECT seq FROM kb_sequence WHERE id = 1 FOR UPDATE"))
+            rows = await conn.fetch(
+                "SELECT key, content_hash, validator, removed FROM kb_articles WHERE source = $1", source
+            )
+            plan = knowledge.plan_replace(knowledge.current_by_key(rows), articles)
+            written = (*plan.added, *plan.updated)
+            await conn.executemany(
+                _UPSERT_ARTICLE,
+                [
+                    knowledge.article_params(source, item, seq + n, now, _clean)
+                    for n, item in enumerate(written, 1)
+                ],
+            )
+            await conn.executemany(
+                _REMOVE_ARTICLE,
+                [(seq + n, now, source, key) for n, key in enumerate(plan.removed, len(written) + 1)],
+            )
+            await conn.executemany(
+                _REVALIDATE_ARTICLE, [(item.validator, source, item.key) for item in plan.revalidated]
+            )
+            seq += plan.changes
+            await conn.execute("UPDATE kb_sequence SET seq = $1 WHERE id = 1", seq)
+            await conn.execute(_SOURCE_SUCCESS, *knowledge.status_params(source, now, plan, skipped))
+            return plan, seq
+
+        plan, seq = await self._db.transaction(work)
+        return ArticleDiff(
+            tuple(item.key for item in plan.added),
+            tuple(item.key for item in plan.updated),
+            plan.removed,
+            seq,
+        )
+
+    async def record_sync_failure(self, source: str, error: str) -> None:
+        await self._db.execute(_SOURCE_FAILURE, source, self._now(), _clean(knowledge.error_text(error)))
+
+    async def source_articles(self, source: str) -> dict[str, SourceArticle]:
+        rows = await self._db.fetch(
+            "SELECT * FROM kb_articles WHERE source = $1 AND NOT removed ORDER BY key", source
+        )
+        return {row["key"]: knowledge.article(row) for row in rows}
+
+    async def article_changes(self, after: int, limit: int) -> ChangeBatch:
+        rows = await self._db.fetch(
+            "SELECT * FROM kb_articles WHERE seq > $1 ORDER BY seq LIMIT $2",
+            after,
+            knowledge.check_limit(limit),
+        )
+        return ChangeBatch(tuple(knowledge.change(row) for row in rows), rows[-1]["seq"] if rows else after)
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        rows = await self._db.fetch("SELECT * FROM kb_source_status ORDER BY source")
+        return [knowledge.source_status(row, _utc) for row in rows]
 
     # One answer's trips (Answering): one connection, one transaction each.
 

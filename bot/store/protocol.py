@@ -19,6 +19,7 @@ from bot.store.roles import (
     EventClaims,
     FeedbackLog,
     IdentityLinks,
+    KnowledgeStore,
     LeadActionLog,
     PendingReplies,
     ToolAudit,
@@ -39,6 +40,7 @@ class Store(
     LeadActionLog,
     DataRetention,
     Answering,
+    KnowledgeStore,
     Protocol,
 ):
     """Every role, and closing: what ``SQLiteStore`` and ``PostgresStore`` implement."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
+from bot.kb.sources.base import ArticleChange
 from bot.types import ThreadRef, Turn
 
 
@@ -185,10 +186,49 @@ class ThreadState:
     """The space's tokens since the time asked for (``tokens_used_since``); None when not asked."""
 
 
+@dataclass(frozen=True)
+class ArticleDiff:
+    """What replacing a source's articles changed (``KnowledgeStore.replace_articles``), by article key."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+    seq: int
+    """The store's change number after the replace (the newest of all sources)."""
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """Article changes in the order they were made (``KnowledgeStore.article_changes``): each article's
+    newest state, its removal as ``article=None``; ``seq`` is the number of the last change in the batch (the
+    number asked after when there is none)."""
+
+    changes: tuple[ArticleChange, ...]
+    seq: int
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """A knowledge source's last sync: when it was tried and last succeeded, why it last failed (None when
+    the last attempt succeeded), and the counts of its last successful sync."""
+
+    source: str
+    last_attempt_at: datetime
+    last_success_at: datetime | None
+    last_error: str | None
+    articles: int
+    added: int
+    updated: int
+    removed: int
+    skipped: int
+
+
 __all__ = [
     "LEAD_ACTIONS_KEPT",
     "LEAD_ACTION_ARGUMENT_CHARS",
+    "ArticleDiff",
     "AuditRecord",
+    "ChangeBatch",
     "Escalation",
     "FeedbackVote",
     "ForgetReport",
@@ -196,6 +236,7 @@ __all__ = [
     "PendingReply",
     "PruneReport",
     "ReplyRecord",
+    "SourceStatus",
     "ThreadState",
     "ThreadSummary",
     "UsageRecord",

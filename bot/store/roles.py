@@ -7,11 +7,15 @@ it needs several. Each method is in exactly one role.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.kb.sources.base import SourceArticle
 from bot.store.records import (
+    ArticleDiff,
     AuditRecord,
+    ChangeBatch,
     Escalation,
     FeedbackVote,
     ForgetReport,
@@ -19,6 +23,7 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    SourceStatus,
     ThreadState,
     ThreadSummary,
     UsageRecord,
@@ -202,6 +207,35 @@ class DataRetention(Protocol):
         ...
 
 
+class KnowledgeStore(Protocol):
+    """The knowledge sources' articles as last synced, shared by every instance (``bot.kb.sync`` writes
+    them, ``bot.kb.follow`` keeps each instance's search index current from their changes), and each
+    source's last sync."""
+
+    async def replace_articles(
+        self, source: str, articles: Sequence[SourceArticle], skipped: int
+    ) -> ArticleDiff:
+        """Make ``articles`` the source's whole content (in one transaction): new and changed articles and
+        removals each take the next change number; record a successful sync with ``skipped`` items."""
+        ...
+
+    async def record_sync_failure(self, source: str, error: str) -> None:
+        """Record a failed sync: its time and why; the source's articles and last success stay."""
+        ...
+
+    async def source_articles(self, source: str) -> dict[str, SourceArticle]:
+        """The source's live articles by key, as last synced."""
+        ...
+
+    async def article_changes(self, after: int, limit: int) -> ChangeBatch:
+        """The changes numbered after ``after``, oldest first, at most ``limit`` (bounded by the store)."""
+        ...
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        """Every source's last sync, by name."""
+        ...
+
+
 # What callers combine: one protocol per caller that uses several roles.
 
 
@@ -247,6 +281,7 @@ __all__ = [
     "EventClaims",
     "FeedbackLog",
     "IdentityLinks",
+    "KnowledgeStore",
     "LeadActionLog",
     "PendingReplies",
     "ServiceStore",

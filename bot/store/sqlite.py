@@ -23,14 +23,17 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.store import mapping
+from bot.kb.sources.base import SourceArticle
+from bot.store import knowledge, mapping
 from bot.store.mapping import reply_params, thread_params, turn_params, usage_params
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.records import (
     LEAD_ACTION_ARGUMENT_CHARS,
     LEAD_ACTIONS_KEPT,
+    ArticleDiff,
     AuditRecord,
+    ChangeBatch,
     Escalation,
     FeedbackVote,
     ForgetReport,
@@ -38,6 +41,7 @@ from bot.store.records import (
     PendingReply,
     PruneReport,
     ReplyRecord,
+    SourceStatus,
     ThreadState,
     ThreadSummary,
     UsageRecord,
@@ -110,6 +114,37 @@ _SETTLE_PENDING = "DELETE FROM pending_replies WHERE reply_id = ?"
 _SPACE_TOKENS = (
     "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
     " AS tokens FROM usage WHERE platform = ? AND space_id = ? AND at >= ?"
+)
+
+
+# Knowledge articles: a written article takes the change number given; a removed one keeps its row.
+_UPSERT_ARTICLE = (
+    "INSERT INTO kb_articles (source, key, title, url, visibility, tags, body, locale, validator,"
+    " content_hash, updated_at, seq, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+    " ON CONFLICT (source, key) DO UPDATE SET title = excluded.title, url = excluded.url,"
+    " visibility = excluded.visibility, tags = excluded.tags, body = excluded.body,"
+    " locale = excluded.locale, validator = excluded.validator, content_hash = excluded.content_hash,"
+    " updated_at = excluded.updated_at, seq = excluded.seq, removed = 0"
+)
+_REMOVE_ARTICLE = (
+    "UPDATE kb_articles SET removed = 1, body = '', tags = '[]', validator = NULL, content_hash = '',"
+    " seq = ?, updated_at = ? WHERE source = ? AND key = ?"
+)
+_REVALIDATE_ARTICLE = "UPDATE kb_articles SET validator = ? WHERE source = ? AND key = ?"
+_SOURCE_SUCCESS = (
+    "INSERT INTO kb_source_status (source, last_attempt_at, last_success_at, last_error, articles,"
+    " added, updated, removed, skipped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,"
+    " last_success_at = excluded.last_success_at, last_error = NULL, articles = excluded.articles,"
+    " added = excluded.added, updated = excluded.updated, removed = excluded.removed,"
+    " skipped = excluded.skipped"
+)
+_SOURCE_FAILURE = (
+    "INSERT INTO kb_source_status (source, last_attempt_at, last_success_at, last_error, articles,"
+    " added, updated, removed, skipped) VALUES (?, ?, NULL, ?,"
+    " (SELECT COUNT(*) FROM kb_articles WHERE source = ? AND removed = 0), 0, 0, 0, 0)"
+    " ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,"
+    " last_error = excluded.last_error"
 )
 
 
@@ -716,6 +751,66 @@ class SQLiteStore:
             "SELECT * FROM pending_replies WHERE platform = ? ORDER BY started_at, reply_id", (platform,)
         )
         return [mapping.pending_reply(row, from_db_time) for row in rows]
+
+    # Knowledge articles (bot.store.knowledge).
+
+    async def replace_articles(
+        self, source: str, articles: Sequence[SourceArticle], skipped: int
+    ) -> ArticleDiff:
+        now = to_db_time(self._now())
+
+        def work(db: sqlite3.Connection) -> tuple[knowledge.Plan, int]:
+            rows = db.execute(
+                "SELECT key, content_hash, validator, removed FROM kb_articles WHERE source = ?", (source,)
+            ).fetchall()
+            plan = knowledge.plan_replace(knowledge.current_by_key(rows), articles)
+            seq = int(db.execute("SELECT seq FROM kb_sequence WHERE id = 1").fetchone()["seq"])
+            written = (*plan.added, *plan.updated)
+            db.executemany(
+                _UPSERT_ARTICLE,
+                (knowledge.article_params(source, item, seq + n, now) for n, item in enumerate(written, 1)),
+            )
+            db.executemany(
+                _REMOVE_ARTICLE,
+                ((seq + n, now, source, key) for n, key in enumerate(plan.removed, len(written) + 1)),
+            )
+            db.executemany(
+                _REVALIDATE_ARTICLE, ((item.validator, source, item.key) for item in plan.revalidated)
+            )
+            seq += plan.changes
+            db.execute("UPDATE kb_sequence SET seq = ? WHERE id = 1", (seq,))
+            db.execute(_SOURCE_SUCCESS, knowledge.status_params(source, now, plan, skipped))
+            return plan, seq
+
+        plan, seq = await self._run(work)
+        return ArticleDiff(
+            tuple(item.key for item in plan.added),
+            tuple(item.key for item in plan.updated),
+            plan.removed,
+            seq,
+        )
+
+    async def record_sync_failure(self, source: str, error: str) -> None:
+        await self._write_one(
+            _SOURCE_FAILURE, (source, to_db_time(self._now()), knowledge.error_text(error), source)
+        )
+
+    async def source_articles(self, source: str) -> dict[str, SourceArticle]:
+        rows = await self._read(
+            "SELECT * FROM kb_articles WHERE source = ? AND removed = 0 ORDER BY key", (source,)
+        )
+        return {row["key"]: knowledge.article(row) for row in rows}
+
+    async def article_changes(self, after: int, limit: int) -> ChangeBatch:
+        rows = await self._read(
+            "SELECT * FROM kb_articles WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, knowledge.check_limit(limit)),
+        )
+        return ChangeBatch(tuple(knowledge.change(row) for row in rows), rows[-1]["seq"] if rows else after)
+
+    async def source_statuses(self) -> list[SourceStatus]:
+        rows = await self._read("SELECT * FROM kb_source_status ORDER BY source")
+        return [knowledge.source_status(row, from_db_time) for row in rows]
 
     # One answer's trips (Answering): several statements, one transaction, one trip each.
 

@@ -1,0 +1,143 @@
+"""The knowledge sources' articles on every store backend (``conftest.BACKENDS``): replacing a source's
+articles says what changed, every change (removals too) is numbered once, and followers read them back."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+
+from bot.kb.sources.base import ArticleChange, SourceArticle
+from bot.store import Store
+from bot.store.knowledge import MAX_CHANGES
+from tests.store.conftest import OpenStore
+
+
+def art(key: str, body: str = "", *, validator: str | None = None) -> SourceArticle:
+    return SourceArticle(
+        key=key,
+        title=f"About {key}",
+        url=f"https://help.example/{key}",
+        body=body or f"All about {key}.",
+        visibility="public",
+        tags=("a", "b"),
+        locale="en",
+        validator=validator,
+    )
+
+
+async def test_replace_says_what_changed_and_numbers_each_change(store: Store) -> None:
+    first = await store.replace_articles("help", [art("returns"), art("shipping"), art("refunds")], skipped=1)
+    assert (sorted(first.added), first.updated, first.removed, first.seq) == (
+        ["refunds", "returns", "shipping"],
+        (),
+        (),
+        3,
+    )
+
+    edited = art("returns", "Returns are free for 60 days.")
+    second = await store.replace_articles("help", [edited, art("shipping", validator='"v2"')], skipped=0)
+    assert (second.added, second.updated, second.removed) == ((), ("returns",), ("refunds",))
+    assert second.seq == 5  # a new validator alone is no change a reader sees
+
+    held = await store.source_articles("help")
+    assert held == {"returns": edited, "shipping": art("shipping", validator='"v2"')}
+
+    batch = await store.article_changes(3, limit=100)
+    assert batch.seq == 5
+    assert batch.changes == (
+        ArticleChange("help", "returns", edited),
+        ArticleChange("help", "refunds", None),
+    )
+
+
+async def test_an_unchanged_resync_changes_nothing(store: Store) -> None:
+    articles = [art("returns"), art("shipping")]
+    await store.replace_articles("help", articles, skipped=0)
+    again = await store.replace_articles("help", articles, skipped=0)
+    assert (again.added, again.updated, again.removed, again.seq) == ((), (), (), 2)
+    assert (await store.article_changes(2, limit=10)).changes == ()
+
+
+async def test_a_removed_article_comes_back_and_a_repeated_key_keeps_the_first(store: Store) -> None:
+    await store.replace_articles("help", [art("returns")], skipped=0)
+    await store.replace_articles("help", [], skipped=0)
+    back = await store.replace_articles(
+        "help", [art("returns", "first"), art("returns", "second")], skipped=0
+    )
+    assert back.added == ("returns",)
+    assert (await store.source_articles("help"))["returns"].body == "first"
+
+
+async def test_sources_are_kept_apart_and_changes_come_in_bounded_batches(store: Store) -> None:
+    await store.replace_articles("help", [art(f"h{n}") for n in range(5)], skipped=0)
+    await store.replace_articles("partner", [art("p1")], skipped=0)
+    await store.replace_articles("help", [], skipped=0)
+    assert set(await store.source_articles("partner")) == {"p1"}
+    assert await store.source_articles("help") == {}
+
+    seen: list[ArticleChange] = []
+    seq = 0
+    while True:
+        batch = await store.article_changes(seq, limit=2)
+        if not batch.changes:
+            break
+        assert len(batch.changes) <= 2
+        seen.extend(batch.changes)
+        seq = batch.seq
+    # Each article's newest state once: p1 as it is, the help articles as removed.
+    assert seen == [ArticleChange("partner", "p1", art("p1"))] + [
+        ArticleChange("help", f"h{n}", None) for n in range(5)
+    ]
+    assert seq == 11
+    with pytest.raises(ValueError, match="limit"):
+        await store.article_changes(0, limit=0)
+    assert MAX_CHANGES >= 100
+
+
+async def test_status_records_the_last_success_and_a_failure_keeps_the_articles(store: Store) -> None:
+    await store.replace_articles("help", [art("returns"), art("shipping")], skipped=2)
+    [ok] = await store.source_statuses()
+    assert (ok.source, ok.last_error, ok.articles, ok.added, ok.skipped) == ("help", None, 2, 2, 2)
+    assert ok.last_success_at == ok.last_attempt_at
+
+    await store.record_sync_failure("help", "https://help.example/sitemap.xml: HTTP 503\nService Unavailable")
+    [failed] = await store.source_statuses()
+    assert failed.last_error == "https://help.example/sitemap.xml: HTTP 503 Service Unavailable"
+    assert failed.last_success_at == ok.last_success_at
+    assert failed.last_attempt_at >= ok.last_attempt_at
+    assert failed.articles == 2
+    assert set(await store.source_articles("help")) == {"returns", "shipping"}
+
+    await store.record_sync_failure("new-source", "cannot reach the server")
+    statuses = {status.source: status for status in await store.source_statuses()}
+    assert statuses["new-source"].last_success_at is None
+    assert statuses["new-source"].articles == 0
+
+    await store.replace_articles("help", [art("returns")], skipped=0)
+    statuses = {status.source: status for status in await store.source_statuses()}
+    assert (statuses["help"].last_error, statuses["help"].removed, statuses["help"].articles) == (None, 1, 1)
+
+
+async def test_text_the_database_may_refuse_is_kept(store: Store) -> None:
+    odd = replace(art("odd"), title="Nul\x00 title", body="A body with a NUL\x00 and ünïcödé 🚚")
+    await store.replace_articles("help", [odd], skipped=0)
+    kept = (await store.source_articles("help"))["odd"]
+    assert kept.body.startswith("A body with a NUL") and kept.body.endswith("ünïcödé 🚚")
+
+
+async def test_concurrent_syncs_number_changes_in_commit_order(open_another: OpenStore) -> None:
+    """Two instances syncing at once: every change has its own number, and a follower that read up to a
+    number never misses a change numbered below it."""
+    one, two = await open_another(), await open_another()
+    await asyncio.gather(
+        *(
+            handle.replace_articles(f"s{n}", [art(f"k{n}-{i}") for i in range(20)], skipped=0)
+            for n, handle in enumerate([one, two, one, two])
+        )
+    )
+    batch = await one.article_changes(0, limit=1000)
+    assert len(batch.changes) == 80
+    assert batch.seq == 80
+    assert len({(change.source, change.key) for change in batch.changes}) == 80
