@@ -133,11 +133,11 @@ class AnthropicLLM:
                         yield TextChunk(event.text)
                 message = await stream.get_final_message()
         except Exception as exc:
-            error = _model_error(exc)
+            error = model_error(exc)
             if error is None:
                 raise
             raise error from exc
-        yield _model_turn(message)
+        yield model_turn(message)
 
     async def complete(self, request: ModelRequest) -> ModelTurn:
         try:
@@ -149,11 +149,11 @@ class AnthropicLLM:
                 **_extra(request),
             )
         except Exception as exc:
-            error = _model_error(exc)
+            error = model_error(exc)
             if error is None:
                 raise
             raise error from exc
-        return _model_turn(message)
+        return model_turn(message)
 
     async def close(self) -> None:
         await self._client.close()
@@ -173,7 +173,7 @@ class AnthropicLLM:
                 f"the model API does not know the model {model!r} (or ANTHROPIC_BASE_URL is wrong)", MODEL_FIX
             ) from exc
         except Exception as exc:
-            error = _model_error(exc)
+            error = model_error(exc)
             if error is None:
                 raise
             raise (error if isinstance(error, ModelRejected) else ModelUnavailable(str(error))) from exc
@@ -188,7 +188,8 @@ def _extra(request: ModelRequest) -> dict[str, Any]:
     return extra
 
 
-def _model_turn(message: anthropic.types.Message) -> ModelTurn:
+def model_turn(message: anthropic.types.Message) -> ModelTurn:
+    """A Messages API response as the agent sees it (also what a Message Batches result holds)."""
     return ModelTurn(
         content=[block for block in map(_block_param, message.content) if block is not None],
         stop_reason=message.stop_reason or "end_turn",
@@ -207,7 +208,7 @@ BILLING_FIX = "check the billing of the account of ANTHROPIC_API_KEY (console.an
 MODEL_FIX = "check ANSWER_MODEL and SUMMARY_MODEL (the model names) and ANTHROPIC_BASE_URL"
 
 
-def _model_error(exc: Exception) -> ModelError | None:
+def model_error(exc: Exception) -> ModelError | None:
     """The ModelError to raise for an SDK or transport exception; None for any other exception.
 
     Only availability errors (429 after the SDK's retries, 408, 409, 5xx, 529, timeouts, connection

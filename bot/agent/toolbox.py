@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
@@ -78,6 +78,16 @@ class ToolCall:
     input: object
 
 
+@dataclass(frozen=True)
+class ToolCallSeen:
+    """A call as it ran: the tool's name, the input as the model sent it, the thread and the result."""
+
+    name: str
+    input: object
+    thread: ThreadRef
+    result: ToolResult
+
+
 @dataclass
 class ToolBox:
     """The agent's tools. `call` is the only way a tool runs."""
@@ -89,6 +99,8 @@ class ToolBox:
     """Where tool calls are counted (None: not counted); each tool's series start at zero."""
     channels: ChannelScopes = field(default_factory=ChannelScopes)
     """Per-channel limits the tools enforce, e.g. the knowledge sources a channel may search."""
+    observers: list[Callable[[ToolCallSeen], None]] = field(default_factory=list)
+    """Told of every call once it ran, e.g. by `supportbot eval`, which checks the tools an answer used."""
     _by_name: dict[str, Tool] = field(init=False)
 
     _definitions: list[dict[str, Any]] = field(init=False)
@@ -126,6 +138,8 @@ class ToolBox:
         started = time.monotonic()
         result = await self._run(name, raw_input, principal, thread, started)
         await self._audit(name, raw_input, principal, thread, result, started)
+        for observe in self.observers:
+            observe(ToolCallSeen(name, raw_input, thread, result))
         if self.metrics is not None:
             # A name the model made up is not a label value: metrics keep a bounded set of series.
             self.metrics.observe_tool_call(name if name in self._by_name else "unknown", result.allowed)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigError
 from bot.home import find_home
 from bot.run.completion import SHELLS, completion_script
+from bot.run.eval_cli import add_eval_command
 from bot.run.init import init_project
 from bot.run.platforms import (
     PLATFORMS,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--platform", default=None, choices=(*PLATFORMS, "console"), help="one platform only (%(choices)s)"
     )
     add_privacy_commands(commands)  # forget, prune
+    add_eval_command(commands)
 
     init = commands.add_parser(
         "init", help="write an editable copy of the defaults (config/ and .env) for a new deployment"
@@ -193,7 +195,7 @@ def _configure_logging(settings: Settings, command: str) -> None:
 
     log_format = settings.log_format or ("json" if command == "serve" else "text")
     level = settings.log_level
-    if command in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune") and level == "INFO":
+    if command in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune", "eval") and level == "INFO":
         level = "WARNING"  # LOG_LEVEL=DEBUG still shows all
     configure_logging(settings, log_format=log_format, level=level)
 
@@ -212,6 +214,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _doctor(settings)
     if args.command == "stats":
         return await _stats(args, settings)
+    if args.command == "eval":
+        from bot.run.eval_cli import run_eval_command
+
+        return await run_eval_command(args, settings)
     if args.command in ("forget", "prune"):
         from bot.run.privacy_cli import run_privacy_command
 
