@@ -1,27 +1,27 @@
 """The knowledge base: help articles from their sources, kept searchable (docs/architecture.md §6).
 
-``bot.kb.index`` parses articles and keeps the local search index; the names below are what the rest of
-the bot uses.
+``bot.kb.index`` keeps the local search index (``apply`` for the store's changes, ``search``); the names
+below are what the rest of the bot uses.
 """
 
 from bot.kb.index import (
+    FOLDER_SOURCE,
     MAX_ARTICLE_CHARS,
-    STOPWORDS,
     Article,
     FrontMatterError,
     IndexReport,
-    KbHit,
     KnowledgeBase,
-    Visibility,
     article_files,
     load_articles,
-    markdown_to_text,
     parse_article,
     parse_front_matter,
-    query_terms,
 )
+from bot.kb.lexical import STOPWORDS, query_terms
+from bot.kb.markdown import markdown_to_text
+from bot.kb.search import KbHit, Visibility
 
 __all__ = [
+    "FOLDER_SOURCE",
     "MAX_ARTICLE_CHARS",
     "STOPWORDS",
     "Article",

@@ -18,17 +18,15 @@ Visibility never fails open: an article without a ``visibility`` key, with a val
 or ``internal``, or with any key other than the four above (``visibilty: internal``) is skipped, and the
 warning names the key.
 
-The index is its own SQLite file: a ``kb_articles`` table that is also the external content of an FTS5
-table (``porter unicode61`` tokenizer) ranked with bm25, the title weighted above tags and body. A
-``kb_meta`` table keeps a fingerprint of the source folder so that :meth:`KnowledgeBase.ensure_index`
-re-indexes only when files were added, removed or changed.
+The articles are indexed by :class:`KnowledgeBase` into its own SQLite file (:mod:`bot.kb.layout`),
+split into sections (:mod:`bot.kb.sections`) and ranked by :mod:`bot.kb.search`. A ``kb_meta`` row keeps
+a fingerprint of the source folder so that :meth:`KnowledgeBase.ensure_index` re-indexes only when files
+were added, removed or changed, and the store's change number applied through (:meth:`KnowledgeBase.apply`).
 
-Indexing and search are synchronous and CPU-bound; async callers use :meth:`KnowledgeBase.asearch` and
-:meth:`KnowledgeBase.aensure_index`, which run them in a worker thread. The work of one search is bounded
-whatever an article holds: bodies are cut to :data:`MAX_ARTICLE_CHARS` at index time (with a warning
-naming the file), snippets are cut in Python in one linear pass over at most
-:data:`SNIPPET_SCAN_CHARS` of the few articles returned (FTS5's ``snippet()`` is quadratic in the
-matches of one article), and searches run side by side on connections of their own.
+Indexing and search are synchronous and CPU-bound; async callers use :meth:`KnowledgeBase.asearch`,
+:meth:`KnowledgeBase.aapply` and :meth:`KnowledgeBase.aensure_index`, which run them in a worker thread.
+Bodies are cut to :data:`MAX_ARTICLE_CHARS` at index time (with a warning naming the file), and searches
+run side by side on connections of their own.
 """
 
 from __future__ import annotations
@@ -42,77 +40,28 @@ import re
 import secrets
 import sqlite3
 import threading
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
+from bot.kb.layout import DROP, SCHEMA, SCHEMA_VERSION, SectionWriter
+from bot.kb.markdown import cut_text
+from bot.kb.search import KbHit, Searcher, Visibility
+from bot.kb.sources.base import ArticleChange, SourceArticle
 
 logger = logging.getLogger(__name__)
 
-Visibility = Literal["public", "internal"]
-
-#: Bumped whenever the index layout or the text preparation changes, so old index files are rebuilt.
-SCHEMA_VERSION = 2
+#: Idle read connections kept for the next searches (more are opened while searches overlap).
+MAX_IDLE_READERS = 4
 
 #: Characters of an article that are indexed; the rest is cut at index time, with a warning naming the
 #: file. A help article is a few thousand characters; a megabyte of one repeated word is a mistake or an
 #: attack, and every search would pay for it.
 MAX_ARTICLE_CHARS = 200_000
-
-# Search tuning ----------------------------------------------------------------------------------
-
-#: bm25 column weights, in the order of the FTS5 columns (title, tags, body).
-BM25_WEIGHTS = (10.0, 4.0, 1.0)
-
-#: Added to the score for each query word found in the title. FTS5's bm25 gives a word that occurs in
-#: more than half of the articles no weight at all (its idf is clamped to ~0), which in a small
-#: knowledge base hits words like "return" or "order"; without this nudge "return policy" would be
-#: decided by "policy" alone. In a large index bm25 scores are much larger, so this only breaks ties.
-TITLE_WORD_BONUS = 3.0
-
-#: How many bm25 results per requested hit are re-scored with the title bonus (at least MIN_POOL).
-POOL_FACTOR = 4
-MIN_POOL = 20
-
-#: The most hits one search returns.
-MAX_LIMIT = 50
-
-#: Longest snippet handed back, in characters, and how many words a snippet window holds.
-SNIPPET_MAX_CHARS = 600
-SNIPPET_TOKENS = 64
-
-#: Characters at the start of an article that a snippet is looked for in (a match further on still
-#: ranks the article; its snippet is then the article's beginning).
-SNIPPET_SCAN_CHARS = 32_000
-
-#: Idle read connections kept for the next searches (more are opened while searches overlap).
-MAX_IDLE_READERS = 4
-
-#: Query words beyond this many are ignored; so are words longer than ``MAX_QUERY_TERM_CHARS``.
-MAX_QUERY_TERMS = 16
-MAX_QUERY_TERM_CHARS = 64
-
-# English function words (and a few words every support question contains) that only dilute a
-# full-text query. Immutable on purpose.
-STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most
-    my myself no nor not now of off on once only or other our ours ourselves out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves
-    hi hello hey please thanks thank get got want need know tell help ok okay
-    """.split()  # noqa: SIM905 (a word block reads better than 160 quoted strings)
-)
-
 
 # --------------------------------------------------------------------------------------------------
 # Articles and front matter
@@ -288,82 +237,9 @@ def load_articles(files: Iterable[Path]) -> tuple[list[Article], list[str]]:
                 len(article.body),
                 MAX_ARTICLE_CHARS,
             )
-            article = article.model_copy(update={"body": _cut(article.body, MAX_ARTICLE_CHARS)})
+            article = article.model_copy(update={"body": cut_text(article.body, MAX_ARTICLE_CHARS)})
         articles.append(article)
     return articles, problems
-
-
-def _cut(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, at a line or word boundary when there is one."""
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-    return text[: cut if cut > limit // 2 else limit]
-
-
-# --------------------------------------------------------------------------------------------------
-# Markdown to plain text (what is indexed and what snippets are cut from)
-
-# (characters that must occur for the rule to apply, pattern, replacement); the guard skips passes
-# that cannot match, which is most of them for plain prose.
-_MARKDOWN_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("`~", re.compile(r"^[ \t]*(```|~~~).*$", re.MULTILINE), ""),  # code fence lines (the code stays)
-    ("#", re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE), ""),  # heading marks
-    (">", re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE), ""),  # block quotes
-    ("-*_", re.compile(r"^[ \t]*([-*_])([ \t]*\1){2,}[ \t]*$", re.MULTILINE), ""),  # horizontal rules
-    ("|", re.compile(r"^[ \t|:-]*-{3,}[ \t|:-]*$", re.MULTILINE), ""),  # table rule lines
-    ("-*+", re.compile(r"^[ \t]*[-*+][ \t]+", re.MULTILINE), ""),  # bullets
-    ("[", re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links and images: keep the text
-    ("<", re.compile(r"<(https?://[^>\s]+)>"), r"\1"),  # autolinks
-    ("<", re.compile(r"</?[A-Za-z][^>]*>"), ""),  # inline HTML tags
-    ("`", re.compile(r"`([^`]*)`"), r"\1"),  # inline code
-    ("*", re.compile(r"\*+"), ""),  # emphasis
-    ("_", re.compile(r"(?<!\w)_+|_+(?!\w)"), ""),  # emphasis (snake_case survives)
-    ("|", re.compile(r"[ \t]*\|[ \t]*"), " "),  # table cell borders
-)
-
-
-def markdown_to_text(markdown: str) -> str:
-    """A plain-text rendering of ``markdown``, good enough to index and to quote from.
-
-    One line per non-blank source line, with runs of spaces collapsed.
-    """
-    text = markdown
-    for guard, pattern, replacement in _MARKDOWN_RULES:
-        if any(char in text for char in guard):
-            text = pattern.sub(replacement, text)
-    return "\n".join(" ".join(words) for line in text.splitlines() if (words := line.split()))
-
-
-# --------------------------------------------------------------------------------------------------
-# Queries
-
-_WORD = re.compile(r"[^\W_]+")
-
-
-def query_terms(text: str) -> list[str]:
-    """The searchable words of arbitrary user or model text, in order of first appearance.
-
-    Words are case-folded letters and digits only (so FTS5 syntax such as ``AND``, ``NEAR(``, ``*``,
-    ``^``, ``:`` and quotes cannot get through as syntax); stop words and duplicates are dropped and at
-    most :data:`MAX_QUERY_TERMS` words are kept.
-    """
-    terms: dict[str, None] = {}
-    for word in _WORD.findall(text.casefold()):
-        if word not in STOPWORDS and len(word) <= MAX_QUERY_TERM_CHARS:
-            terms[word] = None
-            if len(terms) == MAX_QUERY_TERMS:
-                break
-    return list(terms)
-
-
-def match_expression(terms: Iterable[str]) -> str:
-    """An FTS5 MATCH expression that ORs ``terms``, each one a quoted string.
-
-    OR rather than AND so that an article matching only some of the words is still found; bm25 ranks
-    the articles matching more (and rarer) words first.
-    """
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -389,86 +265,8 @@ class IndexReport:
         return f"{self.indexed} {articles} indexed, {self.skipped} skipped ({state})"
 
 
-@dataclass(frozen=True)
-class KbHit:
-    """One search result. ``score``: higher is better (negated bm25 plus :data:`TITLE_WORD_BONUS`)."""
-
-    slug: str
-    title: str
-    url: str
-    visibility: Visibility
-    snippet: str
-    score: float
-
-
-#: Internal articles get row ids from here up and public ones below it, so "public only" is a rowid
-#: range that FTS5 applies while it walks its index, instead of a lookup of every match's visibility.
-#: A CHECK constraint keeps the id and the visibility column in agreement.
-INTERNAL_ID_BASE = 1 << 40
-_MAX_ROWID = (1 << 63) - 1
-
-#: A query word found in more than this many articles *and* this share of all articles is "common":
-#: its bm25 weight (idf) is small while ranking every article that contains it dominates query time,
-#: so it is dropped from queries that have rarer words. Small knowledge bases never reach the floor.
-COMMON_TERM_MIN_DOCS = 2_000
-COMMON_TERM_FRACTION = 0.05
-
-_DOC_COUNT_CACHE_SIZE = 10_000
-
-_MARK = "\x02"  # marks query words in highlight() output; titles cannot contain control characters
-
-_SCHEMA = f"""
-CREATE TABLE kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE kb_articles (
-    id INTEGER PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    url TEXT NOT NULL,
-    visibility TEXT NOT NULL CHECK ((visibility = 'internal') = (id >= {INTERNAL_ID_BASE})),
-    tags TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE VIRTUAL TABLE kb_articles_fts USING fts5(
-    title, tags, body,
-    content='kb_articles', content_rowid='id',
-    tokenize='porter unicode61'
-);
-"""
-
-_DROP = """
-DROP TABLE IF EXISTS kb_articles_fts;
-DROP TABLE IF EXISTS kb_articles;
-DROP TABLE IF EXISTS kb_meta;
-"""
-
-# Rank every match with bm25 and keep a small pool of the best, then, for the pool only, mark the
-# query words in the title (for TITLE_WORD_BONUS): highlight() costs far more than bm25() and must not
-# run for every matching row. Snippets are cut afterwards, for the hits returned only (see _snippet).
-# CROSS JOIN fixes the join order so that the second MATCH is a rowid lookup, not a second walk over all
-# matches. The visibility test in the outer
-# query repeats the rowid range on purpose (defence in depth, on a few rows).
-_SEARCH_SQL = f"""
-WITH pool (id, score) AS (
-    SELECT rowid, bm25(kb_articles_fts, {", ".join(map(str, BM25_WEIGHTS))})
-    FROM kb_articles_fts
-    WHERE kb_articles_fts MATCH :match AND rowid < :id_limit
-    ORDER BY 2
-    LIMIT :pool
-)
-SELECT a.id, a.slug, a.title, a.url, a.visibility, pool.score,
-       highlight(kb_articles_fts, 0, '{_MARK}', '')
-FROM pool
-CROSS JOIN kb_articles AS a ON a.id = pool.id
-CROSS JOIN kb_articles_fts ON kb_articles_fts.rowid = pool.id
-WHERE kb_articles_fts MATCH :match AND (:include_internal OR a.visibility = 'public')
-ORDER BY pool.score
-"""
-
-_BODY_SQL = "SELECT substr(body, 1, ?) FROM kb_articles WHERE id = ?"
-
-_DOC_COUNT_SQL = "SELECT count(*) FROM (SELECT 1 FROM kb_articles_fts WHERE kb_articles_fts MATCH ? LIMIT ?)"
-
-_ArticleRow = tuple[int, str, str, str, str, str, str]
+#: The source name of the articles indexed from the ``KB_PATH`` folder (:meth:`KnowledgeBase.ensure_index`).
+FOLDER_SOURCE = "kb"
 
 
 def _fingerprint(files: Iterable[Path]) -> str:
@@ -483,95 +281,79 @@ def _fingerprint(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _clip(text: str, limit: int = SNIPPET_MAX_CHARS) -> str:
-    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit - 1)
-    return text[: cut if cut > limit // 2 else limit - 1] + "…"
-
-
-def _fold(word: str) -> str:
-    """``word`` case-folded and, if it is not ASCII, without diacritics (as FTS5's unicode61 sees it)."""
-    word = word.casefold()
-    if word.isascii():
-        return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
-
-
-def _stem_prefix(term: str) -> str:
-    """The start of ``term`` that a body word must begin with to count as the same word in a snippet:
-    a crude stand-in for the porter stemmer that ranked it ("refunds", "refunded" for "refund")."""
-    return term[: min(len(term), max(4, len(term) - 3))]
-
-
-def _snippet(text: str, terms: Iterable[str], *, truncated: bool) -> str:
-    """The window of :data:`SNIPPET_TOKENS` words of ``text`` holding the most distinct query words
-    (then the most matches), on one line, with `` … `` where text was left out.
-
-    Linear in ``len(text)``: one pass to find the words, one sliding window over the matches.
-    ``truncated``: ``text`` is only the beginning of the article.
-    """
-    words = [(m.start(), m.end(), _fold(m.group())) for m in _WORD.finditer(text)]
-    if not words:
-        return _clip(text)
-    prefixes: dict[int, dict[str, int]] = {}  # prefix length -> prefix -> term number
-    for number, term in enumerate(dict.fromkeys(_fold(t) for t in terms)):
-        prefix = _stem_prefix(term)
-        prefixes.setdefault(len(prefix), {}).setdefault(prefix, number)
-    hits: list[tuple[int, int]] = []  # (word position, term number)
-    for position, (_, _, word) in enumerate(words):
-        for length, table in prefixes.items():
-            found = table.get(word[:length]) if len(word) >= length else None
-            if found is not None:
-                hits.append((position, found))
-                break
-    start = 0
-    if hits:
-        best: tuple[int, int] = (0, 0)
-        counts: dict[int, int] = {}
-        end = 0
-        for first, (position, _) in enumerate(hits):
-            while end < len(hits) and hits[end][0] < position + SNIPPET_TOKENS:
-                counts[hits[end][1]] = counts.get(hits[end][1], 0) + 1
-                end += 1
-            score = (len(counts), end - first)
-            if score > best:
-                best, start = score, position
-            number = hits[first][1]
-            counts[number] -= 1
-            if not counts[number]:
-                del counts[number]
-        start = max(0, min(start - 4, len(words) - SNIPPET_TOKENS))
-    stop = min(len(words), start + SNIPPET_TOKENS)
-    fragment = text[words[start][0] : words[stop - 1][1]]
-    lead = "… " if start > 0 else ""
-    tail = " …" if stop < len(words) or truncated else ""
-    return _clip(lead + fragment + tail)
+def _as_source_article(article: Article) -> SourceArticle:
+    return SourceArticle(
+        key=article.slug,
+        title=article.title,
+        url=article.url,
+        body=article.body,
+        visibility=article.visibility,
+        tags=article.tags,
+    )
 
 
 class KnowledgeBase:
-    """A searchable index of the articles in ``source_dir``, kept in the SQLite file ``index_path``.
+    """A searchable index of knowledge articles, kept in the SQLite file ``index_path``.
+
+    Articles arrive two ways: :meth:`apply` takes the changes of the store's articles (every source, in
+    the store's change order, ``seq``), and :meth:`ensure_index` indexes the ``KB_PATH`` folder as the
+    source :data:`FOLDER_SOURCE`. Each article is split into sections (:mod:`bot.kb.sections`); a
+    search ranks sections (:mod:`bot.kb.search`).
 
     Safe to share between threads: each search borrows a read connection of its own (the lock is held
-    only to take one from the idle list or give it back, and around the cached counts, never across a
-    query), so one slow search never queues the others; each indexing run writes through its own
-    connection in a single transaction, so searches keep seeing the previous index (WAL) until the new
-    one is committed. Other processes may index the same file; searches notice their commits.
+    only to take one from the idle list or give it back, and around cached counts, never across a
+    query), so one slow search never queues the others; each write goes through its own connection in
+    a single transaction, so searches keep seeing the previous index (WAL) until it is committed.
     """
 
     def __init__(self, index_path: Path, source_dir: Path) -> None:
         self.index_path = index_path
         self.source_dir = source_dir
-        self._lock = threading.Lock()  # guards the idle connections and the fields below
+        self._lock = threading.Lock()  # guards the idle connections and the search's caches
         self._idle: list[sqlite3.Connection] = []
         self._ready = False
-        self._generation: str | None = None
-        self._article_count = 0
-        self._doc_counts: dict[str, int] = {}
+        self._search = Searcher(self._reading, self._lock)
 
-    # -- indexing -----------------------------------------------------------------------------------
+    # -- the store's changes --------------------------------------------------------------------------
+
+    @property
+    def seq(self) -> int:
+        """The store's change sequence number this index has applied through; 0 for a new index."""
+        meta = self._read_meta()
+        if meta is None or meta.get("schema_version") != str(SCHEMA_VERSION):
+            return 0
+        return int(meta.get("seq", "0"))
+
+    def apply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
+        """Index the changed articles only (a ``None`` article is removed) and record ``seq``.
+
+        One transaction: a reader sees all of it or none of it. An index file of an older layout is
+        emptied first (its ``seq`` reads 0, so the caller replays the store from the start).
+        """
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if not self._schema_current(conn):
+                    self._create(conn)
+                writer = SectionWriter(conn)
+                for change in changes:
+                    writer.remove(change.source, change.key)
+                    if change.article is not None:
+                        writer.add(change.source, change.article)
+                self._finish(conn, {"seq": str(seq)})
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+        self._ready = True
+
+    async def aapply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
+        await asyncio.to_thread(self.apply, changes, seq=seq)
+
+    # -- the KB_PATH folder ---------------------------------------------------------------------------
 
     def ensure_index(self) -> IndexReport:
         """Index the source folder unless the index already matches it (same files, sizes, mtimes)."""
@@ -614,6 +396,60 @@ class KnowledgeBase:
             problems.insert(0, f"{self.source_dir}: source folder does not exist")
         return self._write(articles, fingerprint=fingerprint, problems=problems)
 
+    def _stored_report(self, fingerprint: str) -> IndexReport | None:
+        """The report of the last run if the index is current for ``fingerprint``, else ``None``."""
+        meta = self._read_meta()
+        if meta is None:
+            return None
+        if meta.get("schema_version") != str(SCHEMA_VERSION) or meta.get("fingerprint") != fingerprint:
+            return None
+        problems = tuple(json.loads(meta.get("problems", "[]")))
+        return IndexReport(int(meta.get("indexed", 0)), len(problems), unchanged=True, problems=problems)
+
+    def _write(self, articles: Iterable[Article], *, fingerprint: str, problems: list[str]) -> IndexReport:
+        """Replace every table with an index of ``articles`` (source :data:`FOLDER_SOURCE`), in one
+        transaction; ``seq`` goes back to 0."""
+        seen: set[str] = set()
+        conn = self._connect()
+        try:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._create(conn)
+                writer = SectionWriter(conn)
+                for article in articles:
+                    if article.slug in seen:
+                        reason = f"{article.slug}: duplicate slug, only the first article is indexed"
+                        logger.warning("knowledge base: skipping %s", reason)
+                        problems.append(reason)
+                        continue
+                    seen.add(article.slug)
+                    writer.add(FOLDER_SOURCE, _as_source_article(article))
+                # Merge the full-text index's segments into a single b-tree so that a query reads one
+                # doclist per word.
+                conn.execute("INSERT INTO kb_fts (kb_fts) VALUES ('optimize')")
+                self._finish(
+                    conn,
+                    {
+                        "seq": "0",
+                        "fingerprint": fingerprint,
+                        "indexed": str(len(seen)),
+                        "problems": json.dumps(problems),
+                    },
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+        self._ready = True
+        logger.info("knowledge base: indexed %d articles, skipped %d", len(seen), len(problems))
+        return IndexReport(len(seen), len(problems), unchanged=False, problems=tuple(problems))
+
+    # -- the file -------------------------------------------------------------------------------------
+
     def _connect(self) -> sqlite3.Connection:
         """A connection to the index file; :class:`ConfigError` if that file is not an SQLite database."""
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
@@ -632,162 +468,85 @@ class KnowledgeBase:
             ) from None
         return conn
 
-    def _stored_report(self, fingerprint: str) -> IndexReport | None:
-        """The report of the last run if the index is current for ``fingerprint``, else ``None``."""
+    def _read_meta(self) -> dict[str, str] | None:
+        """The ``kb_meta`` table, or None when there is no index yet."""
         if not self.index_path.exists():
             return None
         try:
             with self._reading() as conn:
-                meta = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
+                return dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
         except sqlite3.OperationalError:  # no index tables yet
             return None
-        if meta.get("schema_version") != str(SCHEMA_VERSION) or meta.get("fingerprint") != fingerprint:
-            return None
-        problems = tuple(json.loads(meta.get("problems", "[]")))
-        return IndexReport(int(meta.get("indexed", 0)), len(problems), unchanged=True, problems=problems)
 
-    def _write(self, articles: Iterable[Article], *, fingerprint: str, problems: list[str]) -> IndexReport:
-        """Replace every table with an index of ``articles``, in one transaction."""
-        next_id = {"public": 1, "internal": INTERNAL_ID_BASE}
-        seen: set[str] = set()
-
-        def rows() -> Iterator[_ArticleRow]:
-            for article in articles:
-                if article.slug in seen:
-                    reason = f"{article.slug}: duplicate slug, only the first article is indexed"
-                    logger.warning("knowledge base: skipping %s", reason)
-                    problems.append(reason)
-                    continue
-                seen.add(article.slug)
-                row_id = next_id[article.visibility]
-                next_id[article.visibility] += 1
-                yield (
-                    row_id,
-                    article.slug,
-                    article.title,
-                    article.url,
-                    article.visibility,
-                    " ".join(article.tags),
-                    _cut(markdown_to_text(article.body), MAX_ARTICLE_CHARS),
-                )
-
-        conn = self._connect()
+    @staticmethod
+    def _schema_current(conn: sqlite3.Connection) -> bool:
         try:
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-65536")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in (_DROP + _SCHEMA).split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.executemany("INSERT INTO kb_articles VALUES (?, ?, ?, ?, ?, ?, ?)", rows())
-                # Build the full-text index from the content table in one pass, then merge its segments
-                # into a single b-tree so that a query reads one doclist per word.
-                conn.execute("INSERT INTO kb_articles_fts (kb_articles_fts) VALUES ('rebuild')")
-                conn.execute("INSERT INTO kb_articles_fts (kb_articles_fts) VALUES ('optimize')")
-                meta = {
-                    "schema_version": str(SCHEMA_VERSION),
-                    "fingerprint": fingerprint,
-                    "indexed": str(len(seen)),
-                    "problems": json.dumps(problems),
-                    "generation": secrets.token_hex(8),  # tells searches their cached counts are stale
-                }
-                conn.executemany("INSERT INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.close()
-        self._ready = True
-        logger.info("knowledge base: indexed %d articles, skipped %d", len(seen), len(problems))
-        return IndexReport(len(seen), len(problems), unchanged=False, problems=tuple(problems))
+            row = conn.execute("SELECT value FROM kb_meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            return False
+        return row is not None and row[0] == str(SCHEMA_VERSION)
 
-    # -- search -------------------------------------------------------------------------------------
-
-    def search(self, query: str, *, include_internal: bool, limit: int = 5) -> list[KbHit]:
-        """The best ``limit`` (at most :data:`MAX_LIMIT`) articles for ``query``.
-
-        ``internal`` articles are only returned when ``include_internal`` is true (staff).
-
-        Never raises for odd query text: a query without searchable words returns ``[]``. The first
-        search of an instance indexes the source folder if the index is missing or stale.
-        """
-        terms = query_terms(query)
-        if not terms or limit <= 0:
-            return []
-        if not self._ready:
-            self.ensure_index()
-        limit = min(limit, MAX_LIMIT)
-        try:
-            with self._reading() as conn:
-                match = match_expression(self._selective_terms(conn, terms))
-                params = {
-                    "match": match,
-                    "id_limit": _MAX_ROWID if include_internal else INTERNAL_ID_BASE,
-                    "include_internal": include_internal,
-                    "pool": max(MIN_POOL, POOL_FACTOR * limit),
-                }
-                rows = conn.execute(_SEARCH_SQL, params).fetchall()
-                scored = sorted(  # stable: bm25 order breaks ties
-                    rows, key=lambda row: -row[5] + TITLE_WORD_BONUS * row[6].count(_MARK), reverse=True
-                )[:limit]
-                bodies = [
-                    conn.execute(_BODY_SQL, (SNIPPET_SCAN_CHARS + 1, row[0])).fetchone() for row in scored
-                ]
-        except sqlite3.OperationalError as exc:
-            if "fts5" not in str(exc):
-                raise
-            logger.warning("knowledge base: FTS5 rejected the query %r: %s", query[:200], exc)
-            return []
-        hits = []
-        for (_, slug, title, url, vis, bm25, marked_title), body in zip(scored, bodies, strict=True):
-            text = body[0] if body else ""
-            truncated = len(text) > SNIPPET_SCAN_CHARS
-            hits.append(
-                KbHit(
-                    slug=slug,
-                    title=title,
-                    url=url,
-                    visibility=vis,
-                    snippet=_snippet(text[:SNIPPET_SCAN_CHARS], terms, truncated=truncated),
-                    score=-bm25 + TITLE_WORD_BONUS * marked_title.count(_MARK),
-                )
-            )
-        return hits
-
-    async def asearch(self, query: str, *, include_internal: bool, limit: int = 5) -> list[KbHit]:
-        return await asyncio.to_thread(self.search, query, include_internal=include_internal, limit=limit)
-
-    def _selective_terms(self, conn: sqlite3.Connection, terms: list[str]) -> list[str]:
-        """``terms`` without the common ones (see :data:`COMMON_TERM_FRACTION`); keeps at least one.
-
-        Document counts are bounded (counting stops past the threshold) and cached until the index
-        changes (a new ``generation`` in ``kb_meta``); the lock is held only around the cache.
-        """
-        meta = dict(
-            conn.execute("SELECT key, value FROM kb_meta WHERE key IN ('generation', 'indexed')").fetchall()
+    @staticmethod
+    def _create(conn: sqlite3.Connection) -> None:
+        """Drop whatever index the file holds and create empty tables of the current layout."""
+        for statement in (DROP + SCHEMA).split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.executemany(
+            "INSERT INTO kb_meta (key, value) VALUES (?, ?)",
+            [("schema_version", str(SCHEMA_VERSION)), ("seq", "0"), ("indexed", "0")],
         )
-        with self._lock:
-            if meta.get("generation") != self._generation:  # first call, or the index was rebuilt
-                self._generation = meta.get("generation")
-                self._doc_counts.clear()
-                self._article_count = int(meta.get("indexed", 0))
-            threshold = max(COMMON_TERM_MIN_DOCS, int(self._article_count * COMMON_TERM_FRACTION))
-            if self._article_count <= threshold:
-                return terms
-            if len(self._doc_counts) > _DOC_COUNT_CACHE_SIZE:
-                self._doc_counts.clear()
-            counts = {term: self._doc_counts[term] for term in terms if term in self._doc_counts}
-        for term in terms:
-            if term not in counts:
-                query = match_expression([term])
-                counts[term] = conn.execute(_DOC_COUNT_SQL, (query, threshold + 1)).fetchone()[0]
-        with self._lock:
-            if self._generation == meta.get("generation"):
-                self._doc_counts.update(counts)
-        selective = [term for term in terms if counts[term] <= threshold]
-        return selective or [min(terms, key=counts.__getitem__)]
+
+    @staticmethod
+    def _finish(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+        """Record ``meta``, the section count and a new generation (searches drop their cached counts)."""
+        (sections,) = conn.execute("SELECT count(*) FROM kb_sections").fetchone()
+        meta = {**meta, "sections": str(sections), "generation": secrets.token_hex(8)}
+        conn.executemany("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
+
+    # -- search ---------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        include_internal: bool,
+        sources: Collection[str] | None = None,
+        limit: int = 5,
+        per_article: int = 1,
+    ) -> list[KbHit]:
+        """The best ``limit`` (at most :data:`MAX_LIMIT`) sections for ``query``; ``[]`` when none is
+        relevant enough.
+
+        ``internal`` sections only when ``include_internal`` is true (staff); only sections of
+        ``sources`` when it is given. Both are filtered before ranking. At most ``per_article`` sections
+        of one article. Never raises for odd query text. The first search of an instance indexes the
+        source folder if the index was never built.
+        """
+        if not self._ready and self.seq == 0:  # not fed from the store: the KB_PATH folder is the index
+            self.ensure_index()
+        self._ready = True
+        return self._search.search(
+            query, include_internal=include_internal, sources=sources, limit=limit, per_article=per_article
+        )
+
+    async def asearch(
+        self,
+        query: str,
+        *,
+        include_internal: bool,
+        sources: Collection[str] | None = None,
+        limit: int = 5,
+        per_article: int = 1,
+    ) -> list[KbHit]:
+        return await asyncio.to_thread(
+            self.search,
+            query,
+            include_internal=include_internal,
+            sources=sources,
+            limit=limit,
+            per_article=per_article,
+        )
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from bot import kb as kb_module
 from bot.errors import ConfigError
 from bot.kb import (
     Article,
@@ -25,6 +24,8 @@ from bot.kb import (
     parse_front_matter,
     query_terms,
 )
+from bot.kb import index as kb_module
+from bot.kb import lexical, search, snippets
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_KB = ROOT / "config" / "kb"
@@ -389,20 +390,20 @@ def test_query_terms_drop_syntax_stop_words_and_duplicates() -> None:
     assert query_terms('How do I "return" my Boots? return* NEAR(boots)') == ["return", "boots", "near"]
     assert query_terms("AND OR NOT") == []
     assert query_terms("snake_case") == ["snake", "case"]
-    assert len(query_terms(" ".join(f"w{i}" for i in range(100)))) == kb_module.MAX_QUERY_TERMS
+    assert len(query_terms(" ".join(f"w{i}" for i in range(100)))) == lexical.MAX_QUERY_TERMS
 
 
 def test_limit_is_respected_and_bounded(demo_kb: KnowledgeBase) -> None:
     assert demo_kb.search("order", include_internal=True, limit=0) == []
     assert len(demo_kb.search("order", include_internal=True, limit=2)) == 2
-    assert len(demo_kb.search("order", include_internal=True, limit=10_000)) <= kb_module.MAX_LIMIT
+    assert len(demo_kb.search("order", include_internal=True, limit=10_000)) <= search.MAX_LIMIT
 
 
 def test_common_words_are_dropped_when_rarer_ones_exist(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """In a large index, a word in most articles would make every query rank most of the index."""
-    monkeypatch.setattr(kb_module, "COMMON_TERM_MIN_DOCS", 10)
+    monkeypatch.setattr(search, "COMMON_TERM_MIN_DOCS", 10)
     kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path)
     articles = [
         Article(
@@ -443,7 +444,7 @@ async def test_a_huge_repeated_word_article_is_cut_at_index_time_and_searches_st
         assert "huge.md" in warning and f"{kb_module.MAX_ARTICLE_CHARS}" in warning
 
         with sqlite3.connect(tmp_path / "kb.sqlite3") as conn:
-            [(stored,)] = conn.execute("SELECT length(body) FROM kb_articles WHERE slug = 'huge'").fetchall()
+            [(stored,)] = conn.execute("SELECT length(body) FROM kb_sections WHERE key = 'huge'").fetchall()
         assert 0 < stored <= kb_module.MAX_ARTICLE_CHARS
 
         # Several searches at once, the repeated word among them: every one is answered.
@@ -458,7 +459,7 @@ async def test_a_huge_repeated_word_article_is_cut_at_index_time_and_searches_st
         assert [hit.slug for hit in results[2]] == ["huge"]
         assert [hit.slug for hit in results[3]] == ["hours"]
         snippet = results[0][0].snippet
-        assert snippet.startswith("refund refund") and len(snippet) <= kb_module.SNIPPET_MAX_CHARS + 1
+        assert snippet.startswith("refund refund") and len(snippet) <= snippets.SNIPPET_MAX_CHARS + 1
     finally:
         kb.close()
 
@@ -474,7 +475,7 @@ def test_a_snippet_is_cut_around_the_query_words(tmp_path: Path) -> None:
         kb.close()
     text = hit.snippet
     assert "Refunds are issued to the original card" in text
-    assert text.startswith("… ") and text.endswith(" …") and len(text) <= kb_module.SNIPPET_MAX_CHARS + 1
+    assert text.startswith("… ") and text.endswith(" …") and len(text) <= snippets.SNIPPET_MAX_CHARS + 1
 
 
 def test_kb_search_in_the_terminal_prints_no_control_sequences(tmp_path: Path) -> None:

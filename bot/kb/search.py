@@ -1,0 +1,242 @@
+"""Ranking the sections of the index for one query (docs/architecture.md §6a).
+
+Lexical: FTS5's bm25 over the stemmed words (:mod:`bot.kb.lexical`), the title weighted above the
+section heading, tags and text, plus a title bonus per query word found in the title that grows with
+how rare the word is (its idf), so "return policy" is decided by the title "Returns policy" even where
+"return" occurs in most articles and bm25 gives it no weight, while a common word in a title ("order")
+cannot outweigh the body's rare words ("customs"). Visibility (a rowid range) and sources are filtered in
+the query that ranks, never afterwards. At most ``per_article`` sections of one article are returned.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
+from bot.kb.lexical import match_expression, query_terms, stem, words
+from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
+
+logger = logging.getLogger(__name__)
+
+Visibility = Literal["public", "internal"]
+
+#: bm25 column weights, in the order of the FTS5 columns (title, heading, tags, body).
+BM25_WEIGHTS = (10.0, 5.0, 4.0, 1.0)
+
+#: The title bonus of a query word found in the title, per unit of its idf (see the module docstring).
+TITLE_IDF_WEIGHT = 1.0
+
+#: How many bm25 results per requested hit are ranked further (at least MIN_POOL).
+POOL_FACTOR = 4
+MIN_POOL = 20
+
+#: The most hits one search returns.
+MAX_LIMIT = 50
+
+#: A query word found in more than this many sections *and* this share of all sections is "common":
+#: its bm25 weight (idf) is small while ranking every section that contains it dominates query time,
+#: so it is dropped from queries that have rarer words. Small knowledge bases never reach the floor.
+COMMON_TERM_MIN_DOCS = 2_000
+COMMON_TERM_FRACTION = 0.05
+
+_DOC_COUNT_CACHE_SIZE = 10_000
+
+Reading = Callable[[], AbstractContextManager[sqlite3.Connection]]
+
+
+@dataclass(frozen=True)
+class KbHit:
+    """One search result: a section of an article (or a whole short article).
+
+    ``title`` is the article's; ``section`` the heading of the section found (None for an article's
+    opening part or a short article); ``url`` links to the section (``url#anchor``). ``slug`` is the
+    article's key within its ``source``. ``score``: higher is better, comparable within one search.
+    """
+
+    slug: str
+    title: str
+    url: str
+    visibility: Visibility
+    snippet: str
+    score: float
+    source: str
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    id: int
+    source: str
+    key: str
+    title: str
+    url: str
+    heading: str | None
+    visibility: Visibility
+    score: float
+
+
+def _pool_sql(with_sources: bool) -> str:
+    sources = (
+        " AND (SELECT source FROM kb_sections WHERE id = kb_fts.rowid)"
+        " IN (SELECT value FROM json_each(:sources))"
+        if with_sources
+        else ""
+    )
+    # CROSS JOIN fixes the join order: the pool is ranked first, then its few rows are looked up.
+    return f"""
+    WITH pool (id, score) AS (
+        SELECT rowid, bm25(kb_fts, {", ".join(map(str, BM25_WEIGHTS))})
+        FROM kb_fts
+        WHERE kb_fts MATCH :match AND rowid < :id_limit{sources}
+        ORDER BY 2
+        LIMIT :pool
+    )
+    SELECT s.id, s.source, s.key, s.title, s.url, s.heading, s.visibility, pool.score
+    FROM pool CROSS JOIN kb_sections AS s ON s.id = pool.id
+    WHERE (:include_internal OR s.visibility = 'public')
+    ORDER BY pool.score
+    """
+
+
+_POOL_SQL = {False: _pool_sql(False), True: _pool_sql(True)}
+_BODY_SQL = "SELECT substr(body, 1, ?) FROM kb_sections WHERE id = ?"
+
+
+class Searcher:
+    """Searches one index file through connections from ``reading``; caches word counts per generation."""
+
+    def __init__(self, reading: Reading, lock: threading.Lock) -> None:
+        self._reading = reading
+        self._lock = lock  # shared with the index's connection pool; held only around the caches
+        self._generation: str | None = None
+        self._sections = 0
+        self._doc_counts: dict[str, int] = {}
+
+    def search(
+        self,
+        query: str,
+        *,
+        include_internal: bool,
+        sources: Collection[str] | None,
+        limit: int,
+        per_article: int,
+    ) -> list[KbHit]:
+        terms = query_terms(query)
+        if not terms or limit <= 0 or (sources is not None and not sources):
+            return []
+        limit = min(limit, MAX_LIMIT)
+        try:
+            with self._reading() as conn:
+                candidates = self._lexical(conn, terms, include_internal, sources, limit)
+                chosen = _per_article(candidates, per_article)[:limit]
+                bodies = [conn.execute(_BODY_SQL, (SNIPPET_SCAN_CHARS + 1, c.id)).fetchone() for c in chosen]
+        except sqlite3.OperationalError as exc:
+            if "fts5" not in str(exc) and "no such table" not in str(exc):
+                raise
+            logger.warning("knowledge base: the index could not answer %r: %s", query[:200], exc)
+            return []
+        hits = []
+        for candidate, body in zip(chosen, bodies, strict=True):
+            text = body[0] if body else ""
+            cut = len(text) > SNIPPET_SCAN_CHARS
+            hits.append(
+                KbHit(
+                    slug=candidate.key,
+                    title=candidate.title,
+                    url=candidate.url,
+                    visibility=candidate.visibility,
+                    snippet=snippet(text[:SNIPPET_SCAN_CHARS], terms, truncated=cut),
+                    score=candidate.score,
+                    source=candidate.source,
+                    section=candidate.heading,
+                )
+            )
+        return hits
+
+    def _lexical(
+        self,
+        conn: sqlite3.Connection,
+        terms: list[str],
+        include_internal: bool,
+        sources: Collection[str] | None,
+        limit: int,
+    ) -> list[_Candidate]:
+        """The pool of sections bm25 ranks best, re-scored with the title bonus, best first."""
+        stems = list(dict.fromkeys(stem(term) for term in terms))
+        counts, total = self._counts(conn, stems)
+        present = [s for s in stems if counts[s] > 0]
+        if not present:
+            return []
+        threshold = max(COMMON_TERM_MIN_DOCS, int(total * COMMON_TERM_FRACTION))
+        selective = [s for s in present if counts[s] <= threshold] or [min(present, key=counts.__getitem__)]
+        params: dict[str, object] = {
+            "match": match_expression(selective),
+            "id_limit": MAX_ROWID if include_internal else INTERNAL_ID_BASE,
+            "include_internal": include_internal,
+            "pool": max(MIN_POOL, POOL_FACTOR * limit),
+        }
+        if sources is not None:
+            params["sources"] = _json_list(sources)
+        idf = {s: math.log(1 + (total - counts[s] + 0.5) / (counts[s] + 0.5)) for s in present}
+        candidates = []
+        for row_id, source, key, title, url, heading, visibility, bm25 in conn.execute(
+            _POOL_SQL[sources is not None], params
+        ):
+            title_stems = {stem(word) for word in words(title)}
+            bonus = TITLE_IDF_WEIGHT * sum(weight for s, weight in idf.items() if s in title_stems)
+            candidates.append(_Candidate(row_id, source, key, title, url, heading, visibility, -bm25 + bonus))
+        candidates.sort(key=lambda c: c.score, reverse=True)  # stable: bm25 order breaks ties
+        return candidates
+
+    def _counts(self, conn: sqlite3.Connection, stems: list[str]) -> tuple[dict[str, int], int]:
+        """How many sections hold each of ``stems``, and how many sections there are (cached until the
+        index changes: a new ``generation`` in ``kb_meta``)."""
+        meta = dict(
+            conn.execute("SELECT key, value FROM kb_meta WHERE key IN ('generation', 'sections')").fetchall()
+        )
+        with self._lock:
+            if meta.get("generation") != self._generation:  # first call, or the index was rewritten
+                self._generation = meta.get("generation")
+                self._doc_counts.clear()
+                self._sections = int(meta.get("sections", 0))
+            if len(self._doc_counts) > _DOC_COUNT_CACHE_SIZE:
+                self._doc_counts.clear()
+            counts = {s: self._doc_counts[s] for s in stems if s in self._doc_counts}
+            total = self._sections
+        missing = [s for s in stems if s not in counts]
+        if missing:
+            found = dict(
+                conn.execute(
+                    f"SELECT term, doc FROM kb_vocab WHERE term IN ({', '.join('?' * len(missing))})", missing
+                ).fetchall()
+            )
+            for s in missing:
+                counts[s] = int(found.get(s, 0))
+            with self._lock:
+                if self._generation == meta.get("generation"):
+                    self._doc_counts.update({s: counts[s] for s in missing})
+        return counts, total
+
+
+def _json_list(values: Collection[str]) -> str:
+    return json.dumps(sorted(values))
+
+
+def _per_article(candidates: list[_Candidate], per_article: int) -> list[_Candidate]:
+    """``candidates`` (best first) with at most ``per_article`` sections of one article."""
+    seen: dict[tuple[str, str], int] = {}
+    kept = []
+    for candidate in candidates:
+        article = (candidate.source, candidate.key)
+        if seen.get(article, 0) < max(1, per_article):
+            seen[article] = seen.get(article, 0) + 1
+            kept.append(candidate)
+    return kept
