@@ -608,6 +608,26 @@ class PostgresStore:
         )
         return [mapping.reply_record(row, _utc) for row in rows]
 
+    # The dashboard's links.
+
+    async def use_dashboard_link(self, nonce: str, expires_at: datetime) -> bool:
+        """The primary key decides and the row count tells who won; expired links' nonces are deleted."""
+        if not nonce:
+            raise ValueError("nonce must not be empty")
+        now = self._now()
+        await self._db.execute("DELETE FROM dashboard_links_used WHERE expires_at < $1", now)
+        # As in claim_event: a statement sent again after its connection broke finds its own row (the same
+        # opening time, to the microsecond) and still counts as the first use.
+        status = await self._db.execute(
+            "INSERT INTO dashboard_links_used (nonce, opened_at, expires_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (nonce) DO UPDATE SET opened_at = excluded.opened_at"
+            " WHERE dashboard_links_used.opened_at = excluded.opened_at",
+            nonce,
+            now,
+            aware(expires_at),
+        )
+        return _rowcount(status) == 1
+
     # Retention and forgetting (bot.privacy).
 
     async def prune(self, before: datetime, batch: int) -> PruneReport:

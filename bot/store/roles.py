@@ -236,6 +236,16 @@ class KnowledgeStore(Protocol):
         ...
 
 
+class DashboardLinksUsed(Protocol):
+    """The leads' dashboard's sign-in links that were opened: each works once, on any instance."""
+
+    async def use_dashboard_link(self, nonce: str, expires_at: datetime) -> bool:
+        """Record that the link with ``nonce`` (valid until ``expires_at``) was opened; True the first time,
+        False for every later use (atomic: of two instances opening it at once, one wins). Links that have
+        expired are forgotten, as they are refused for their age anyway."""
+        ...
+
+
 # What callers combine: one protocol per caller that uses several roles.
 
 
@@ -245,6 +255,10 @@ class ContextStore(Conversations, UsageLog, Protocol):
 
 class StatsStore(UsageLog, FeedbackLog, EscalationLog, Protocol):
     """The stats': usage, replies, feedback and escalations over a period."""
+
+
+class DashboardStore(StatsStore, DashboardLinksUsed, Protocol):
+    """The leads' dashboard's (``bot.dashboard``): the stats, open escalations, and its links' single use."""
 
 
 class ButtonsStore(Conversations, FeedbackLog, LeadActionLog, Protocol):
@@ -276,6 +290,8 @@ __all__ = [
     "CommandsStore",
     "ContextStore",
     "Conversations",
+    "DashboardLinksUsed",
+    "DashboardStore",
     "DataRetention",
     "EscalationLog",
     "EventClaims",

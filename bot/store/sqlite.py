@@ -636,6 +636,25 @@ class SQLiteStore:
         )
         return [mapping.reply_record(row, from_db_time) for row in rows]
 
+    # The dashboard's links.
+
+    async def use_dashboard_link(self, nonce: str, expires_at: datetime) -> bool:
+        """The primary key decides, ``rowcount`` tells who won; expired links' nonces go in the same trip."""
+        if not nonce:
+            raise ValueError("nonce must not be empty")
+        now = to_db_time(self._now())
+
+        def work(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM dashboard_links_used WHERE expires_at < ?", (now,))
+            inserted = db.execute(
+                "INSERT INTO dashboard_links_used (nonce, opened_at, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (nonce) DO NOTHING",
+                (nonce, now, to_db_time(expires_at)),
+            )
+            return inserted.rowcount == 1
+
+        return await self._run(work)
+
     # Retention and forgetting (bot.privacy).
 
     async def prune(self, before: datetime, batch: int) -> PruneReport:

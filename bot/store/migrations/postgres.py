@@ -277,6 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """
             CREATE TABLE dashboard_links_used (
                 nonce      TEXT PRIMARY KEY,
+                opened_at  TIMESTAMPTZ NOT NULL,
                 expires_at TIMESTAMPTZ NOT NULL
             )
             """,

@@ -278,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """
             CREATE TABLE dashboard_links_used (
                 nonce      TEXT PRIMARY KEY,
+                opened_at  TEXT NOT NULL,
                 expires_at TEXT NOT NULL
             )
             """,
