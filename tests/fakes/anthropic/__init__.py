@@ -38,11 +38,18 @@ Two things about the SDK (2.12) worth knowing when scripting:
 * it treats ``retry-after: 0`` as "no hint" and then backs off 0.5 s to 8 s, so ``Reply.status(...,
   retry_after=0)`` also sends ``retry-after-ms: 1`` (which the SDK reads first) to keep retries instant.
 
+The Message Batches API (``client.messages.batches.create/retrieve/results/cancel``) is there too
+(``batches``): a batch's requests are answered from the same script or responder when it is created, kept
+in :attr:`FakeAnthropic.batch_requests` (never in :attr:`FakeAnthropic.message_requests`), and handed out
+as JSON Lines once the batch has ended (after ``fake.batch_polls`` retrieves that say ``in_progress``).
+
 Where each part lives (import from the package): ``server`` (:class:`FakeAnthropic`, the fixture),
-``replies`` (:class:`Reply` and its rendering), ``validation`` (the request checks), ``cache``
-(:class:`PromptCache`), ``recorded`` (:class:`RecordedRequest`), ``wire`` (error types and bodies).
+``batches`` (the Message Batches routes, :class:`FakeBatch`), ``replies`` (:class:`Reply` and its
+rendering), ``validation`` (the request checks), ``cache`` (:class:`PromptCache`), ``recorded``
+(:class:`RecordedRequest`), ``wire`` (error types and bodies).
 """
 
+from .batches import FakeBatch
 from .cache import CacheUse, PromptCache
 from .recorded import RecordedRequest, Responder
 from .replies import Reply, ReplyOptions, TextOut, ToolCall, Usage
@@ -56,6 +63,7 @@ __all__ = [
     "NO_SCRIPTED_REPLY",
     "CacheUse",
     "FakeAnthropic",
+    "FakeBatch",
     "PromptCache",
     "RecordedRequest",
     "Reply",

@@ -14,6 +14,7 @@ import anthropic
 import pytest_asyncio
 from aiohttp import web
 
+from .batches import BatchesMixin
 from .cache import PromptCache
 from .recorded import RecordedRequest, Responder
 from .replies import Reply
@@ -27,7 +28,7 @@ from .wire import ERROR_TYPE_BY_STATUS, JSON, NO_SCRIPTED_REPLY, STATUS_BY_ERROR
 _DEFAULT_CACHE: Any = object()
 
 
-class FakeAnthropic:
+class FakeAnthropic(BatchesMixin):
     """The fake API server. Use as ``async with FakeAnthropic(...) as fake:`` inside the test's event loop.
 
     * ``replies``: the initial script (more with :meth:`script`), consumed one per ``/v1/messages`` request;
@@ -56,6 +57,7 @@ class FakeAnthropic:
         #: Set to False in a test that provokes validation errors on purpose (see :meth:`assert_clean`).
         self.strict = True
         self._queue: deque[Reply] = deque(replies)
+        self._init_batches()
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -109,6 +111,7 @@ class FakeAnthropic:
         app = web.Application()
         app.router.add_post("/v1/messages", self._handle_messages)
         app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
+        self.add_batch_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -159,7 +162,8 @@ class FakeAnthropic:
             _error_body(etype, errors[0], request_id), status=status, headers={"request-id": request_id}
         )
 
-    def _check_headers(self, rec: RecordedRequest) -> web.Response | None:
+    def _check_headers(self, rec: RecordedRequest, *, body: bool = True) -> web.Response | None:
+        """The key and version headers, and (``body``) a JSON body; the answer to send if one is wrong."""
         headers = rec.headers
         key = headers.get("x-api-key")
         auth = headers.get("authorization", "")
@@ -171,7 +175,7 @@ class FakeAnthropic:
             return self._reject(rec, 401, ["invalid x-api-key"])
         if not headers.get("anthropic-version"):
             return self._reject(rec, 400, ["anthropic-version: header is required"])
-        if rec.body is None:
+        if body and rec.body is None:
             return self._reject(rec, 400, ["request body is not valid JSON"])
         return None
 
