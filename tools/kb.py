@@ -1,7 +1,9 @@
 """`search_kb`: knowledge-base search, filtered by what the asking principal may read.
 
 Results go back to Claude as `search_result` blocks so answers cite their sources natively; `public`
-articles are for everyone, `internal` ones for staff only (the filter is in the index query).
+articles are for everyone, `internal` ones for staff only, and in a channel with a ``kb`` list only the
+articles of those sources (``ToolContext.kb_sources``; both filters are in the index query). When no
+article is relevant enough the model is told so, and not to guess (:data:`NOTHING_FOUND`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.agent.toolbox import ToolContext, ToolResult
-from bot.kb import KnowledgeBase
-from bot.types import Source
+from bot.kb import KbHit, KnowledgeBase
+from bot.types import Principal, Source
 
 NOTHING_FOUND = (
     "No help-center article matches this search. Do not guess or answer from general knowledge: tell the "
@@ -40,9 +42,24 @@ class SearchKb:
         self._kb = kb
         self._limit = limit
 
+    async def hits(
+        self,
+        query: str,
+        principal: Principal,
+        *,
+        sources: frozenset[str] | None = None,
+        limit: int | None = None,
+    ) -> list[KbHit]:
+        """The sections ``principal`` may read that answer ``query``, best first; ``[]`` when none is
+        relevant enough. Internal ones for staff only; only of ``sources`` when given (the channel's
+        ``kb``). Both filters are in the index query, before ranking."""
+        return await self._kb.asearch(
+            query, include_internal=principal.is_staff, sources=sources, limit=limit or self._limit
+        )
+
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, SearchKbInput)
-        hits = await self._kb.asearch(args.query, include_internal=ctx.principal.is_staff, limit=self._limit)
+        hits = await self.hits(args.query, ctx.principal, sources=ctx.kb_sources)
         if not hits:
             return ToolResult(NOTHING_FOUND, outcome="not_found")
         blocks = tuple(
