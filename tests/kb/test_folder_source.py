@@ -118,7 +118,7 @@ categories = ["Shipping"]
 url = "/help/customs-fees/"
 
 [params]
-  visibility = "ignored: a nested key is not the article's visibility"
+  visibility = "internal"
   [params.author]
     name = "Kim"
 +++
@@ -132,6 +132,7 @@ Orders outside the EU may be charged **import duties**.
     articles = by_key(fetched)
     customs = articles["shipping/customs.md"]
     assert customs.title == "Customs fees when shipping abroad"
+    assert customs.visibility == "internal"  # Hugo keeps a page's own keys in params
     assert customs.url == "https://help.example.com/help/customs-fees/"
     assert customs.tags == ("customs", "international", "shipping")
     assert customs.body == "Orders outside the EU may be charged **import duties**."
@@ -295,6 +296,9 @@ async def test_visibility_is_never_guessed(tmp_path: Path) -> None:
             "broken-yaml.md": "---\ntitle: [unclosed\n---\nText.\n",
             "broken-toml.md": '+++\ntitle = "x\n+++\nText.\n',
             "fine.md": "---\ntitle: Fine\nvisible_in_nav: true\n---\nHello.\n",
+            "nested.md": "---\ntitle: Nested\nextra:\n  access:\n    visibility: internal\n---\nStaff.\n",
+            "hugo-misspelt.md": '+++\ntitle = "x"\n[params]\nvisiblity = "internal"\n+++\nStaff.\n',
+            "hugo-disagrees.md": '+++\nvisibility = "public"\n[params]\nvisibility = "internal"\n+++\nx\n',
         },
     )
     fetched = await fetch(root)
@@ -306,6 +310,15 @@ async def test_visibility_is_never_guessed(tmp_path: Path) -> None:
     assert skipped["unknown-value.md"] == "visibility must be 'public' or 'internal', not 'staff'"
     assert skipped["not-a-table.md"] == "front matter is not a table of 'key: value' lines"
     assert skipped["unclosed.md"] == "front matter is not closed by a '---' line"
+    assert (
+        skipped["nested.md"]
+        == "extra.access.visibility is not read (visibility goes at the top of the front matter)"
+    )
+    assert (
+        skipped["hugo-misspelt.md"]
+        == "unknown front matter key 'params.visiblity' (did you mean 'visibility'?)"
+    )
+    assert skipped["hugo-disagrees.md"] == "visibility and params.visibility disagree"
     assert skipped["broken-yaml.md"].startswith("front matter cannot be parsed:")
     assert skipped["broken-toml.md"].startswith("front matter cannot be parsed:")
 

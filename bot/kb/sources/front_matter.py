@@ -7,8 +7,9 @@ compared lower-cased; keys the bot does not use are ignored, as generators add m
 
 Visibility never fails open: a ``visibility`` value other than ``public`` or ``internal`` is an error,
 and so is a key that looks like a misspelling of it (``visibilty: internal``), which would otherwise leave
-an internal article at the source's default. Front matter that is not a table of keys (a YAML line
-without its colon) is an error too, for the same reason.
+an internal article at the source's default. It is read at the top of the front matter or in Hugo's
+``params`` table (where Hugo keeps a page's own keys); in any other table it is an error. Front matter
+that is not a table of keys (a YAML line without its colon) is an error too, for the same reason.
 """
 
 from __future__ import annotations
@@ -78,13 +79,52 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str]:
 
 
 def visibility_of(fields: Mapping[str, object], default: Visibility) -> Visibility:
-    """The article's visibility: its own ``visibility`` key, else ``default``; see the module docstring."""
-    for key in fields:
-        if key != "visibility" and difflib.get_close_matches(key, ["visibility"], 1, _MISSPELLING_CUTOFF):
-            raise FrontMatterError(f"unknown front matter key {key!r} (did you mean 'visibility'?)")
-    if "visibility" not in fields:
-        return default
-    value = fields["visibility"]
+    """The article's visibility: its ``visibility`` key (at the top, or in Hugo's ``params`` table), else
+    ``default``; see the module docstring. A ``visibility`` key in any other table is an error, not
+    something to ignore."""
+    _refuse_misspellings(fields, "")
+    params = fields.get("params")
+    found: dict[str, Visibility] = {}
+    if "visibility" in fields:
+        found["visibility"] = _visibility_value(fields["visibility"])
+    if isinstance(params, dict):
+        _refuse_misspellings(params, "params.")
+        if "visibility" in params:
+            found["params.visibility"] = _visibility_value(params["visibility"])
+    nested = _nested_visibility(fields, "", depth=0)
+    if nested is not None:
+        raise FrontMatterError(f"{nested} is not read (visibility goes at the top of the front matter)")
+    if len(set(found.values())) > 1:
+        raise FrontMatterError("visibility and params.visibility disagree")
+    return next(iter(found.values()), default)
+
+
+def _refuse_misspellings(table: Mapping[Any, object], prefix: str) -> None:
+    for key in table:
+        lowered = str(key).lower()
+        if lowered != "visibility" and difflib.get_close_matches(
+            lowered, ["visibility"], 1, _MISSPELLING_CUTOFF
+        ):
+            raise FrontMatterError(
+                f"unknown front matter key {prefix + str(key)!r} (did you mean 'visibility'?)"
+            )
+
+
+def _nested_visibility(table: Mapping[Any, object], path: str, depth: int) -> str | None:
+    """The dotted path of a ``visibility`` key below the top (Hugo's ``params`` excepted), if any."""
+    for key, value in table.items():
+        if not isinstance(value, dict) or depth > 4 or (depth == 0 and key == "params"):
+            continue
+        inner = f"{path}{key}."
+        if any(str(name).lower() == "visibility" for name in value):
+            return f"{inner}visibility"
+        found = _nested_visibility(value, inner, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _visibility_value(value: object) -> Visibility:
     for visibility in _VISIBILITIES:
         if isinstance(value, str) and value.strip().lower() == visibility:
             return visibility
