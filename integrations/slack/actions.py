@@ -1,5 +1,5 @@
-"""The Slack buttons (``bot.buttons`` handles them): under an answer (helpful, not helpful, talk to a
-human) and on an escalation post (resolve)."""
+"""The Slack buttons (``bot.buttons`` handles them): under an answer (Slack's feedback buttons, and talk to
+a human) and on an escalation post (resolve)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS, Buttons
 from bot.store import ButtonsStore
-from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
+from integrations.slack.blocks import ESCALATE, FEEDBACK, RESOLVE, parse_vote
 from integrations.slack.escalations import SlackEscalations
 from integrations.slack.inbound import ButtonClick, parse_thread_key
 from integrations.slack.principals import PrincipalResolver
@@ -24,8 +24,13 @@ class ButtonActions:
 
     async def run(self, click: ButtonClick) -> str | None:
         """Act on ``click``; the reply for the person who clicked, if any."""
-        if click.action_id in (HELPFUL, NOT_HELPFUL):
-            return await self._buttons.vote(click.value, click.user_id, helpful=click.action_id == HELPFUL)
+        if click.action_id == FEEDBACK:
+            vote = parse_vote(click.value)
+            if vote is None:
+                log.info("feedback with an unknown value ignored")
+                return None
+            helpful, reply_id = vote
+            return await self._buttons.vote(reply_id, click.user_id, helpful=helpful)
         if click.action_id not in (ESCALATE, RESOLVE):
             log.info("unknown button %s ignored", click.action_id)
             return None

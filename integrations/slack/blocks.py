@@ -1,5 +1,9 @@
 """The bot's messages as Block Kit: text in sections, sources, and the buttons under a finished answer.
 
+Under an answer, "helpful" and "not helpful" are Slack's own feedback buttons (a ``feedback_buttons``
+element, which only a ``context_actions`` block may hold); "Talk to a human" is an ordinary button in an
+``actions`` block of its own. A feedback button's value is its vote and the reply's id (``vote_value``).
+
 A section holds at most 3,000 characters; longer mrkdwn is cut at a line end where it can be (the line
 break becomes the boundary between two sections, so the text reads the same), and a cut inside a code
 block closes the block and reopens it in the next section.
@@ -20,7 +24,10 @@ TEXT_LIMIT = 3000
 """The ``text`` of a message is only the notification fallback when it has blocks: it is clipped."""
 MAX_SOURCES = 5
 
-ACTIONS_BLOCK = "supportbot_feedback"
+FEEDBACK_BLOCK = "supportbot_feedback"
+ACTIONS_BLOCK = "supportbot_actions"
+FEEDBACK = "supportbot_feedback"
+"""The action id of the feedback buttons; the value of the one clicked says which (``parse_vote``)."""
 HELPFUL = "supportbot_helpful"
 NOT_HELPFUL = "supportbot_not_helpful"
 ESCALATE = "supportbot_escalate"
@@ -63,16 +70,43 @@ def sources_block(sources: Sequence[Source]) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Sources: {links}"}]}
 
 
-def feedback_block(reply_id: str) -> Block:
-    return {
-        "type": "actions",
-        "block_id": ACTIONS_BLOCK,
-        "elements": [
-            _button("👍 Helpful", HELPFUL, reply_id),
-            _button("👎 Not helpful", NOT_HELPFUL, reply_id),
-            _button("🙋 Talk to a human", ESCALATE, reply_id),
-        ],
-    }
+def feedback_blocks(reply_id: str) -> list[Block]:
+    """The buttons under a finished answer: Slack's feedback buttons, then "Talk to a human"."""
+    return [
+        {
+            "type": "context_actions",
+            "block_id": FEEDBACK_BLOCK,
+            "elements": [
+                {
+                    "type": "feedback_buttons",
+                    "action_id": FEEDBACK,
+                    "positive_button": _feedback_button(
+                        "👍 Helpful", HELPFUL, reply_id, "This answer helped"
+                    ),
+                    "negative_button": _feedback_button(
+                        "👎 Not helpful", NOT_HELPFUL, reply_id, "This answer did not help"
+                    ),
+                }
+            ],
+        },
+        {
+            "type": "actions",
+            "block_id": ACTIONS_BLOCK,
+            "elements": [_button("🙋 Talk to a human", ESCALATE, reply_id)],
+        },
+    ]
+
+
+def vote_value(vote: str, reply_id: str) -> str:
+    return f"{vote}:{reply_id}"
+
+
+def parse_vote(value: str) -> tuple[bool, str] | None:
+    """(helpful?, reply id) from a feedback button's value; None when it is not one of ours."""
+    vote, _, reply_id = value.partition(":")
+    if vote not in (HELPFUL, NOT_HELPFUL) or not reply_id:
+        return None
+    return vote == HELPFUL, reply_id
 
 
 def resolve_block(thread_key: str) -> Block:
@@ -82,6 +116,14 @@ def resolve_block(thread_key: str) -> Block:
 def fallback_text(mrkdwn: str) -> str:
     """The ``text`` sent next to the blocks (notifications, screen readers): the text, clipped."""
     return mrkdwn if len(mrkdwn) <= TEXT_LIMIT else mrkdwn[: TEXT_LIMIT - 1] + "…"
+
+
+def _feedback_button(label: str, vote: str, reply_id: str, description: str) -> Block:
+    return {
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "value": vote_value(vote, reply_id),
+        "accessibility_label": description,
+    }
 
 
 def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:

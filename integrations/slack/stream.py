@@ -34,7 +34,7 @@ from bot.streaming.protocol import DeliveryError, Footer, MessageGone, MessageRe
 from integrations.slack.blocks import (
     Block,
     fallback_text,
-    feedback_block,
+    feedback_blocks,
     section,
     sources_block,
     split_sections,
@@ -158,7 +158,7 @@ def message_blocks(mrkdwn: str, footer: Footer | None) -> list[Block]:
         if footer.sources:
             blocks.append(sources_block(footer.sources))
         if footer.buttons:
-            blocks.append(feedback_block(footer.reply_id))
+            blocks.extend(feedback_blocks(footer.reply_id))
     return blocks
 
 

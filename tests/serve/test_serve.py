@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from fakes.anthropic import FakeAnthropic, Reply
 from fakes.discord import FakeDiscord
-from fakes.slack import FakeMessage, FakeSlack, block_actions_payload
+from fakes.slack import FakeMessage, FakeSlack
 
 from bot.store import Store
 from bot.store.open import open_store
@@ -21,7 +21,7 @@ from bot.streaming.reply import DEFAULT_MARKER, INTERRUPTED_NOTICE
 from integrations.slack.blocks import ESCALATE, HELPFUL
 from tests.scrape import samples, types, value
 from tests.serve.rig import ROOT, Supportbot, free_port, run, slack_environment
-from tests.slack.rig import buttons, reply_text, section_text
+from tests.slack.rig import buttons, click_payload, reply_text, section_text
 
 QUESTION = "<@U0BOT> where is ORD-10001?"
 SLOW_ANSWER = " ".join(["Order ORD-10001 left our warehouse on Monday and is on its way to you."] * 6)
@@ -268,18 +268,8 @@ async def test_a_reply_cut_off_by_kill_9_is_settled_on_the_next_start(
 
 
 async def click(fake_slack: FakeSlack, sender: Any, user_id: str, message: FakeMessage, action: str) -> None:
-    [value] = [value for action_id, value in buttons(message) if action_id == action]
     url = fake_slack.new_response_url(channel_id=message.channel, user_id=user_id, message_ts=message.ts)
-    payload = block_actions_payload(
-        user_id=user_id,
-        channel_id=message.channel,
-        message_ts=message.ts,
-        action_id=action,
-        value=value,
-        thread_ts=message.thread_ts,
-        response_url=url,
-        message=fake_slack.message_json(message),
-    )
+    payload = click_payload(fake_slack, message, action, user_id, url)
     assert (await sender.send_interaction(payload)).status == 200
     await fake_slack.wait_for(lambda: bool(fake_slack.response_posts(url)), what=f"the answer to {action}")
 

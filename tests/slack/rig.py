@@ -24,6 +24,7 @@ from bot.run.app import build_app
 from bot.runtime import App
 from bot.settings import Settings
 from integrations.slack.app import SlackFrontEnd
+from integrations.slack.blocks import HELPFUL, NOT_HELPFUL, parse_vote
 from integrations.slack.server import SlackHttpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,20 +158,11 @@ class SlackRig:
         await self.settle()
         return _only_reply(self.fake.response_posts(url))
 
-    async def click(self, user: FakeUser, message: FakeMessage, action_id: str) -> str | None:
-        """``user`` clicks the button ``action_id`` on ``message``; the reply only they see, if any."""
-        [value] = [value for action, value in buttons(message) if action == action_id]
+    async def click(self, user: FakeUser, message: FakeMessage, choice: str) -> str | None:
+        """``user`` clicks ``choice`` on ``message`` (a button's action id, or HELPFUL / NOT_HELPFUL for the
+        feedback buttons); the reply only they see, if any."""
         url = self.fake.new_response_url(channel_id=message.channel, user_id=user.id, message_ts=message.ts)
-        payload = block_actions_payload(
-            user_id=user.id,
-            channel_id=message.channel,
-            message_ts=message.ts,
-            action_id=action_id,
-            value=value,
-            thread_ts=message.thread_ts,
-            response_url=url,
-            message=self.fake.message_json(message),
-        )
+        payload = click_payload(self.fake, message, choice, user.id, url)
         delivery = await self.sender.send_interaction(payload)
         assert delivery.status == 200, delivery
         await self.settle()
@@ -219,13 +211,59 @@ def reply_text(messages: list[FakeMessage]) -> str:
     return "\n".join(section_text(m) for m in messages)
 
 
+@dataclass(frozen=True)
+class Control:
+    """Something to click on a message: a button, or one of the two feedback buttons."""
+
+    choice: str  # the button's action id, or the vote of a feedback button (HELPFUL / NOT_HELPFUL)
+    value: str  # what it is about: the reply's id, the thread's key
+    action: dict[str, Any]  # the action of the block_actions payload a click on it sends
+
+
+def controls(message: FakeMessage) -> list[Control]:
+    """What can be clicked on ``message``, in order, as Slack shows it."""
+    found: list[Control] = []
+    for block in message.blocks or ():
+        for element in (
+            block.get("elements", ()) if block.get("type") in ("actions", "context_actions") else ()
+        ):
+            if element.get("type") == "button":
+                action = {"action_id": element["action_id"], "value": element.get("value", "")}
+                found.append(Control(element["action_id"], element.get("value", ""), action))
+            elif element.get("type") == "feedback_buttons":
+                for side in ("positive_button", "negative_button"):
+                    button = element[side]
+                    vote = parse_vote(button["value"])
+                    assert vote is not None, button
+                    action = {
+                        "action_id": element["action_id"],
+                        "value": button["value"],
+                        "action_type": "feedback_buttons",
+                        "label": button["text"]["text"],
+                    }
+                    found.append(Control(HELPFUL if vote[0] else NOT_HELPFUL, vote[1], action))
+    return found
+
+
 def buttons(message: FakeMessage) -> list[tuple[str, str]]:
-    return [
-        (element["action_id"], element.get("value", ""))
-        for block in message.blocks or ()
-        if block.get("type") == "actions"
-        for element in block["elements"]
-    ]
+    """(choice, value) of everything clickable on ``message``."""
+    return [(control.choice, control.value) for control in controls(message)]
+
+
+def click_payload(
+    fake: FakeSlack, message: FakeMessage, choice: str, user_id: str, response_url: str
+) -> dict[str, Any]:
+    """The ``block_actions`` payload Slack sends when ``user_id`` clicks ``choice`` on ``message``."""
+    [control] = [control for control in controls(message) if control.choice == choice]
+    return block_actions_payload(
+        user_id=user_id,
+        channel_id=message.channel,
+        message_ts=message.ts,
+        thread_ts=message.thread_ts,
+        response_url=response_url,
+        message=fake.message_json(message),
+        **control.action,
+    )
 
 
 def sources_line(message: FakeMessage) -> str | None:

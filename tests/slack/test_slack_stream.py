@@ -7,7 +7,7 @@ from fakes.slack import FakeSlack, validate_blocks
 
 from bot.streaming.protocol import DeliveryError, Footer, MessageGone, RateLimited, ReplyLimits
 from bot.types import Source
-from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL
+from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, feedback_blocks, parse_vote
 from integrations.slack.stream import Refused, SlackReplyStream
 
 LIMITS = ReplyLimits(2900, 1.0)
@@ -37,11 +37,15 @@ async def test_post_in_the_thread_then_edit_with_sources_and_buttons(fake_slack:
     assert blocks[1]["elements"][0]["text"] == (
         "Sources: <https://help.example/returns?a=1&amp;b=2|Returns &lt;policy&gt;>"
     )
-    assert [(b["action_id"], b["value"]) for b in blocks[2]["elements"]] == [
-        (HELPFUL, "ab" * 16),
-        (NOT_HELPFUL, "ab" * 16),
-        (ESCALATE, "ab" * 16),
+    # Slack's own feedback buttons (only a context_actions block holds them), then "Talk to a human".
+    [feedback] = blocks[2]["elements"]
+    assert (blocks[2]["type"], feedback["type"]) == ("context_actions", "feedback_buttons")
+    assert [feedback[side]["value"] for side in ("positive_button", "negative_button")] == [
+        f"{HELPFUL}:{'ab' * 16}",
+        f"{NOT_HELPFUL}:{'ab' * 16}",
     ]
+    assert blocks[3]["type"] == "actions"
+    assert [(b["action_id"], b["value"]) for b in blocks[3]["elements"]] == [(ESCALATE, "ab" * 16)]
     update = fake_slack.calls("chat.update")[-1]
     assert update.args["text"] == "It *shipped* @\u2060here"  # the notification text, formatted the same
 
@@ -93,3 +97,19 @@ async def test_a_network_failure_is_a_retryable_delivery_error(fake_slack: FakeS
     with pytest.raises(DeliveryError) as failure:
         await replies.edit(ts, "x")
     assert failure.value.retryable
+
+
+def test_feedback_buttons_go_only_in_a_context_actions_block_as_slack_requires() -> None:
+    [feedback, talk] = feedback_blocks("r" * 32)
+    assert validate_blocks([feedback, talk]) == []
+    # Slack refuses an ordinary button in a context_actions block, and feedback buttons without a value.
+    assert validate_blocks([{"type": "context_actions", "elements": talk["elements"]}]) == [
+        "unsupported type: button [json-pointer:/blocks/0/elements/0/type]"
+    ]
+    del feedback["elements"][0]["negative_button"]["value"]
+    assert validate_blocks([feedback]) == [
+        "must be 1 to 2000 characters [json-pointer:/blocks/0/elements/0/negative_button/value]"
+    ]
+    assert parse_vote(f"{HELPFUL}:{'r' * 32}") == (True, "r" * 32)
+    assert parse_vote(f"{NOT_HELPFUL}:{'r' * 32}") == (False, "r" * 32)
+    assert parse_vote("something_else:r") is None and parse_vote(f"{HELPFUL}:") is None

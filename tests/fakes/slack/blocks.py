@@ -18,6 +18,7 @@ _KNOWN_BLOCK_TYPES = frozenset(
     {
         "actions",
         "context",
+        "context_actions",
         "divider",
         "file",
         "header",
@@ -52,6 +53,35 @@ def _check_text_object(
         errors.append(f"must be more than 0 characters [json-pointer:{pointer}/text]")
     elif len(text) > max_len:
         errors.append(f"must be less than {max_len + 1} characters [json-pointer:{pointer}/text]")
+    return errors
+
+
+def _check_context_actions(block: Mapping[str, Any], pointer: str) -> list[str]:
+    """A ``context_actions`` block holds 1 to 5 elements, each feedback buttons or an icon button; feedback
+    buttons need a positive and a negative button, each with plain text (75 characters) and a value."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 1 <= len(elements) <= 5:
+        return [f"must have 1 to 5 items [json-pointer:{pointer}/elements]"]
+    errors: list[str] = []
+    for index, element in enumerate(elements):
+        where = f"{pointer}/elements/{index}"
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind not in ("feedback_buttons", "icon_button"):
+            errors.append(f"unsupported type: {kind} [json-pointer:{where}/type]")
+            continue
+        if kind == "icon_button":
+            continue
+        for side in ("positive_button", "negative_button"):
+            button = element.get(side)
+            if not isinstance(button, dict):
+                errors.append(f"missing required field: {side} [json-pointer:{where}]")
+                continue
+            errors += _check_text_object(
+                button.get("text"), f"{where}/{side}/text", max_len=75, types=frozenset({"plain_text"})
+            )
+            value = button.get("value")
+            if not isinstance(value, str) or not 1 <= len(value) <= 2000:
+                errors.append(f"must be 1 to 2000 characters [json-pointer:{where}/{side}/value]")
     return errors
 
 
@@ -97,6 +127,8 @@ def validate_blocks(blocks: Any, limits: SlackLimits | None = None) -> list[str]
             elements = block.get("elements")
             if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
                 errors.append(f"must have 1 to 10 items [json-pointer:{pointer}/elements]")
+        elif kind == "context_actions":
+            errors += _check_context_actions(block, pointer)
         elif kind == "markdown":
             text = block.get("text")
             if not isinstance(text, str) or not text:

@@ -186,13 +186,17 @@ def block_actions_payload(
     action_id: str,
     value: str | None = None,
     block_id: str = "actions",
+    action_type: str = "button",
+    label: str | None = None,
     response_url: str | None = None,
     thread_ts: str | None = None,
     team_id: str = TEAM_ID,
     team_domain: str = TEAM_DOMAIN,
     message: JSON | None = None,
 ) -> JSON:
-    """A ``block_actions`` interaction payload for a button click on a message."""
+    """A ``block_actions`` interaction payload for a click on a message: a ``button``, or one of the two
+    buttons of a ``feedback_buttons`` element (``action_type``), whose ``value`` and ``label`` are those of
+    the button clicked."""
     container: JSON = {
         "type": "message",
         "message_ts": message_ts,
@@ -204,8 +208,8 @@ def block_actions_payload(
     action: JSON = {
         "action_id": action_id,
         "block_id": block_id,
-        "text": {"type": "plain_text", "text": action_id, "emoji": True},
-        "type": "button",
+        "text": {"type": "plain_text", "text": label or action_id, "emoji": True},
+        "type": action_type,
         "action_ts": _wall_ts(),
     }
     if value is not None:
