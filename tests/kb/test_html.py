@@ -11,7 +11,8 @@ HELP_PAGE = """<!doctype html>
 <meta property="og:title" content="Returns (og)">
 <style>body { color: red } .STYLETEXT {}</style><script>var tracking = "SCRIPTTEXT";</script></head>
 <body>
-<div id="cookie-banner" class="cookie-consent"><p>We use cookies. COOKIETEXT</p><button>Accept all</button></div>
+<div id="cookie-banner" class="cookie-consent"><p>We use cookies. COOKIETEXT</p>
+<button>Accept all</button></div>
 <div class="cc-window"><span>CybotCookiebotDialog</span></div>
 <header class="site-header"><a href="/">Acme</a><nav><ul><li><a href="/shop">Shop NAVTEXT</a></li></ul></nav>
 <form action="/search"><input name="q" placeholder="FORMTEXT"></form></header>
@@ -135,7 +136,10 @@ def test_a_page_wrapped_in_a_form_keeps_the_content_that_holds_its_heading() -> 
 
 
 def test_hidden_elements_are_dropped() -> None:
-    html = '<main><p>shown</p><div hidden>H1</div><div style="display: none">H2</div><p aria-hidden="true">H3</p></main>'
+    html = (
+        '<main><p>shown</p><div hidden>H1</div><div style="display: none">H2</div>'
+        '<p aria-hidden="true">H3</p></main>'
+    )
 
     assert html_to_markdown(html).markdown == "shown"
 
