@@ -10,7 +10,8 @@ refused, so the token is never sent elsewhere.
 Without a token the API shows what an anonymous visitor sees. With one (``email`` and ``token_env``, the
 name of the environment variable holding an API token; sent as Zendesk documents it, Basic
 ``{email}/token:{token}``) it shows what that agent sees: drafts, which are skipped, and restricted
-articles (a ``user_segment_id``), which become ``internal`` whatever the source's ``visibility``.
+articles (a ``user_segment_id``, or ``user_segment_ids``), which become ``internal`` whatever the
+source's ``visibility``.
 
 An article's key is ``{locale}/{id}``; its URL the article's ``html_url``; its tags its section's name
 and its labels; its body the HTML converted to Markdown (:mod:`bot.kb.sources.html`). A request that
@@ -202,10 +203,15 @@ class ZendeskSource:
             title=title,
             url=url,
             body=body,
-            visibility="internal" if item.get("user_segment_id") is not None else self.config.visibility,
+            visibility="internal" if _restricted(item) else self.config.visibility,
             tags=tuple(dict.fromkeys(tag for tag in tags if tag)),
             locale=item.get("locale") if isinstance(item.get("locale"), str) else self.config.locale,
         )
+
+
+def _restricted(item: Mapping[str, Any]) -> bool:
+    """Whether only a user segment may read the article (one segment id, or the newer list of them)."""
+    return item.get("user_segment_id") is not None or bool(item.get("user_segment_ids"))
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -12,8 +12,8 @@ Anonymous requests see published, unrestricted articles only; requests with Basi
 ``user_segment_id``); other credentials are 401 ``Couldn't authenticate you``. ``fail_next(status)``
 answers the next request with that status. Every request is recorded in ``requests``.
 
-The content (:func:`demo_help_center`): 35 English articles (two pages at the default size), one of them a
-draft and one restricted, two German ones, and their sections.
+The content (:func:`demo_help_center`): 36 English articles (two pages at the default size), one of them a
+draft and two restricted, two German ones, and their sections.
 """
 
 from fakes.zendesk.help_center import FakeArticle, FakeSection, demo_help_center

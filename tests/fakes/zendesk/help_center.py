@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 CREATED_AT = "2024-03-01T09:00:00Z"
@@ -44,15 +45,17 @@ class FakeArticle:
     draft: bool = False
     #: None: everyone may read it; otherwise only the segment's users (the fake: only an authenticated agent).
     user_segment_id: int | None = None
+    #: The newer field: several segments (``user_segment_id`` is then null).
+    user_segment_ids: list[int] = field(default_factory=list)
     label_names: list[str] = field(default_factory=list)
     updated_at: str = CREATED_AT
 
     @property
     def restricted(self) -> bool:
-        return self.user_segment_id is not None
+        return self.user_segment_id is not None or bool(self.user_segment_ids)
 
     def json(self, base_url: str) -> dict[str, object]:
-        slug = "-".join(self.title.lower().split())
+        slug = "-".join(re.findall(r"\w+", self.title.lower()))
         return {
             "id": self.id,
             "url": f"{base_url}/api/v2/help_center/{self.locale}/articles/{self.id}.json",
@@ -78,14 +81,15 @@ class FakeArticle:
             "content_tag_ids": [],
             "label_names": list(self.label_names),
             "user_segment_id": self.user_segment_id,
-            "user_segment_ids": [self.user_segment_id] if self.user_segment_id is not None else [],
+            "user_segment_ids": self.user_segment_ids or ([self.user_segment_id] if self.restricted else []),
             "body": self.body,
         }
 
 
 def demo_help_center() -> tuple[list[FakeSection], list[FakeArticle]]:
-    """A small Help Center: two sections in English and one in German; 35 English articles (two pages of
-    30 at the API's default size) of which one is a draft and one restricted to agents, and two German ones.
+    """A small Help Center: two sections in English and one in German; 36 English articles (two pages of
+    30 at the API's default size) of which one is a draft and two restricted to agents (one by
+    ``user_segment_id``, one by ``user_segment_ids``), and two German ones.
     """
     sections = [
         FakeSection(200, "Returns & refunds"),
@@ -111,6 +115,13 @@ def demo_help_center() -> tuple[list[FakeSection], list[FakeArticle]]:
             "<p>Refunds over 200 EUR need a lead's approval.</p>",
             200,
             user_segment_id=360_001,
+        ),
+        FakeArticle(
+            1006,
+            "Chargeback playbook",
+            "<p>Answer a chargeback within 7 days.</p>",
+            200,
+            user_segment_ids=[360_002, 360_003],
         ),
     ]
     articles += [
