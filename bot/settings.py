@@ -23,6 +23,7 @@ STORE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+asyncpg")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 DISCORD_API_URL = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+DASHBOARD_SECRET_MIN_CHARS = 32
 PATH_SETTINGS = (
     "kb_path",
     "kb_index_path",
@@ -94,6 +95,12 @@ class Settings(BaseSettings):
     # (and settled with a notice). Keep it under the platform's grace period (30 s on Heroku, Kubernetes).
     drain_seconds: float = Field(default=20.0, ge=0, le=600)
 
+    # The leads' dashboard (/dashboard on `supportbot serve`'s port): DASHBOARD_SECRET signs its links and
+    # sessions (the same on every instance; unset: the dashboard is off); PUBLIC_URL is where people reach
+    # this server (the links /support dashboard hands out start with it).
+    dashboard_secret: SecretStr | None = None
+    public_url: str | None = None
+
     # supportbot chat at a terminal: the file that keeps the questions typed, for the arrow keys in later
     # sessions; unset: $XDG_DATA_HOME/supportbot/chat_history (~/.local/share/supportbot/chat_history).
     chat_history_path: Path | None = None
@@ -154,6 +161,29 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("dashboard_secret")
+    @classmethod
+    def _dashboard_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < DASHBOARD_SECRET_MIN_CHARS:
+            raise ValueError(
+                f"must be at least {DASHBOARD_SECRET_MIN_CHARS} characters; make one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            raise ValueError(
+                "must be the http:// or https:// address people reach this server at, "
+                "e.g. https://support.example.com (no query, no fragment)"
+            )
+        return value.rstrip("/")
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_base(cls, value: str) -> str:
@@ -169,6 +199,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "redis_url",
         "discord_token",
+        "dashboard_secret",
         "discord_shard_count",
         "discord_shard_ids",
         mode="before",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from bot.dashboard.auth import DashboardAccess
 from bot.kb import KnowledgeBase
 from bot.markup import Markup
 from bot.privacy import describe_forget
@@ -40,6 +41,11 @@ OPERATOR_PREFIX = "operator:"
 REFUSAL = (
     "Sorry, only support leads can use `/support {name}`. You can use `/support help` and "
     "`/support kb search QUERY`."
+)
+
+DASHBOARD_OFF = (
+    "The dashboard is off: an operator turns it on by setting DASHBOARD_SECRET and PUBLIC_URL "
+    "(README, Dashboard)."
 )
 
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -123,6 +129,11 @@ class ShowAudit:
     """What leads did lately in this workspace or server."""
 
 
+@dataclass(frozen=True)
+class OpenDashboard:
+    """A sign-in link to the leads' dashboard (``bot.dashboard``), for the lead who asks only."""
+
+
 Command = (
     Help
     | ShowStats
@@ -138,6 +149,7 @@ Command = (
     | ResolveThread
     | ResolveHere
     | ShowAudit
+    | OpenDashboard
 )
 LEADS_ONLY = (
     ShowStats,
@@ -152,6 +164,7 @@ LEADS_ONLY = (
     ResolveThread,
     ResolveHere,
     ShowAudit,
+    OpenDashboard,
 )
 _NAMES: dict[type, str] = {
     ShowStats: "stats",
@@ -166,6 +179,7 @@ _NAMES: dict[type, str] = {
     ResolveThread: "resolve",
     ResolveHere: "resolve",
     ShowAudit: "audit",
+    OpenDashboard: "dashboard",
 }
 
 
@@ -237,6 +251,7 @@ def help_text(dialect: Dialect) -> str:
             "• `pause`, `resume`: stop or restart answering in this channel",
             f"• {dialect.resolve_help}",
             "• `audit`: what leads did lately (links, pauses, resolves, reloads): who, when and where",
+            "• `dashboard`: a link to the leads' dashboard, only for you (it works once, for 10 minutes)",
         ]
     )
 
@@ -259,6 +274,8 @@ def parse_command(text: str, dialect: Dialect, *, in_thread: bool = False) -> Co
             return ListEscalations()
         case "audit":
             return ShowAudit()
+        case "dashboard":
+            return OpenDashboard()
         case "link":
             user = dialect.parse_user(args[0]) if len(args) == 2 else None
             return link_command(user, args[1] if len(args) == 2 else "")
@@ -335,8 +352,16 @@ def resolve_command(target: str | None, dialect: Dialect, *, in_thread: bool) ->
 class SupportCommands:
     """Runs commands for one platform against the store, the knowledge base and the stats."""
 
-    def __init__(self, store: CommandsStore, kb: KnowledgeBase, dialect: Dialect, host: CommandHost) -> None:
+    def __init__(
+        self,
+        store: CommandsStore,
+        kb: KnowledgeBase,
+        dialect: Dialect,
+        host: CommandHost,
+        dashboard: DashboardAccess | None = None,
+    ) -> None:
         self._store = store
+        self._dashboard = dashboard
         self._kb = kb
         self._dialect = dialect
         self._markup = dialect.markup
@@ -357,6 +382,8 @@ class SupportCommands:
                 return await self._list_escalations()
             case ShowAudit():
                 return await self._audit(invocation)
+            case OpenDashboard():
+                return self._dashboard_link(caller)
             case Link(user_id=user_id, customer_id=customer_id):
                 await self._store.link_identity(platform, user_id, customer_id)
                 await self._done(invocation, "link", f"{user_id} → {customer_id}")
@@ -438,6 +465,15 @@ class SupportCommands:
         if not action.channel_id:
             return "on the command line"
         return f"in {self._markup.channel(action.channel_id)}"
+
+    def _dashboard_link(self, lead: Principal) -> str:
+        if self._dashboard is None or self._dashboard.public_url is None:
+            return DASHBOARD_OFF
+        link = self._dashboard.link(f"{lead.platform}:{lead.user_id}")
+        return (
+            f"{self._markup.link(link, 'Open the dashboard')}: this link is only for you; it works once, "
+            "within 10 minutes, and keeps you signed in for 8 hours."
+        )
 
     async def _list_escalations(self) -> str:
         escalations = await self._store.open_escalations()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot.errors import ConfigError
 from bot.home import find_home
 from bot.run.completion import SHELLS, completion_script
+from bot.run.dashboard_cli import add_dashboard_command
 from bot.run.eval_cli import add_eval_command
 from bot.run.init import init_project
 from bot.run.platforms import (
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--platform", default=None, choices=(*PLATFORMS, "console"), help="one platform only (%(choices)s)"
     )
     add_privacy_commands(commands)  # forget, prune
+    add_dashboard_command(commands)  # dashboard-link
     add_eval_command(commands)
 
     init = commands.add_parser(
@@ -195,7 +197,10 @@ def _configure_logging(settings: Settings, command: str) -> None:
 
     log_format = settings.log_format or ("json" if command == "serve" else "text")
     level = settings.log_level
-    if command in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune", "eval") and level == "INFO":
+    if (
+        command in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune", "eval", "dashboard-link")
+        and level == "INFO"
+    ):
         level = "WARNING"  # LOG_LEVEL=DEBUG still shows all
     configure_logging(settings, log_format=log_format, level=level)
 
@@ -222,6 +227,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.run.privacy_cli import run_privacy_command
 
         return await run_privacy_command(args, settings)
+    if args.command == "dashboard-link":
+        from bot.run.dashboard_cli import dashboard_link
+
+        return dashboard_link(args, settings)
     from bot.run.app import build_app
     from integrations.console.session import run_ask, run_chat
 

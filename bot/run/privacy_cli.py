@@ -49,7 +49,7 @@ def _person(value: str) -> tuple[str, str]:
     return platform, user_id
 
 
-def _operator(name: str | None) -> str:
+def operator_actor(name: str | None) -> str:
     if name is None:
         try:
             name = getpass.getuser()
@@ -67,7 +67,7 @@ async def run_privacy_command(args: argparse.Namespace, settings: Settings) -> i
 
     if args.command == "forget":
         platform, user_id = _person(args.person)
-        actor = _operator(args.by)
+        actor = operator_actor(args.by)
         store = await open_store(settings.database_url)
         try:
             report = await store.forget_user(platform, user_id)

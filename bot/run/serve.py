@@ -8,6 +8,7 @@ One HTTP server on ``PORT`` answers
   shutdown begins, so a load balancer stops sending work. ``model_error`` names an operator error (key,
   billing, model name, URL) the answers met since the last answer the model gave;
 - ``GET /metrics``: the Prometheus text format (``bot.metrics``, through ``prometheus_client``);
+- ``/dashboard``: the leads' dashboard (``bot.dashboard``; off, saying so, without ``DASHBOARD_SECRET``);
 - the routes a front end brings, e.g. Slack's ``POST /slack/events``.
 
 A front end is anything with the small :class:`FrontEnd` shape; the composition root (``bot.run.platforms``)
@@ -31,6 +32,8 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.agent.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
+from bot.dashboard.auth import DashboardAccess
+from bot.dashboard.server import Dashboard
 from bot.errors import ConfigError
 from bot.metrics import BotMetrics
 from bot.privacy import keep_pruning
@@ -154,6 +157,8 @@ class Server:
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_get(READY_PATH, self._ready)
         app.router.add_get(METRICS_PATH, self._render_metrics)
+        dashboard = Dashboard(self._core.store, DashboardAccess.from_settings(self._core.settings))
+        app.router.add_routes(dashboard.routes())
         for front_end in self._front_ends:
             app.router.add_routes(front_end.routes())
         return app

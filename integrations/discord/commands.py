@@ -14,6 +14,7 @@ import re
 import discord
 from discord import app_commands
 
+from bot.dashboard.auth import DashboardAccess
 from bot.runtime import App
 from bot.support_commands import (
     Command,
@@ -23,6 +24,7 @@ from bot.support_commands import (
     Invocation,
     KbReload,
     ListEscalations,
+    OpenDashboard,
     Pause,
     Resume,
     ShowAudit,
@@ -114,7 +116,11 @@ class DiscordCommands:
         self._people = people
         self._tasks = tasks
         self._commands = SupportCommands(
-            core.store, core.kb, DISCORD_DIALECT, _DiscordHost(client, escalations)
+            core.store,
+            core.kb,
+            DISCORD_DIALECT,
+            _DiscordHost(client, escalations),
+            DashboardAccess.from_settings(core.settings),
         )
 
     def group(self) -> app_commands.Group:
@@ -165,6 +171,12 @@ class SupportGroup(app_commands.Group):
     @app_commands.command(name="audit", description="What leads did lately: who, when and where (leads)")
     async def audit(self, interaction: discord.Interaction) -> None:
         await self._commands.run(interaction, ShowAudit())
+
+    @app_commands.command(
+        name="dashboard", description="A link to the leads' dashboard, only for you (leads)"
+    )
+    async def dashboard(self, interaction: discord.Interaction) -> None:
+        await self._commands.run(interaction, OpenDashboard())
 
     @app_commands.command(name="link", description="Link a member to a customer account (leads)")
     @app_commands.describe(user="The member", customer_id="Their customer id, e.g. C-1001")

@@ -11,6 +11,7 @@ import html
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from bot.dashboard.auth import DashboardAccess
 from bot.runtime import App
 from bot.support_commands import (
     CommandHost,
@@ -89,7 +90,13 @@ class SlackCommands:
 
     def __init__(self, core: App, people: PrincipalResolver, escalations: SlackEscalations) -> None:
         self._people = people
-        self._commands = SupportCommands(core.store, core.kb, SLACK_DIALECT, _SlackHost(escalations))
+        self._commands = SupportCommands(
+            core.store,
+            core.kb,
+            SLACK_DIALECT,
+            _SlackHost(escalations),
+            DashboardAccess.from_settings(core.settings),
+        )
 
     async def run(self, command: SlashCommand) -> str:
         """The reply (mrkdwn) to ``command``, for the person who ran it."""

@@ -21,13 +21,14 @@ from fakes.slack import SIGNING_SECRET, FakeSlack
 ROOT = Path(__file__).resolve().parents[2]
 
 
+OUTSIDE_SETTINGS = ("ANTHROPIC_", "SLACK_", "DISCORD_", "LOG_", "DRAIN_", "DATABASE_", "REDIS_")
+OUTSIDE_SETTINGS += ("DASHBOARD_", "PUBLIC_URL")
+"""The prefixes of the settings a run never takes from the developer's environment."""
+
+
 def environment(tmp_path: Path, **values: str) -> dict[str, str]:
     """The environment of a run: no setting from outside, every file in ``tmp_path``."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANTHROPIC_", "SLACK_", "DISCORD_", "LOG_", "DRAIN_", "DATABASE_", "REDIS_"))
-    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(OUTSIDE_SETTINGS)}
     return {
         **clean,
         "PYTHONPATH": str(ROOT),
