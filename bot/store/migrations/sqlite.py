@@ -332,6 +332,63 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        version=11,
+        name="answer_records_and_kb_drafts",
+        statements=(
+            # What each answer did (bot.quality.record): the asker's question and the answer's start (masked,
+            # bounded), the searches it made (JSON: query, top scores, hit count, nothing relevant), the
+            # articles it cited (JSON), whether search found nothing relevant and whether the fallback
+            # answered. Feedback and escalations are joined by reply id and thread.
+            """
+            CREATE TABLE answer_records (
+                reply_id      TEXT PRIMARY KEY,
+                platform      TEXT NOT NULL,
+                space_id      TEXT NOT NULL,
+                channel_id    TEXT NOT NULL,
+                thread_id     TEXT NOT NULL,
+                message_id    TEXT NOT NULL,
+                user_id       TEXT,
+                at            TEXT NOT NULL,
+                question      TEXT NOT NULL,
+                answer        TEXT NOT NULL,
+                searches      TEXT NOT NULL,
+                cited         TEXT NOT NULL,
+                nothing_found INTEGER NOT NULL,
+                fallback      INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX answer_records_at ON answer_records (at)",
+            "CREATE INDEX answer_records_thread ON answer_records (platform, space_id, channel_id, thread_id)",
+            "CREATE INDEX answer_records_user ON answer_records (platform, user_id) WHERE user_id IS NOT NULL",
+            # KB articles drafted from resolved threads (bot.quality.drafts): waiting for a lead, published as
+            # an article of the ``drafts`` source (public or internal), or discarded. One waiting draft per
+            # thread: drafting again replaces it.
+            """
+            CREATE TABLE kb_drafts (
+                id             INTEGER PRIMARY KEY AUTOINCREMENT,
+                platform       TEXT NOT NULL,
+                space_id       TEXT NOT NULL,
+                channel_id     TEXT NOT NULL,
+                thread_id      TEXT NOT NULL,
+                title          TEXT NOT NULL,
+                question       TEXT NOT NULL,
+                body           TEXT NOT NULL,
+                drafted_by     TEXT NOT NULL,
+                made_with      TEXT NOT NULL,
+                created_at     TEXT NOT NULL,
+                updated_at     TEXT NOT NULL,
+                status         TEXT NOT NULL CHECK (status IN ('draft', 'published', 'discarded')),
+                visibility     TEXT CHECK (visibility IN ('public', 'internal')),
+                decided_by     TEXT,
+                decided_at     TEXT
+            )
+            """,
+            "CREATE UNIQUE INDEX kb_drafts_one_waiting ON kb_drafts (platform, space_id, channel_id, thread_id)"
+            " WHERE status = 'draft'",
+            "CREATE INDEX kb_drafts_status ON kb_drafts (status, updated_at)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
