@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,27 @@ async def test_a_sitemap_index_lists_the_pages_and_no_link_is_followed() -> None
     assert site.requested("/sitemaps/pages.xml") != []
     assert site.requested("/help/api") == []  # linked from every page, but not in the sitemap
     assert site.requested("/help/missing") == []
+
+
+async def test_a_gzipped_sitemap_is_read() -> None:
+    async with FakeWebsite() as site:
+        entry = f"<url><loc>{site.url('/help/api')}</loc></url>"
+        listed = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entry}</urlset>'
+        site.files["/sitemap.xml.gz"] = ("application/gzip", gzip.compress(listed.encode()))
+        fetched = await fetch(site, "/sitemap.xml.gz")
+
+    assert [article.key for article in fetched.articles] == ["/help/api"]
+
+
+async def test_one_page_is_one_article_however_its_links_spell_it() -> None:
+    async with FakeWebsite() as site:
+        site.extra_links = ("/help/returns/?utm_source=mail#top", "/help/returns#refund-times", "/help")
+        fetched = await fetch(site)
+
+    assert [a.key for a in fetched.articles].count("/help/returns") == 1
+    assert len(site.requested("/help/returns")) == 1
+    assert site.requested("/help/returns/?utm_source=mail") == []
+    assert site.requested("/help") == []  # the start page, /help/, was read once
 
 
 async def test_a_sitemap_advertised_in_robots_txt_is_used_from_a_start_page() -> None:
