@@ -3,8 +3,9 @@ signed like Slack's, talking to the fake Slack Web API through the real slack_sd
 with the real anthropic SDK against the fake Anthropic API.
 
 ``slack_rig`` starts one: ``rig = await slack_rig()`` (options: ``slack`` and ``channels`` tables of
-bot.toml, ``fast`` platform facts for tests that are not about rates). ``await rig.settle()`` waits until
-every background task of the app is done, so a test then looks at what a user would see.
+bot.toml, ``fast`` platform facts for tests that are not about rates, settings overrides). ``await
+rig.settle()`` waits until every background task of the app is done, so a test then looks at what a user
+would see.
 """
 
 from __future__ import annotations
@@ -48,13 +49,13 @@ async def slack_rig(
         fast: bool = True,
         slack: Mapping[str, Any] | None = None,
         channels: Mapping[str, Mapping[str, Any]] | None = None,
+        **settings: Any,
     ) -> SlackRig:
         # fast: quick platform facts and a fake that never rate-limits; otherwise both are the real ones.
         fake_slack.limits = SlackLimits.relaxed() if fast else SlackLimits()
         config = bot_toml(tmp_path / f"bot{len(started)}.toml", fast=fast, slack=slack, channels=channels)
-        rig = await start_slack_rig(
-            fake_slack, fake_anthropic, rig_settings(tmp_path, fake_slack, fake_anthropic, config)
-        )
+        chosen = rig_settings(tmp_path, fake_slack, fake_anthropic, config).model_copy(update=settings)
+        rig = await start_slack_rig(fake_slack, fake_anthropic, chosen)
         started.append(rig)
         return rig
 
