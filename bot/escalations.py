@@ -61,8 +61,9 @@ class LeadsDesk(Protocol):
         """Where the thread is, for a lead: a link to it where there is one."""
         ...
 
-    async def closed(self, ref: ThreadRef) -> None:
-        """The thread's escalations were resolved (a Discord forum post is tagged solved and closed)."""
+    async def closed(self, ref: ThreadRef, lead: Principal) -> None:
+        """``lead`` resolved the thread's escalations (Slack's leads' post says so; a Discord forum post is
+        tagged solved and closed); failures are logged."""
         ...
 
 
@@ -119,7 +120,7 @@ class Handover:
         resolved = await self._store.resolve_escalations(ref, lead.user_id)
         if resolved:
             await self._desk.post_in_thread(ref, resolved_text(self._markup))
-            await self._desk.closed(ref)
+            await self._desk.closed(ref, lead)
         return resolved
 
     async def where(self, ref: ThreadRef) -> str:

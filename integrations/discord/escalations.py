@@ -85,7 +85,7 @@ class DiscordEscalations:
             link = DISCORD_MARKUP.link(web_link(ref.space_id, ref.channel_id, ref.thread_id), "this message")
         return f"in {link} in {DISCORD_MARKUP.channel(ref.channel_id)}"
 
-    async def closed(self, ref: ThreadRef) -> None:
+    async def closed(self, ref: ThreadRef, lead: Principal) -> None:
         """A resolved forum post gets its forum's solved tag and is archived; other threads stay open."""
         thread = await find_channel(self._client, ref.thread_id)
         if not isinstance(thread, discord.Thread) or not isinstance(thread.parent, discord.ForumChannel):

@@ -113,6 +113,20 @@ def resolve_block(thread_key: str) -> Block:
     return {"type": "actions", "elements": [_button("Mark resolved", RESOLVE, thread_key, style="primary")]}
 
 
+def resolved_blocks(blocks: Sequence[Block], lead_user_id: str) -> list[Block]:
+    """An escalation post's ``blocks`` once resolved: its "Mark resolved" button gives way to who did it."""
+    kept = [
+        block
+        for block in blocks
+        if not (
+            block.get("type") == "actions"
+            and any(element.get("action_id") == RESOLVE for element in block.get("elements") or ())
+        )
+    ]
+    done = f"✅ Resolved by {SLACK_MARKUP.user(lead_user_id)}"
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": done}]}]
+
+
 def fallback_text(mrkdwn: str) -> str:
     """The ``text`` sent next to the blocks (notifications, screen readers): the text, clipped."""
     return mrkdwn if len(mrkdwn) <= TEXT_LIMIT else mrkdwn[: TEXT_LIMIT - 1] + "…"

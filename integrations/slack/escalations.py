@@ -4,32 +4,52 @@
 the core's ``EscalationNotifier`` there (so the ``escalate_to_human`` tool posts through it too): it posts
 to ``[slack] leads_channel`` with a link to the thread and a "Mark resolved" button. While an escalation is
 open the core steps back in the thread; it answers there again once a lead resolves it (the button, or
-``/support resolve``).
+``/support resolve``), and the leads' post then says "Resolved by @lead" instead of offering the button. The
+post is found again by its metadata (the thread it is about) among the leads' channel's recent messages.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import SlackRoles
 from bot.escalations import Handover, handed_over_text, resolved_text
 from bot.store import Escalation, EscalationLog
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
-from integrations.slack.blocks import Block, fallback_text, resolve_block, section
+from integrations.slack.blocks import RESOLVE, Block, fallback_text, resolve_block, resolved_blocks, section
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.inbound import DM_THREAD
 from integrations.slack.mrkdwn import SLACK_MARKUP
-from integrations.slack.stream import Poster
+from integrations.slack.stream import FIND_PAGES, POST_EVENT, Poster, deliver
 
 log = logging.getLogger(__name__)
 
 HANDED_OVER = handed_over_text(SLACK_MARKUP)
 RESOLVED = resolved_text(SLACK_MARKUP)
+ESCALATED_THREAD = "escalated_thread"
+"""The metadata field of a leads' post that names the thread it is about (its key)."""
+
+
+async def _deliver_call(call: Callable[[], Awaitable[AsyncSlackResponse]], method: str) -> AsyncSlackResponse:
+    return await deliver(call(), method)
+
+
+def _offers_resolve(message: dict[str, Any]) -> bool:
+    return any(
+        element.get("action_id") == RESOLVE
+        for block in message.get("blocks") or ()
+        if block.get("type") == "actions"
+        for element in block.get("elements") or ()
+    )
 
 
 class SlackEscalations:
@@ -67,7 +87,8 @@ class SlackEscalations:
                 escalation.id,
             )
             return
-        await self.post(channel, None, text, [section(text), resolve_block(escalation.ref.key)])
+        blocks = [section(text), resolve_block(escalation.ref.key)]
+        await self.post(channel, None, text, blocks, about={ESCALATED_THREAD: escalation.ref.key})
 
     async def where(self, ref: ThreadRef) -> str:
         """Where the thread is, for a lead: a link to it, or the channel when there is no link."""
@@ -84,17 +105,67 @@ class SlackEscalations:
         thread_ts = None if ref.thread_id == DM_THREAD else ref.thread_id
         await self.post(ref.channel_id, thread_ts, text, [section(text)])
 
-    async def closed(self, ref: ThreadRef) -> None:
-        """Nothing more to do on Slack once the thread is told."""
+    async def closed(self, ref: ThreadRef, lead: Principal) -> None:
+        """The thread's posts in the leads' channel lose their button and say who resolved them."""
+        channel = self._roles.leads_channel
+        if channel is None:
+            return
+        for post in await self._escalation_posts(channel, ref):
+            update = partial(
+                self._client.chat_update,
+                channel=channel,
+                ts=str(post["ts"]),
+                text=str(post.get("text", "")),
+                blocks=resolved_blocks(post.get("blocks") or [], lead.user_id),
+            )
+            await post_with_retries(
+                partial(_deliver_call, update, "chat.update"),
+                self._budgets.for_reply(ref.space_id, channel).edits,
+                what=f"marking the escalation post {post['ts']} resolved",
+            )
 
-    async def post(self, channel: str, thread_ts: str | None, text: str, blocks: list[Block]) -> None:
+    async def _escalation_posts(self, channel: str, ref: ThreadRef) -> list[dict[str, Any]]:
+        """The bot's posts about ``ref`` in ``channel`` that still offer "Mark resolved" (the latest
+        ``FIND_PAGES`` pages of the channel are read; an older post keeps its button)."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        try:
+            for _ in range(FIND_PAGES):
+                page = await self._client.conversations_history(
+                    channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+                )
+                for message in page.get("messages") or ():
+                    metadata = message.get("metadata") or {}
+                    about = (metadata.get("event_payload") or {}).get(ESCALATED_THREAD)
+                    if (
+                        metadata.get("event_type") == POST_EVENT
+                        and about == ref.key
+                        and _offers_resolve(message)
+                    ):
+                        found.append(message)
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if cursor is None:
+                    break
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not read %s for the escalation posts of %s: %s", channel, ref.key, exc)
+        return found
+
+    async def post(
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        blocks: list[Block],
+        *,
+        about: dict[str, str] | None = None,
+    ) -> None:
         """A notice from the bot, within the channel's post budget; failures are logged, not raised.
 
         A 429 or a server error is tried again (bounded), and a post that went through although Slack
         answered with an error is not posted twice."""
         poster = Poster(self._client, channel, thread_ts)
         await post_with_retries(
-            lambda: poster.post({"text": fallback_text(text), "blocks": blocks}),
+            lambda: poster.post({"text": fallback_text(text), "blocks": blocks}, about=about),
             self._budgets.posts(channel),
             what=f"posting a notice to {channel}",
         )

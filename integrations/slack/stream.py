@@ -109,12 +109,17 @@ class Poster:
         self._last_ts: str | None = None  # the last message posted: a lost post can only come after it
 
     async def post(
-        self, arguments: dict[str, Any], *, found: Callable[[str], Awaitable[None]] | None = None
+        self,
+        arguments: dict[str, Any],
+        *,
+        found: Callable[[str], Awaitable[None]] | None = None,
+        about: dict[str, str] | None = None,
     ) -> str:
         """``chat.postMessage`` with ``arguments`` (text, blocks); the message's ts.
 
         When an earlier attempt is found to have gone through, its ts is returned instead, after
         ``found(ts)`` (e.g. an edit to the newer text) succeeded: if that fails, the next call looks again.
+        ``about`` goes into the post's metadata beside its post id (what the message is about, to find it by).
         """
         if self._unsure is not None:
             earlier = await find_post(
@@ -132,7 +137,7 @@ class Poster:
                     channel=self._channel,
                     thread_ts=self._thread_ts,
                     **NO_UNFURL,
-                    metadata=post_metadata(post_id),
+                    metadata=post_metadata(post_id, about),
                     **arguments,
                 ),
                 "chat.postMessage",
@@ -162,9 +167,10 @@ def message_blocks(mrkdwn: str, footer: Footer | None) -> list[Block]:
     return blocks
 
 
-def post_metadata(post_id: str) -> dict[str, Any]:
-    """The message metadata a post carries, so that it can be found again by ``find_post``."""
-    return {"event_type": POST_EVENT, "event_payload": {"post_id": post_id}}
+def post_metadata(post_id: str, about: dict[str, str] | None = None) -> dict[str, Any]:
+    """The message metadata a post carries, so that it can be found again by ``find_post`` (and by what it
+    is ``about``)."""
+    return {"event_type": POST_EVENT, "event_payload": {**(about or {}), "post_id": post_id}}
 
 
 def may_have_gone_through(error: DeliveryError) -> bool:

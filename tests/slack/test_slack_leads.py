@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 
 from fakes.anthropic import Reply
 from fakes.slack import FakeMessage, FakeSlack, FakeUser
@@ -13,7 +14,7 @@ from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 from integrations.slack.commands import HELP
 from integrations.slack.escalations import HANDED_OVER, RESOLVED
 from integrations.slack.inbound import DM_THREAD, thread_ref
-from tests.slack.rig import RigFactory, SlackRig, buttons, section_text
+from tests.slack.rig import RigFactory, SlackRig, buttons, section_text, sources_line
 
 LEADS = "C0LEADS"
 
@@ -85,6 +86,9 @@ async def test_talk_to_a_human_escalates_and_the_bot_steps_back_until_a_lead_res
     )
     assert not await rig.core.store.is_escalated(ref)
     assert section_text(rig.bot_messages(channel, thread)[-1]) == RESOLVED
+    # The leads' post says who resolved it, and no longer offers the button.
+    [notice] = rig.fake.bot_messages(LEADS)
+    assert buttons(notice) == [] and sources_line(notice) == f"✅ Resolved by <@{lead.id}>"
 
     rig.model.script(Reply.text("Glad Lena could help!", tokens_per_second=300))
     await rig.say(ann, "thanks, all sorted", thread_ts=thread)
@@ -124,10 +128,14 @@ async def test_the_model_escalates_and_a_lead_resolves_with_the_button(slack_rig
     assert "Wants a refund after 60 days &lt;!channel&gt;" in section_text(notice)  # model text, disarmed
 
     assert await rig.click(ann, notice, RESOLVE) == LEADS_ONLY
+    stale = copy.deepcopy(notice)  # as a second lead's Slack still shows it
     assert await rig.click(lead, notice, RESOLVE) == "Resolved 1 escalation(s)."
     assert not await rig.core.store.is_escalated(thread_ref(rig.fake.team_id, dm.id, DM_THREAD))
     assert section_text(rig.bot_messages(dm.id)[-1]) == RESOLVED
-    assert await rig.click(lead, notice, RESOLVE) == "That escalation was already resolved."
+    [resolved] = rig.fake.bot_messages(LEADS)
+    assert "Wants a refund after 60 days" in section_text(resolved)
+    assert buttons(resolved) == [] and sources_line(resolved) == f"✅ Resolved by <@{lead.id}>"
+    assert await rig.click(lead, stale, RESOLVE) == "That escalation was already resolved."
 
 
 LEADS_ONLY_COMMAND = (
