@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 NOTHING_RELEVANT = "No article is relevant to that query."
 _HEADER = ("SCORE", "VISIBILITY", "SOURCE", "ARTICLE")
+#: Characters of a hit's snippet shown under it in the table.
+EXCERPT_CHARS = 160
 
 
 def add_search_arguments(search: argparse.ArgumentParser) -> None:
@@ -61,7 +63,8 @@ def hits_json(hits: list[KbHit]) -> str:
 
 
 def hits_table(hits: list[KbHit]) -> str:
-    """One line per hit (score, visibility, source, the article and its section), its link below it."""
+    """One line per hit (score, visibility, source, the article and its section), its link and the start of
+    its snippet below it."""
     from integrations.console.terminal import clean  # article text is data the bot did not write
 
     if not hits:
@@ -74,9 +77,17 @@ def hits_table(hits: list[KbHit]) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)) + "  "
 
     lines = [line(_HEADER[:3]) + _HEADER[3]]
-    for *cells, article, url in rows:
-        lines += [line(tuple(cells)) + article, indent + url]
+    for (*cells, article, url), hit in zip(rows, hits, strict=True):
+        lines += [line(tuple(cells)) + article, indent + url, indent + _excerpt(hit.snippet)]
     return clean("\n".join(lines))
+
+
+def _excerpt(snippet: str) -> str:
+    """The snippet on one line, cut at a word to about :data:`EXCERPT_CHARS` characters."""
+    text = " ".join(snippet.split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def _article(hit: KbHit) -> str:

@@ -206,18 +206,3 @@ async def test_chat_without_a_key_answers_each_question(tmp_path: Path) -> None:
     assert TRACKING in run.stdout and "Started a new conversation." in run.stdout
     after_reset = run.stdout.split("Started a new conversation.", 1)[1]
     assert "These help articles look relevant" in after_reset and "Sources:" in after_reset
-
-
-# ---- knowledge base -------------------------------------------------------------------------------------
-
-
-async def test_kb_search_shows_internal_articles_to_staff_only(tmp_path: Path) -> None:
-    customer, employee = await asyncio.gather(
-        cli(cli_env(tmp_path / "a"), "kb", "search", "refund approval", "--as", "customer"),
-        cli(cli_env(tmp_path / "b"), "kb", "search", "refund approval", "--as", "employee"),
-    )
-
-    assert customer.code == 0 and employee.code == 0, customer.stderr + employee.stderr
-    assert "[internal]" not in customer.stdout and "/internal/" not in customer.stdout
-    assert "[public]" in customer.stdout  # public refund articles still match
-    assert "Refund approval policy (staff) [internal]" in employee.stdout
