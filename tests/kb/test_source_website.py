@@ -133,6 +133,17 @@ async def test_a_sitemap_advertised_in_robots_txt_is_used_from_a_start_page() ->
     assert site.requested("/help/api") == []
 
 
+async def test_links_are_followed_when_the_advertised_sitemap_lists_nothing_under_the_start_page() -> None:
+    async with FakeWebsite(advertise_sitemap=True) as site:
+        for page in site.pages.values():
+            page.in_sitemap = False
+        site.set_page("/blog/news", "News", "<p>New colours.</p>")
+        fetched = await fetch(site, "/help/")
+
+    assert sorted(by_key(fetched)) == ["/help", "/help/api", "/help/returns", "/help/shipping"]
+    assert site.requested("/blog/news") == []
+
+
 async def test_robots_txt_rules_for_the_bots_own_agent_are_obeyed() -> None:
     robots = "User-agent: supportbot\nDisallow: /help/api\n\nUser-agent: *\nDisallow:\n"
     async with FakeWebsite(robots=robots) as site:

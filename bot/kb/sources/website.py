@@ -170,7 +170,7 @@ class _Crawl:
             if url is not None and origin_of(url) == self.origin
         ]
         listed = await self._sitemap_pages(advertised, required=False) if advertised else []
-        if listed:
+        if any(self._in_scope(url) for url in filter(None, map(canonical_url, listed))):
             await self._visit_all(self._schedule_all(listed))
             return
         level = self._schedule_all(links)
@@ -198,6 +198,10 @@ class _Crawl:
             raise SourceError(f"{self.origin}/robots.txt: {result.reason}")
         else:  # no robots.txt (a 404), or a redirect off the site: nothing is disallowed
             self.robots.parse([])
+
+    def _in_scope(self, url: str) -> bool:
+        """Whether a canonical URL is on the site and under the start page's folder (``/`` from a sitemap)."""
+        return origin_of(url) == self.origin and urlsplit(url).path.startswith(self.scope)
 
     def _allowed(self, url: str) -> bool:
         return self.robots.can_fetch(self.config.user_agent, url)
@@ -242,7 +246,7 @@ class _Crawl:
         level: list[str] = []
         for link in urls:
             url = canonical_url(link)
-            if url is None or origin_of(url) != self.origin or not urlsplit(url).path.startswith(self.scope):
+            if url is None or not self._in_scope(url):
                 continue
             key = page_key(url)
             if key in self.scheduled or key in self.skipped or not self.filter.admits(url):
