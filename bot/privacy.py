@@ -6,15 +6,16 @@ bounded passes (:func:`prune_expired`), when ``supportbot serve`` starts and the
 
 - deleted: messages (people's and the bot's, with the tool calls and results kept with them), thread
   summaries of turns older than the period, records of replies left in flight by a crash, the tool-call
-  audit;
+  audit, the records of what each answer did (its question, searches and citations, ``bot.quality``);
 - kept, because the stats count them and they hold no text: usage rows (tokens and cost per day and
   space), reply rows (the person they answered is cleared), feedback votes, escalations (a resolved one's
   summary and asker are cleared); identity links and paused channels, which are settings, not messages.
 
 Forgetting (``supportbot forget``, ``/support forget``): the store's ``forget_user`` deletes the person's
 messages in every thread, the bot's answers to them, the summaries of the threads they wrote in, their
-identity link and feedback votes, and clears them from their reply rows and escalations (which keep
-counting). The platform's own copy of a conversation is the platform's to delete.
+identity link, feedback votes and the records of what the answers to them did, and clears them from
+their reply rows and escalations (which keep counting). The platform's own copy of a conversation is the
+platform's to delete.
 
 The message text that reaches the store is already masked (``bot.masking``).
 """
@@ -98,6 +99,7 @@ def describe_prune(report: PruneReport) -> str:
             (report.summaries, "thread summary(ies)"),
             (report.pending_replies, "pending reply record(s)"),
             (report.tool_calls, "tool audit row(s)"),
+            (report.answer_records, "record(s) of what answers did"),
         ]
     )
     cleared = _counted([(report.replies, "answer record(s)"), (report.escalations, "resolved escalation(s)")])
@@ -115,6 +117,7 @@ def describe_forget(report: ForgetReport) -> str:
             (report.summaries, "thread summary(ies)"),
             (report.links, "customer link"),
             (report.feedback, "feedback vote(s)"),
+            (report.answer_records, "record(s) of what answers did"),
         ]
     )
     cleared = _counted([(report.replies, "answer record(s)"), (report.escalations, "escalation(s)")])

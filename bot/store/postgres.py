@@ -29,19 +29,21 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 
 from bot.kb.sources.base import SourceArticle
-from bot.store import knowledge, mapping
+from bot.store import knowledge, mapping, quality
 from bot.store.mapping import reply_params, thread_params, turn_params, usage_params
 from bot.store.migrations import Migration, MigrationError, check_migrations, check_recorded
 from bot.store.migrations.postgres import MIGRATIONS
 from bot.store.records import (
     LEAD_ACTION_ARGUMENT_CHARS,
     LEAD_ACTIONS_KEPT,
+    AnswerRecord,
     ArticleDiff,
     AuditRecord,
     ChangeBatch,
     Escalation,
     FeedbackVote,
     ForgetReport,
+    KbDraft,
     LeadAction,
     PendingReply,
     PruneReport,
@@ -143,6 +145,33 @@ _SETTLE_PENDING = "DELETE FROM pending_replies WHERE reply_id = $1"
 _SPACE_TOKENS = (
     "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
     " FROM usage WHERE platform = $1 AND space_id = $2 AND at >= $3"
+)
+_RECORD_ANSWER = (
+    "INSERT INTO answer_records (reply_id, platform, space_id, channel_id, thread_id, message_id, user_id,"
+    " at, question, answer, searches, cited, nothing_found, fallback)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    " ON CONFLICT (reply_id) DO UPDATE SET message_id = excluded.message_id, user_id = excluded.user_id,"
+    " at = excluded.at, question = excluded.question, answer = excluded.answer,"
+    " searches = excluded.searches, cited = excluded.cited, nothing_found = excluded.nothing_found,"
+    " fallback = excluded.fallback"
+)
+# An answer's votes, and whether its thread was escalated at or after it, read with it.
+_ANSWERS_SINCE = (
+    "SELECT a.*,"
+    " (SELECT COUNT(*) FROM feedback f WHERE f.reply_id = a.reply_id AND f.helpful) AS helpful_votes,"
+    " (SELECT COUNT(*) FROM feedback f WHERE f.reply_id = a.reply_id AND NOT f.helpful) AS not_helpful_votes,"
+    " EXISTS (SELECT 1 FROM escalations e WHERE e.platform = a.platform AND e.space_id = a.space_id"
+    "  AND e.channel_id = a.channel_id AND e.thread_id = a.thread_id AND e.opened_at >= a.at) AS escalated"
+    " FROM answer_records a WHERE a.at >= $1 ORDER BY a.at DESC, a.reply_id LIMIT $2"
+)
+_SAVE_DRAFT = (
+    "INSERT INTO kb_drafts (platform, space_id, channel_id, thread_id, title, question, body, drafted_by,"
+    " made_with, created_at, updated_at, status)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft')"
+    " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE status = 'draft'"
+    " DO UPDATE SET title = excluded.title, question = excluded.question, body = excluded.body,"
+    " drafted_by = excluded.drafted_by, made_with = excluded.made_with, updated_at = excluded.updated_at"
+    " RETURNING *"
 )
 
 
@@ -663,6 +692,10 @@ class PostgresStore:
                 "UPDATE replies SET user_id = NULL WHERE reply_id IN (SELECT reply_id FROM replies"
                 " WHERE started_at < $1 AND user_id IS NOT NULL LIMIT $2)"
             ),
+            answer_records=await run(
+                "DELETE FROM answer_records WHERE reply_id IN"
+                " (SELECT reply_id FROM answer_records WHERE at < $1 LIMIT $2)"
+            ),
         )
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
@@ -690,7 +723,75 @@ class PostgresStore:
                 escalations=await run(
                     "UPDATE escalations SET user_id = '', summary = '' WHERE platform = $1 AND user_id = $2"
                 ),
+                answer_records=await run("DELETE FROM answer_records WHERE platform = $1 AND user_id = $2"),
             )
+
+    # What each answer did, and the KB drafts (bot.quality).
+
+    async def answers_since(self, since: datetime, limit: int) -> list[AnswerRecord]:
+        rows = await self._db.fetch(_ANSWERS_SINCE, aware(since), max(0, limit))
+        return [quality.answer_record(row, _utc) for row in rows]
+
+    async def save_kb_draft(
+        self, ref: ThreadRef, title: str, question: str, body: str, drafted_by: str, made_with: str
+    ) -> KbDraft:
+        """Sent again after its connection broke, the upsert finds the waiting draft it wrote."""
+        now = self._now()
+        row = await self._db.fetchrow(
+            _SAVE_DRAFT,
+            *thread_params(ref),
+            _clean(title),
+            _clean(question),
+            _clean(body),
+            drafted_by,
+            made_with,
+            now,
+            now,
+        )
+        assert row is not None  # an upsert with RETURNING always returns its row
+        return quality.kb_draft(row, _utc)
+
+    async def kb_drafts(self, status: str, limit: int) -> list[KbDraft]:
+        rows = await self._db.fetch(
+            "SELECT * FROM kb_drafts WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2",
+            status,
+            max(0, limit),
+        )
+        return [quality.kb_draft(row, _utc) for row in rows]
+
+    async def kb_draft(self, draft_id: int) -> KbDraft | None:
+        row = await self._db.fetchrow("SELECT * FROM kb_drafts WHERE id = $1", draft_id)
+        return None if row is None else quality.kb_draft(row, _utc)
+
+    async def edit_kb_draft(self, draft_id: int, title: str, question: str, body: str) -> KbDraft | None:
+        row = await self._db.fetchrow(
+            "UPDATE kb_drafts SET title = $1, question = $2, body = $3, updated_at = $4"
+            " WHERE id = $5 AND status = 'draft' RETURNING *",
+            _clean(title),
+            _clean(question),
+            _clean(body),
+            self._now(),
+            draft_id,
+        )
+        return None if row is None else quality.kb_draft(row, _utc)
+
+    async def decide_kb_draft(
+        self, draft_id: int, status: str, visibility: str | None, decided_by: str
+    ) -> KbDraft | None:
+        """Sent again after its connection broke, it finds its own decision (the same time, to the
+        microsecond) and still reports it."""
+        now = self._now()
+        row = await self._db.fetchrow(
+            "UPDATE kb_drafts SET status = $1, visibility = $2, decided_by = $3, decided_at = $4,"
+            " updated_at = $4 WHERE id = $5"
+            " AND (status = 'draft' OR (status = $1 AND decided_by = $3 AND decided_at = $4)) RETURNING *",
+            status,
+            visibility,
+            decided_by,
+            now,
+            draft_id,
+        )
+        return None if row is None else quality.kb_draft(row, _utc)
 
     # Paused channels.
 
@@ -843,11 +944,18 @@ class PostgresStore:
 
         return await self._db.transaction(work)
 
-    async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
+    async def finish_reply(
+        self,
+        record: ReplyRecord,
+        turn: Turn,
+        usage: UsageRecord | None = None,
+        answer: AnswerRecord | None = None,
+    ) -> None:
         statements = [
             (_APPEND_TURN, turn_params(record.ref, turn, aware, _clean)),
             (_RECORD_REPLY, reply_params(record, aware)),
             *([(_RECORD_USAGE, usage_params(usage, aware))] if usage is not None else []),
+            *([(_RECORD_ANSWER, quality.answer_params(answer, aware, _clean))] if answer is not None else []),
             (_SETTLE_PENDING, (record.reply_id,)),
         ]
 

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.store.roles import (
     Answering,
+    AnswerLog,
     ChannelPauses,
     Conversations,
     DashboardLinksUsed,
@@ -20,6 +21,7 @@ from bot.store.roles import (
     EventClaims,
     FeedbackLog,
     IdentityLinks,
+    KbDrafts,
     KnowledgeStore,
     LeadActionLog,
     PendingReplies,
@@ -43,6 +45,8 @@ class Store(
     DashboardLinksUsed,
     Answering,
     KnowledgeStore,
+    AnswerLog,
+    KbDrafts,
     Protocol,
 ):
     """Every role, and closing: what ``SQLiteStore`` and ``PostgresStore`` implement."""

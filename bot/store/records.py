@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import astuple, dataclass
 from datetime import datetime
+from typing import Literal
 
 from bot.kb.sources.base import ArticleChange
-from bot.types import ThreadRef, Turn
+from bot.types import Source, ThreadRef, Turn
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,8 @@ class PruneReport:
     """Resolved escalations whose summary and asker were cleared (the row still counts)."""
     replies: int = 0
     """Answer records unlinked from the person they answered (the row still counts)."""
+    answer_records: int = 0
+    """Records of what an answer did (its question, searches and citations), deleted."""
 
     def __add__(self, other: PruneReport) -> PruneReport:
         return PruneReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -168,6 +171,8 @@ class ForgetReport:
     """Answer records unlinked from them (the row still counts, without the person)."""
     escalations: int = 0
     """Escalations they asked for, their summary and asker cleared (the row still counts)."""
+    answer_records: int = 0
+    """Records of what the answers to them did (their question, the searches, the citations)."""
 
     @property
     def total(self) -> int:
@@ -223,19 +228,109 @@ class SourceStatus:
     skipped: int
 
 
+SEARCHES_KEPT = 8
+"""An answer record keeps at most this many of the answer's searches (the first ones)."""
+QUERY_CHARS = 200
+"""A recorded search query is kept up to this many characters."""
+SCORES_KEPT = 3
+"""A recorded search keeps the scores of its best hits, at most this many."""
+QUESTION_CHARS = 500
+"""An answer record keeps the question up to this many characters."""
+ANSWER_CHARS = 1_000
+"""An answer record keeps the start of the answer, up to this many characters."""
+
+
+@dataclass(frozen=True)
+class SearchRecord:
+    """One knowledge-base search an answer made: the query (masked, cut to ``QUERY_CHARS``), how many
+    sections it found and the best scores (comparable within the one search). No hit means the index
+    found nothing relevant enough (it abstains below its floor)."""
+
+    query: str
+    hits: int
+    top_scores: tuple[float, ...] = ()
+
+    @property
+    def nothing_relevant(self) -> bool:
+        return self.hits == 0
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """What one answer did (``bot.quality.record``): the question it answered, the start of its text, the
+    searches it made, the articles shown under it, whether search found nothing relevant (searches were
+    made and none found anything) and whether the fallback answered, without the model.
+
+    Written with the reply (``Answering.finish_reply``), keyed by its ``reply_id`` like the reply row and
+    the feedback votes. ``message_id`` is the answer's first message on the platform (for links). The
+    last three fields are read, never written: the answer's votes, and whether its thread was escalated
+    at or after it (``AnswerLog.answers_since``)."""
+
+    reply_id: str
+    ref: ThreadRef
+    message_id: str
+    at: datetime
+    question: str
+    answer: str
+    searches: tuple[SearchRecord, ...]
+    cited: tuple[Source, ...]
+    nothing_found: bool
+    fallback: bool
+    user_id: str | None = None
+    """Whom it answered; the record is deleted when they are forgotten or the retention period is over."""
+    helpful_votes: int = 0
+    not_helpful_votes: int = 0
+    escalated: bool = False
+
+
+KbDraftStatus = Literal["draft", "published", "discarded"]
+
+
+@dataclass(frozen=True)
+class KbDraft:
+    """A knowledge-base article drafted from a resolved thread (``bot.quality.drafts``).
+
+    ``status`` is ``draft`` while it waits for a lead, then ``published`` (an article of the ``drafts``
+    source, with its ``visibility``) or ``discarded``. ``made_with`` names the model that drafted it, or
+    ``template`` when it was drafted without one."""
+
+    id: int
+    ref: ThreadRef
+    title: str
+    question: str
+    body: str
+    drafted_by: str
+    made_with: str
+    created_at: datetime
+    updated_at: datetime
+    status: KbDraftStatus = "draft"
+    visibility: Literal["public", "internal"] | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
 __all__ = [
+    "ANSWER_CHARS",
     "LEAD_ACTIONS_KEPT",
     "LEAD_ACTION_ARGUMENT_CHARS",
+    "QUERY_CHARS",
+    "QUESTION_CHARS",
+    "SCORES_KEPT",
+    "SEARCHES_KEPT",
+    "AnswerRecord",
     "ArticleDiff",
     "AuditRecord",
     "ChangeBatch",
     "Escalation",
     "FeedbackVote",
     "ForgetReport",
+    "KbDraft",
+    "KbDraftStatus",
     "LeadAction",
     "PendingReply",
     "PruneReport",
     "ReplyRecord",
+    "SearchRecord",
     "SourceStatus",
     "ThreadState",
     "ThreadSummary",

@@ -13,12 +13,14 @@ from typing import Protocol
 
 from bot.kb.sources.base import SourceArticle
 from bot.store.records import (
+    AnswerRecord,
     ArticleDiff,
     AuditRecord,
     ChangeBatch,
     Escalation,
     FeedbackVote,
     ForgetReport,
+    KbDraft,
     LeadAction,
     PendingReply,
     PruneReport,
@@ -73,9 +75,16 @@ class Answering(Protocol):
         (``tokens_used_since``, for the daily budget)."""
         ...
 
-    async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
+    async def finish_reply(
+        self,
+        record: ReplyRecord,
+        turn: Turn,
+        usage: UsageRecord | None = None,
+        answer: AnswerRecord | None = None,
+    ) -> None:
         """Keep a finished reply: the bot's ``turn`` in ``record.ref`` (``append_turn``), the reply row
-        (``record_reply``), its ``usage`` when given (``record_usage``), and its pending record settled
+        (``record_reply``), its ``usage`` when given (``record_usage``), what the answer did when given
+        (``answer``; the same reply id again replaces it), and its pending record settled
         (``settle_pending_reply``; nothing to settle is fine)."""
         ...
 
@@ -246,6 +255,46 @@ class DashboardLinksUsed(Protocol):
         ...
 
 
+class AnswerLog(Protocol):
+    """What each answer did (``bot.quality.record``; written by ``Answering.finish_reply``), read back with
+    its feedback and escalation for the coverage gaps (``bot.quality.gaps``) and the leads' dashboard."""
+
+    async def answers_since(self, since: datetime, limit: int) -> list[AnswerRecord]:
+        """The records of answers started at or after ``since``, newest first, at most ``limit``; each with
+        its helpful and not-helpful votes and whether an escalation was opened in its thread at or after
+        it."""
+        ...
+
+
+class KbDrafts(Protocol):
+    """KB articles drafted from resolved threads, waiting for a lead (``bot.quality.drafts``)."""
+
+    async def save_kb_draft(
+        self, ref: ThreadRef, title: str, question: str, body: str, drafted_by: str, made_with: str
+    ) -> KbDraft:
+        """Store a draft from the thread ``ref``; it replaces the thread's waiting draft (keeping its id)
+        if there is one."""
+        ...
+
+    async def kb_drafts(self, status: str, limit: int) -> list[KbDraft]:
+        """The drafts with ``status`` (``draft``, ``published``, ``discarded``), newest change first, at
+        most ``limit``."""
+        ...
+
+    async def kb_draft(self, draft_id: int) -> KbDraft | None: ...
+
+    async def edit_kb_draft(self, draft_id: int, title: str, question: str, body: str) -> KbDraft | None:
+        """Change a waiting draft's text; None when there is no waiting draft with that id."""
+        ...
+
+    async def decide_kb_draft(
+        self, draft_id: int, status: str, visibility: str | None, decided_by: str
+    ) -> KbDraft | None:
+        """Publish (``published``, with a ``visibility``) or discard (``discarded``) a waiting draft; None
+        when there is no waiting draft with that id (two leads deciding at once: one wins)."""
+        ...
+
+
 # What callers combine: one protocol per caller that uses several roles.
 
 
@@ -283,7 +332,18 @@ class ServiceStore(Answering, Conversations, PendingReplies, UsageLog, Escalatio
     escalated, and (through the default dedup) event claims; an answer's own trips grouped (``Answering``)."""
 
 
+class GapsStore(AnswerLog, Protocol):
+    """The coverage gaps' (``bot.quality.gaps``): the answers of a period with their feedback and
+    escalations."""
+
+
+class DraftsStore(KbDrafts, Conversations, KnowledgeStore, Protocol):
+    """The KB drafts' (``bot.quality.drafts``): the drafts, the thread a draft is made from, and the
+    ``drafts`` source's articles that published drafts become."""
+
+
 __all__ = [
+    "AnswerLog",
     "Answering",
     "ButtonsStore",
     "ChannelPauses",
@@ -293,10 +353,13 @@ __all__ = [
     "DashboardLinksUsed",
     "DashboardStore",
     "DataRetention",
+    "DraftsStore",
     "EscalationLog",
     "EventClaims",
     "FeedbackLog",
+    "GapsStore",
     "IdentityLinks",
+    "KbDrafts",
     "KnowledgeStore",
     "LeadActionLog",
     "PendingReplies",

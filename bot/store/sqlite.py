@@ -24,19 +24,21 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.kb.sources.base import SourceArticle
-from bot.store import knowledge, mapping
+from bot.store import knowledge, mapping, quality
 from bot.store.mapping import reply_params, thread_params, turn_params, usage_params
 from bot.store.migrations import Migration, MigrationError, check_migrations
 from bot.store.migrations.sqlite import MIGRATIONS
 from bot.store.records import (
     LEAD_ACTION_ARGUMENT_CHARS,
     LEAD_ACTIONS_KEPT,
+    AnswerRecord,
     ArticleDiff,
     AuditRecord,
     ChangeBatch,
     Escalation,
     FeedbackVote,
     ForgetReport,
+    KbDraft,
     LeadAction,
     PendingReply,
     PruneReport,
@@ -114,6 +116,32 @@ _SETTLE_PENDING = "DELETE FROM pending_replies WHERE reply_id = ?"
 _SPACE_TOKENS = (
     "SELECT COALESCE(SUM(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens), 0)"
     " AS tokens FROM usage WHERE platform = ? AND space_id = ? AND at >= ?"
+)
+_RECORD_ANSWER = (
+    "INSERT INTO answer_records (reply_id, platform, space_id, channel_id, thread_id, message_id, user_id,"
+    " at, question, answer, searches, cited, nothing_found, fallback)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (reply_id) DO UPDATE SET message_id = excluded.message_id, user_id = excluded.user_id,"
+    " at = excluded.at, question = excluded.question, answer = excluded.answer,"
+    " searches = excluded.searches, cited = excluded.cited, nothing_found = excluded.nothing_found,"
+    " fallback = excluded.fallback"
+)
+# An answer's votes, and whether its thread was escalated at or after it, read with it.
+_ANSWERS_SINCE = (
+    "SELECT a.*,"
+    " (SELECT COUNT(*) FROM feedback f WHERE f.reply_id = a.reply_id AND f.helpful = 1) AS helpful_votes,"
+    " (SELECT COUNT(*) FROM feedback f WHERE f.reply_id = a.reply_id AND f.helpful = 0) AS not_helpful_votes,"
+    " EXISTS (SELECT 1 FROM escalations e WHERE e.platform = a.platform AND e.space_id = a.space_id"
+    "  AND e.channel_id = a.channel_id AND e.thread_id = a.thread_id AND e.opened_at >= a.at) AS escalated"
+    " FROM answer_records a WHERE a.at >= ? ORDER BY a.at DESC, a.reply_id LIMIT ?"
+)
+_SAVE_DRAFT = (
+    "INSERT INTO kb_drafts (platform, space_id, channel_id, thread_id, title, question, body, drafted_by,"
+    " made_with, created_at, updated_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft')"
+    " ON CONFLICT (platform, space_id, channel_id, thread_id) WHERE status = 'draft'"
+    " DO UPDATE SET title = excluded.title, question = excluded.question, body = excluded.body,"
+    " drafted_by = excluded.drafted_by, made_with = excluded.made_with, updated_at = excluded.updated_at"
+    " RETURNING *"
 )
 
 
@@ -687,6 +715,10 @@ class SQLiteStore:
                 "UPDATE replies SET user_id = NULL WHERE reply_id IN (SELECT reply_id FROM replies"
                 " WHERE started_at < ? AND user_id IS NOT NULL LIMIT ?)"
             ),
+            answer_records=await run(
+                "DELETE FROM answer_records WHERE reply_id IN"
+                " (SELECT reply_id FROM answer_records WHERE at < ? LIMIT ?)"
+            ),
         )
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
@@ -716,7 +748,62 @@ class SQLiteStore:
                 escalations=await run(
                     "UPDATE escalations SET user_id = '', summary = '' WHERE platform = ? AND user_id = ?"
                 ),
+                answer_records=await run("DELETE FROM answer_records WHERE platform = ? AND user_id = ?"),
             )
+
+    # What each answer did, and the KB drafts (bot.quality).
+
+    async def answers_since(self, since: datetime, limit: int) -> list[AnswerRecord]:
+        rows = await self._read(_ANSWERS_SINCE, (to_db_time(since), max(0, limit)))
+        return [quality.answer_record(row, from_db_time) for row in rows]
+
+    async def save_kb_draft(
+        self, ref: ThreadRef, title: str, question: str, body: str, drafted_by: str, made_with: str
+    ) -> KbDraft:
+        now = to_db_time(self._now())
+        params = (*thread_params(ref), title, question, body, drafted_by, made_with, now, now)
+
+        def work(db: sqlite3.Connection) -> sqlite3.Row:
+            row: sqlite3.Row = db.execute(_SAVE_DRAFT, params).fetchone()
+            return row
+
+        return quality.kb_draft(await self._run(work), from_db_time)
+
+    async def kb_drafts(self, status: str, limit: int) -> list[KbDraft]:
+        rows = await self._read(
+            "SELECT * FROM kb_drafts WHERE status = ? ORDER BY updated_at DESC, id DESC LIMIT ?",
+            (status, max(0, limit)),
+        )
+        return [quality.kb_draft(row, from_db_time) for row in rows]
+
+    async def kb_draft(self, draft_id: int) -> KbDraft | None:
+        rows = await self._read("SELECT * FROM kb_drafts WHERE id = ?", (draft_id,))
+        return quality.kb_draft(rows[0], from_db_time) if rows else None
+
+    async def edit_kb_draft(self, draft_id: int, title: str, question: str, body: str) -> KbDraft | None:
+        return await self._change_draft(
+            "UPDATE kb_drafts SET title = ?, question = ?, body = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'draft' RETURNING *",
+            (title, question, body, to_db_time(self._now()), draft_id),
+        )
+
+    async def decide_kb_draft(
+        self, draft_id: int, status: str, visibility: str | None, decided_by: str
+    ) -> KbDraft | None:
+        now = to_db_time(self._now())
+        return await self._change_draft(
+            "UPDATE kb_drafts SET status = ?, visibility = ?, decided_by = ?, decided_at = ?, updated_at = ?"
+            " WHERE id = ? AND status = 'draft' RETURNING *",
+            (status, visibility, decided_by, now, now, draft_id),
+        )
+
+    async def _change_draft(self, sql: str, params: Sequence[Any]) -> KbDraft | None:
+        def work(db: sqlite3.Connection) -> sqlite3.Row | None:
+            row: sqlite3.Row | None = db.execute(sql, params).fetchone()
+            return row
+
+        row = await self._run(work)
+        return None if row is None else quality.kb_draft(row, from_db_time)
 
     # Paused channels.
 
@@ -856,11 +943,18 @@ class SQLiteStore:
             tokens,
         )
 
-    async def finish_reply(self, record: ReplyRecord, turn: Turn, usage: UsageRecord | None = None) -> None:
+    async def finish_reply(
+        self,
+        record: ReplyRecord,
+        turn: Turn,
+        usage: UsageRecord | None = None,
+        answer: AnswerRecord | None = None,
+    ) -> None:
         statements = [
             (_APPEND_TURN, turn_params(record.ref, turn, to_db_time)),
             (_RECORD_REPLY, reply_params(record, to_db_time)),
             *([(_RECORD_USAGE, usage_params(usage, to_db_time))] if usage is not None else []),
+            *([(_RECORD_ANSWER, quality.answer_params(answer, to_db_time))] if answer is not None else []),
             (_SETTLE_PENDING, (record.reply_id,)),
         ]
 

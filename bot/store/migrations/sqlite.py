@@ -359,8 +359,10 @@ MIGRATIONS: tuple[Migration, ...] = (
             )
             """,
             "CREATE INDEX answer_records_at ON answer_records (at)",
-            "CREATE INDEX answer_records_thread ON answer_records (platform, space_id, channel_id, thread_id)",
-            "CREATE INDEX answer_records_user ON answer_records (platform, user_id) WHERE user_id IS NOT NULL",
+            "CREATE INDEX answer_records_thread"
+            " ON answer_records (platform, space_id, channel_id, thread_id)",
+            "CREATE INDEX answer_records_user"
+            " ON answer_records (platform, user_id) WHERE user_id IS NOT NULL",
             # KB articles drafted from resolved threads (bot.quality.drafts): waiting for a lead, published as
             # an article of the ``drafts`` source (public or internal), or discarded. One waiting draft per
             # thread: drafting again replaces it.
@@ -384,8 +386,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 decided_at     TEXT
             )
             """,
-            "CREATE UNIQUE INDEX kb_drafts_one_waiting ON kb_drafts (platform, space_id, channel_id, thread_id)"
-            " WHERE status = 'draft'",
+            "CREATE UNIQUE INDEX kb_drafts_one_waiting"
+            " ON kb_drafts (platform, space_id, channel_id, thread_id) WHERE status = 'draft'",
             "CREATE INDEX kb_drafts_status ON kb_drafts (status, updated_at)",
         ),
     ),
