@@ -15,7 +15,8 @@ What a file gives:
 - visibility: the front matter's ``visibility``, else the source's; never guessed (see front_matter).
 - url: the front matter's ``url`` when it is an http(s) address; else, when the source has a
   ``base_url``, that joined with the front matter's ``permalink`` (Jekyll), ``slug`` (Docusaurus) or
-  path-like ``url`` (Hugo), or with the file's path without its extension; else empty.
+  path-like ``url`` (Hugo), or with the file's path (without the extension of a Markdown file); else
+  empty. An HTML file's relative links are made absolute against its URL.
 - tags from ``tags`` and ``categories``; the locale from ``lang``/``locale``/``language`` (or ``<html
   lang>``).
 
@@ -209,9 +210,9 @@ class FolderSource:
         if is_draft(fields):
             return Skipped(key, "draft")
         suffix = path.suffix.lower()
-        locale = locale_of(fields)
+        locale, url = locale_of(fields), self._url(key, fields)
         if suffix in HTML_SUFFIXES:
-            document = html_to_markdown(body)
+            document = html_to_markdown(body, base_url=url or None)  # relative links made absolute
             if document.noindex:
                 return Skipped(key, "marked noindex")
             markdown, heading, locale = (
@@ -227,7 +228,7 @@ class FolderSource:
         return SourceArticle(
             key=key,
             title=title_of(fields) or heading or _title_from_name(path),
-            url=self._url(key, fields),
+            url=url,
             body=markdown,
             visibility=visibility,
             tags=tags_of(fields),
@@ -273,12 +274,13 @@ def _index_beside(key: str, keys: set[str]) -> str | None:
 
 
 def _page_path(key: str) -> str:
-    """A file's path on its site: without its extension; a folder's page (index, README) as the folder."""
+    """A file's path on its site: a folder's page (index, README) as the folder; an HTML file as it is (it
+    is the page); a Markdown file without its extension (generators publish it so)."""
     path = PurePosixPath(key)
     if path.stem.lower() in _INDEX_STEMS or path.stem.lower() == "readme":
         folder = path.parent.as_posix()
         return "" if folder == "." else f"{folder}/"
-    return path.with_suffix("").as_posix()
+    return key if path.suffix.lower() in HTML_SUFFIXES else path.with_suffix("").as_posix()
 
 
 def _html_title(title: str | None, html: str) -> str | None:
