@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.kb.sources.kinds import KnowledgeConfig
 from bot.settings import describe_validation_error
 
 #: The most characters one message may hold on each platform, and where the limit comes from.
@@ -132,6 +133,8 @@ class BotConfig(_Strict):
     privacy: Privacy = Privacy()
     prices: dict[str, ModelPrice] = {}
     platforms: dict[str, PlatformFacts] = {}
+    kb: KnowledgeConfig = KnowledgeConfig()
+    """The knowledge sources (``[[kb.sources]]``); none: the ``KB_PATH`` folder (bot.kb.sources.kinds)."""
 
     @field_validator("platforms")
     @classmethod

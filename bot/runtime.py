@@ -14,6 +14,7 @@ from bot.coordination.open import Coordination
 from bot.coordination.ratelimit import RateLimiter
 from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
+from bot.kb.schedule import KnowledgeSync
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend
 from bot.service import SupportService
@@ -38,6 +39,9 @@ class App:
     """The Prometheus metrics `serve` exposes; None for the terminal commands, which record none."""
     coordination: Coordination
     """Dedup, thread locks, rate budgets and limits: in-process, or shared through Redis (REDIS_URL)."""
+    knowledge: KnowledgeSync
+    """The knowledge sources, their syncs into the store, and the local index that follows the store
+    (bot.kb.schedule)."""
 
     @property
     def rate_limiter(self) -> RateLimiter:

@@ -8,6 +8,7 @@
 | thread locks | ``LocalThreadLocks`` | ``RedisThreadLocks`` (renewed while held, expire if the holder dies) |
 | platform budgets | ``WindowBudget``/``EditBudget`` per process | ``RedisWindowBudget`` shared by all |
 | per-user limits | ``LocalRateLimiter`` | ``RedisRateLimiter`` |
+| knowledge-source syncs | ``LocalSyncClaims`` | ``RedisSyncClaims`` (one instance per source and interval) |
 
 The Redis implementations (``*_redis.py`` beside the in-process ones, and ``redis_client.py``) are
 imported only when ``REDIS_URL`` is set, so the embedded defaults need no Redis client installed.
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from bot.coordination.dedup import EventDedup, StoreDedup
 from bot.coordination.locks import LocalThreadLocks, ThreadLocks
 from bot.coordination.ratelimit import LocalRateLimiter, RateLimiter
+from bot.coordination.sync_claims import LocalSyncClaims, SyncClaims
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.store import EventClaims
@@ -39,6 +41,7 @@ class Coordination:
     locks: ThreadLocks = field(default_factory=LocalThreadLocks)
     budgets: BudgetFactory = field(default_factory=LocalBudgets)
     rate_limiter: RateLimiter = field(default_factory=LocalRateLimiter)
+    sync_claims: SyncClaims = field(default_factory=LocalSyncClaims)
     shared: bool = False
     """True when the pieces are shared through Redis."""
     _close: Callable[[], Awaitable[None]] = _nothing
@@ -66,6 +69,7 @@ async def open_coordination(settings: Settings, store: EventClaims) -> Coordinat
         from bot.coordination.locks_redis import RedisThreadLocks
         from bot.coordination.ratelimit_redis import RedisRateLimiter
         from bot.coordination.redis_client import RedisUnavailable, SharedRedis
+        from bot.coordination.sync_claims_redis import RedisSyncClaims
     except ImportError as exc:
         if exc.name is None or not exc.name.startswith("redis"):
             raise
@@ -81,6 +85,7 @@ async def open_coordination(settings: Settings, store: EventClaims) -> Coordinat
         locks=RedisThreadLocks(shared),
         budgets=RedisBudgets(shared),
         rate_limiter=RedisRateLimiter(shared),
+        sync_claims=RedisSyncClaims(shared),
         shared=True,
         _close=shared.close,
     )

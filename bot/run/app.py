@@ -11,11 +11,14 @@ from bot.agent.fallback import FallbackResponder
 from bot.agent.llm import LLM, AnthropicLLM
 from bot.agent.loop import Agent, AgentOptions
 from bot.agent.toolbox import ToolBox
+from bot.channels import load_channel_scopes
 from bot.config import load_bot_config
 from bot.coordination.open import open_coordination
 from bot.errors import ConfigError
 from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
+from bot.kb.follow import KnowledgeFollower
+from bot.kb.schedule import KnowledgeSync, open_sources
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend, SqliteOrderBackend
 from bot.run.platforms import PLATFORMS
@@ -61,21 +64,27 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         system_prompt = settings.system_prompt_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"SYSTEM_PROMPT_PATH: {settings.system_prompt_path} does not exist") from None
-    if not settings.kb_path.is_dir():
+    if not config.kb.sources and not settings.kb_path.is_dir():
         raise ConfigError(f"KB_PATH: {settings.kb_path} is not a folder of Markdown articles")
-    kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
-    report = await kb.aensure_index()
-    log.info(
-        "knowledge base: %s",
-        report.summary(),
-        extra={"articles_indexed": report.indexed, "articles_skipped": report.skipped},
+    sources = open_sources(config.kb, settings.kb_path, settings.bot_config_path.parent)
+    channels = load_channel_scopes(  # before anything opens: a bad kb or prompt ends the start here
+        config,
+        config_path=settings.bot_config_path,
+        prompts_dir=settings.system_prompt_path.parent,
+        sources=[source.name for source in sources],
     )
-    for problem in report.problems:
-        log.info("knowledge base: skipped %s", problem)
+    kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
     store = await _open_store(settings)
     try:
         coordination = await open_coordination(settings, store)
     except BaseException:
+        await store.close()
+        raise
+    knowledge = KnowledgeSync(sources, store, KnowledgeFollower(kb, store), coordination.sync_claims)
+    try:
+        await knowledge.start()  # the folder sources synced, the local index caught up with the store
+    except BaseException:
+        await coordination.close()
         await store.close()
         raise
     orders = await open_orders(settings)
@@ -86,6 +95,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         store,
         timeout=config.agent.tool_timeout_seconds,
         metrics=recorded,
+        channels=channels,
     )
     model = llm if llm is not None else build_llm(settings)
     agent = Agent(
@@ -102,6 +112,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         config=config,
         fallback=FallbackResponder(toolbox),
         breaker=CircuitBreaker(),
+        channels=channels,
     )
     summarizer = None
     if model is not None:
@@ -120,7 +131,19 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         metrics=recorded,
     )
     return App(
-        settings, config, store, kb, orders, toolbox, agent, service, notifiers, model, recorded, coordination
+        settings,
+        config,
+        store,
+        kb,
+        orders,
+        toolbox,
+        agent,
+        service,
+        notifiers,
+        model,
+        recorded,
+        coordination,
+        knowledge,
     )
 
 

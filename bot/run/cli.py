@@ -19,6 +19,7 @@ from bot.run.completion import SHELLS, completion_script
 from bot.run.dashboard_cli import add_dashboard_command
 from bot.run.eval_cli import add_eval_command
 from bot.run.init import init_project
+from bot.run.kb_cli import add_kb_commands
 from bot.run.platforms import (
     PLATFORMS,
     FrontEndFactory,
@@ -30,7 +31,6 @@ from bot.run.platforms import (
 from bot.run.privacy_cli import add_privacy_commands
 from bot.version import VersionAction
 from integrations.console.principals import PRINCIPAL_HELP, parse_principal
-from integrations.console.terminal import clean
 
 if TYPE_CHECKING:
     from bot.runtime import App
@@ -61,14 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _principal_arg(ask)
     ask.add_argument("question", nargs="+", help="the question")
 
-    kb = commands.add_parser("kb", help="the knowledge base")
-    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
-    index = kb_commands.add_parser("index", help="index the articles in KB_PATH (only if they changed)")
-    index.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    search = kb_commands.add_parser("search", help="search the articles as a given principal")
-    search.add_argument("query", nargs="+")
-    search.add_argument("--limit", type=int, default=5)
-    _principal_arg(search)
+    add_kb_commands(commands, _principal_arg)
 
     slack = commands.add_parser(
         "slack", help="short for `serve --only slack`: the Events API over HTTP, or Socket Mode"
@@ -207,7 +200,9 @@ def _configure_logging(settings: Settings, command: str) -> None:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "kb":
-        return _kb(args, settings)
+        from bot.run.kb_cli import run_kb_command
+
+        return await run_kb_command(args, settings)
     if args.command == "serve":
         return await _serve(settings, configured_front_ends(settings, args.only), args.port or settings.port)
     if args.command == "slack":  # `serve --only slack`, HTTP unless --socket; Socket Mode alone needs no port
@@ -281,28 +276,3 @@ async def _stats(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await store.close()
     return 0
-
-
-def _kb(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.kb_path.is_dir():
-        raise ConfigError(f"KB_PATH: {settings.kb_path} is not a folder of Markdown articles")
-    from bot.kb import KnowledgeBase
-
-    kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
-    try:
-        if args.kb_command == "index":
-            report = kb.rebuild() if args.force else kb.ensure_index()
-            state = " (unchanged since the last run)" if report.unchanged else ""
-            print(f"indexed {report.indexed} article(s), skipped {report.skipped}{state}")
-            for problem in report.problems:
-                print(f"  skipped {problem}")
-            return 0
-        hits = kb.search(" ".join(args.query), include_internal=args.principal.is_staff, limit=args.limit)
-        if not hits:
-            print("No articles matched.")
-        for hit in hits:
-            # Article text is data from files the bot did not write: no terminal control sequences.
-            print(clean(f"{hit.title} [{hit.visibility}] {hit.url}\n    {hit.snippet[:200]}"))
-        return 0
-    finally:
-        kb.close()
