@@ -25,7 +25,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "der die das den dem des ein eine einen einem einer und oder ist sind war waren sein haben hat "
         "hatte ich sie wir ihr ihre ihren ihrem es nicht kein keine mit von zu zum zur im in auf für bei "
         "wie was wo wann bitte können kann wird werden noch auch nach über aus dass mein meine meinen "
-        "unser unsere uns ihnen gerne hier"
+        "unser unsere uns ihnen gerne hier mir mich dir alle aller nur schon sehr dann weil wenn aber denn"
     ),
     "fr": _words(
         "le la les un une des et ou est sont était être avoir a ont je vous nous il elle ils elles ne pas "

@@ -100,6 +100,7 @@ class _CollectingStream:
     def __init__(self, limits: ReplyLimits) -> None:
         self._limits = limits
         self._count = 0
+        self._prefix = f"bot-{uuid.uuid4().hex[:12]}"  # unique like a platform's message ids
 
     @property
     def limits(self) -> ReplyLimits:
@@ -107,7 +108,7 @@ class _CollectingStream:
 
     async def post(self, text: str, footer: Footer | None = None) -> MessageRef:
         self._count += 1
-        return f"eval-{self._count}"
+        return f"{self._prefix}-{self._count}"
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         return None
@@ -135,7 +136,7 @@ async def run_case(loaded: LoadedCase, open_app: AppFactory) -> CaseRun:
                     ref=ref,
                     principal=principal,
                     text=turn.user,
-                    message_id=f"eval-{number}",
+                    message_id=f"user-{uuid.uuid4().hex[:12]}-{number}",
                     sent_at=datetime.now(UTC),
                 )
                 stream = _CollectingStream(ReplyLimits(facts.max_message_chars, 0.0))

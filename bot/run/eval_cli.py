@@ -141,12 +141,11 @@ def _write_html(path: Path, results: Sequence[CaseResult], label: str, console: 
 
 
 async def _run(cases: Sequence[LoadedCase], settings: Settings, args: argparse.Namespace) -> list[CaseResult]:
-    """The cases on ``settings``: one app per case in a temporary folder, the index built once."""
+    """The cases on ``settings``: one app per case in a temporary folder, the knowledge base indexed once."""
     from bot.agent.llm import AnthropicLLM
     from bot.eval.batch import BatchLLM
     from bot.eval.judge import ModelJudge
     from bot.eval.runner import run_suite
-    from bot.kb import KnowledgeBase
     from bot.run.app import build_app, build_llm
 
     if not settings.kb_path.is_dir():
@@ -169,11 +168,6 @@ async def _run(cases: Sequence[LoadedCase], settings: Settings, args: argparse.N
     with tempfile.TemporaryDirectory(prefix="supportbot-eval-") as work:
         folder = Path(work)
         base = settings.model_copy(update={"kb_index_path": folder / "kb.sqlite3", "redis_url": None})
-        kb = KnowledgeBase(base.kb_index_path, base.kb_path)
-        try:
-            await kb.aensure_index()
-        finally:
-            kb.close()
 
         @contextlib.asynccontextmanager
         async def open_app() -> AsyncIterator[App]:
@@ -192,6 +186,8 @@ async def _run(cases: Sequence[LoadedCase], settings: Settings, args: argparse.N
                     await app.close()
 
         try:
+            async with open_app():  # one app first: it indexes the knowledge base the cases share
+                pass
             return await run_suite(
                 cases,
                 open_app,
