@@ -20,6 +20,7 @@ fails raises :class:`SourceError` with the status and Zendesk's reason, never th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -105,27 +106,29 @@ class ZendeskSource:
         skipped: list[Skipped] = []
         async with aiohttp.ClientSession(timeout=timeout, headers=self._headers) as session:
             section_names: dict[int, str] = {}
-            async for section in self._items(session, self._sections_url, "sections", skipped):
-                if isinstance(section.get("id"), int) and isinstance(section.get("name"), str):
-                    section_names[section["id"]] = section["name"]
+            async for sections in self._pages(session, self._sections_url, "sections", skipped):
+                for section in sections:
+                    if isinstance(section.get("id"), int) and isinstance(section.get("name"), str):
+                        section_names[section["id"]] = section["name"]
             articles: list[SourceArticle] = []
             seen = 0
             progress(0, None)
-            async for item in self._items(session, self._articles_url, "articles", skipped):
-                seen += 1
-                result = self._article(item, section_names)
-                if isinstance(result, SourceArticle):
-                    articles.append(result)
-                else:
-                    skipped.append(result)
+            async for items in self._pages(session, self._articles_url, "articles", skipped):
+                # Converting HTML is CPU work (a few ms an article): off the event loop, a page at a time.
+                for result in await asyncio.to_thread(self._articles, items, section_names):
+                    if isinstance(result, SourceArticle):
+                        articles.append(result)
+                    else:
+                        skipped.append(result)
+                seen += len(items)
                 progress(seen, None)
         progress(seen, seen)
         return Fetched(articles=tuple(articles), skipped=tuple(skipped))
 
-    async def _items(
+    async def _pages(
         self, session: aiohttp.ClientSession, first: str, kind: str, skipped: list[Skipped]
-    ) -> AsyncIterator[dict[str, Any]]:
-        """The items of a paginated list, page after page, at most ``max_pages`` pages."""
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The items of a paginated list, a page at a time, at most ``max_pages`` pages."""
         url: str | None = f"{first}?page[size]={self.config.page_size}"
         pages = 0
         while url is not None:
@@ -139,9 +142,7 @@ class ZendeskSource:
             items = page.get(kind)
             if not isinstance(items, list):
                 raise SourceError(f"Zendesk source {self.name!r}: the {kind} list has no {kind!r} array")
-            for item in items:
-                if isinstance(item, dict):
-                    yield item
+            yield [item for item in items if isinstance(item, dict)]
             url = self._next_url(page)
 
     def _next_url(self, page: dict[str, Any]) -> str | None:
@@ -182,6 +183,11 @@ class ZendeskSource:
         if not isinstance(body, dict):
             raise SourceError(f"Zendesk source {self.name!r}: GET {path} did not answer a JSON object")
         return body
+
+    def _articles(
+        self, items: list[dict[str, Any]], section_names: Mapping[int, str]
+    ) -> list[SourceArticle | Skipped]:
+        return [self._article(item, section_names) for item in items]
 
     def _article(self, item: dict[str, Any], section_names: Mapping[int, str]) -> SourceArticle | Skipped:
         key = f"{item.get('locale') or self.config.locale or ''}/{item.get('id')}".lstrip("/")
