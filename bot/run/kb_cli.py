@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
+from bot.run.kb_search import add_search_arguments, run_search
 
 if TYPE_CHECKING:
     from bot.kb.schedule import KnowledgeSync
@@ -42,8 +43,7 @@ def add_kb_commands(
     )
     index.add_argument("--force", action="store_true", help="rebuild it from the store")
     search = kb_commands.add_parser("search", help="search the articles as a given principal")
-    search.add_argument("query", nargs="+")
-    search.add_argument("--limit", type=int, default=5)
+    add_search_arguments(search)
     principal_arg(search)
     return kb_commands
 
@@ -94,15 +94,7 @@ async def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"index rebuilt from the store: {applied} article(s)")
             return 0
         await knowledge.start()  # the folder sources synced, as the bot does when it starts
-        kb = knowledge.follower.kb
-        hits = await kb.asearch(
-            " ".join(args.query), include_internal=args.principal.is_staff, limit=args.limit
-        )
-        if not hits:
-            print("No articles matched.")
-        for hit in hits:
-            print(_clean(f"{hit.title} [{hit.visibility}] {hit.url}\n    {hit.snippet[:200]}"))
-        return 0
+        return await run_search(args, knowledge.follower.kb)
 
 
 def _clean(text: str) -> str:
