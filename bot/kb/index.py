@@ -40,7 +40,7 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +48,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
+from bot.kb.embeddings import Embedder, shared_embedder
+from bot.kb.fusion import Relevance
 from bot.kb.layout import DROP, SCHEMA, SCHEMA_VERSION, SectionWriter
 from bot.kb.markdown import cut_text
 from bot.kb.search import KbHit, Searcher, Visibility
 from bot.kb.sources.base import ArticleChange, SourceArticle
+from bot.kb.vectors import VectorWriter
 
 logger = logging.getLogger(__name__)
 
@@ -306,13 +309,20 @@ class KnowledgeBase:
     a single transaction, so searches keep seeing the previous index (WAL) until it is committed.
     """
 
-    def __init__(self, index_path: Path, source_dir: Path) -> None:
+    def __init__(
+        self,
+        index_path: Path,
+        source_dir: Path,
+        *,
+        embedder: Callable[[], Embedder | None] = shared_embedder,
+    ) -> None:
         self.index_path = index_path
         self.source_dir = source_dir
+        self._embedder = embedder  # None from it: the model cannot load, search is lexical
         self._lock = threading.Lock()  # guards the idle connections and the search's caches
         self._idle: list[sqlite3.Connection] = []
         self._ready = False
-        self._search = Searcher(self._reading, self._lock)
+        self._search = Searcher(self._reading, self._lock, embedder)
 
     # -- the store's changes --------------------------------------------------------------------------
 
@@ -330,24 +340,15 @@ class KnowledgeBase:
         One transaction: a reader sees all of it or none of it. An index file of an older layout is
         emptied first (its ``seq`` reads 0, so the caller replays the store from the start).
         """
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if not self._schema_current(conn):
-                    self._create(conn)
-                writer = SectionWriter(conn)
-                for change in changes:
-                    writer.remove(change.source, change.key)
-                    if change.article is not None:
-                        writer.add(change.source, change.article)
-                self._finish(conn, {"seq": str(seq)})
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.close()
+
+        def write(conn: sqlite3.Connection, writer: SectionWriter) -> dict[str, str]:
+            for change in changes:
+                writer.remove(change.source, change.key)
+                if change.article is not None:
+                    writer.add(change.source, change.article)
+            return {"seq": str(seq)}
+
+        self._transaction(write, fresh=False)
         self._ready = True
 
     async def aapply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
@@ -410,40 +411,24 @@ class KnowledgeBase:
         """Replace every table with an index of ``articles`` (source :data:`FOLDER_SOURCE`), in one
         transaction; ``seq`` goes back to 0."""
         seen: set[str] = set()
-        conn = self._connect()
-        try:
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cache_size=-65536")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._create(conn)
-                writer = SectionWriter(conn)
-                for article in articles:
-                    if article.slug in seen:
-                        reason = f"{article.slug}: duplicate slug, only the first article is indexed"
-                        logger.warning("knowledge base: skipping %s", reason)
-                        problems.append(reason)
-                        continue
-                    seen.add(article.slug)
-                    writer.add(FOLDER_SOURCE, _as_source_article(article))
-                # Merge the full-text index's segments into a single b-tree so that a query reads one
-                # doclist per word.
-                conn.execute("INSERT INTO kb_fts (kb_fts) VALUES ('optimize')")
-                self._finish(
-                    conn,
-                    {
-                        "seq": "0",
-                        "fingerprint": fingerprint,
-                        "indexed": str(len(seen)),
-                        "problems": json.dumps(problems),
-                    },
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.close()
+
+        def write(conn: sqlite3.Connection, writer: SectionWriter) -> dict[str, str]:
+            for article in articles:
+                if article.slug in seen:
+                    reason = f"{article.slug}: duplicate slug, only the first article is indexed"
+                    logger.warning("knowledge base: skipping %s", reason)
+                    problems.append(reason)
+                    continue
+                seen.add(article.slug)
+                writer.add(FOLDER_SOURCE, _as_source_article(article))
+            return {
+                "seq": "0",
+                "fingerprint": fingerprint,
+                "indexed": str(len(seen)),
+                "problems": json.dumps(problems),
+            }
+
+        self._transaction(write, fresh=True)
         self._ready = True
         logger.info("knowledge base: indexed %d articles, skipped %d", len(seen), len(problems))
         return IndexReport(len(seen), len(problems), unchanged=False, problems=tuple(problems))
@@ -487,22 +472,54 @@ class KnowledgeBase:
         return row is not None and row[0] == str(SCHEMA_VERSION)
 
     @staticmethod
-    def _create(conn: sqlite3.Connection) -> None:
-        """Drop whatever index the file holds and create empty tables of the current layout."""
+    def _create(conn: sqlite3.Connection, *, embedding: str) -> None:
+        """Drop whatever index the file holds and create empty tables of the current layout; its
+        sections get vectors of the ``embedding`` model (none if it is "")."""
         for statement in (DROP + SCHEMA).split(";"):
             if statement.strip():
                 conn.execute(statement)
-        conn.executemany(
-            "INSERT INTO kb_meta (key, value) VALUES (?, ?)",
-            [("schema_version", str(SCHEMA_VERSION)), ("seq", "0"), ("indexed", "0")],
-        )
+        meta = {"schema_version": str(SCHEMA_VERSION), "seq": "0", "indexed": "0", "embedding": embedding}
+        conn.executemany("INSERT INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
 
-    @staticmethod
-    def _finish(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
-        """Record ``meta``, the section count and a new generation (searches drop their cached counts)."""
-        (sections,) = conn.execute("SELECT count(*) FROM kb_sections").fetchone()
-        meta = {**meta, "sections": str(sections), "generation": secrets.token_hex(8)}
-        conn.executemany("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
+    def _transaction(
+        self, write: Callable[[sqlite3.Connection, SectionWriter], dict[str, str]], *, fresh: bool
+    ) -> None:
+        """Run ``write`` in one write transaction on a current layout (emptied first when ``fresh`` or
+        when the file holds an older layout), then record its meta, the section count, the embedding
+        model and a new generation; the in-memory vectors follow this process's own changes."""
+        embedder = self._embedder()
+        conn = self._connect()
+        try:
+            if fresh:
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if fresh or not self._schema_current(conn):
+                    self._create(conn, embedding=embedder.name if embedder else "")
+                before = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
+                vectors = (
+                    VectorWriter(conn, embedder)
+                    if embedder and before.get("embedding") == embedder.name
+                    else None
+                )
+                writer = SectionWriter(conn, vectors)
+                meta = write(conn, writer)
+                writer.finish()
+                if fresh:  # merge the full-text index's segments: a query then reads one doclist per word
+                    conn.execute("INSERT INTO kb_fts (kb_fts) VALUES ('optimize')")
+                (sections,) = conn.execute("SELECT count(*) FROM kb_sections").fetchone()
+                generation = secrets.token_hex(8)  # searches drop what they cached of the index
+                meta = {**meta, "sections": str(sections), "generation": generation}
+                conn.executemany("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
+        if vectors is not None and not fresh:
+            self._search.take_patch(before.get("generation"), generation, writer.removed, vectors.added)
 
     # -- search ---------------------------------------------------------------------------------------
 
@@ -564,6 +581,26 @@ class KnowledgeBase:
                     conn = None
             if conn is not None:
                 conn.close()
+
+    def relevance(
+        self, query: str, *, include_internal: bool, sources: Collection[str] | None = None
+    ) -> Relevance:
+        """The evidence that :meth:`search` decides "nothing relevant" on (calibration, diagnostics)."""
+        return self._search.relevance(query, include_internal=include_internal, sources=sources)
+
+    def semantic_status(self) -> str | None:
+        """None while search is hybrid; otherwise one line saying why it is lexical only."""
+        status = self._search.semantic_status()
+        if status is not None:
+            return status
+        meta = self._read_meta()
+        embedder = self._embedder()
+        if meta is not None and embedder is not None and meta.get("embedding") != embedder.name:
+            return (
+                f"semantic search off: the index at {self.index_path} has no vectors of {embedder.name}; "
+                "delete it to rebuild it"
+            )
+        return None
 
     def close(self) -> None:
         """Close the idle read connections (a later search opens a new one)."""

@@ -14,11 +14,15 @@ keeps the id and the visibility column in agreement.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from bot.kb.lexical import stemmed
 from bot.kb.markdown import cut_text, markdown_to_text
 from bot.kb.sections import split_sections
 from bot.kb.sources.base import SourceArticle
+
+if TYPE_CHECKING:
+    from bot.kb.vectors import VectorWriter
 
 #: Bumped whenever the index layout or the text preparation changes, so old index files are rebuilt.
 SCHEMA_VERSION = 3
@@ -46,9 +50,11 @@ CREATE TABLE kb_sections (
 CREATE INDEX kb_sections_article ON kb_sections (source, key);
 CREATE VIRTUAL TABLE kb_fts USING fts5(title, heading, tags, body, tokenize='unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row');
+CREATE TABLE kb_vectors (id INTEGER PRIMARY KEY, vec BLOB NOT NULL);
 """
 
 DROP = """
+DROP TABLE IF EXISTS kb_vectors;
 DROP TABLE IF EXISTS kb_vocab;
 DROP TABLE IF EXISTS kb_fts;
 DROP TABLE IF EXISTS kb_sections;
@@ -64,10 +70,16 @@ def section_url(url: str, anchor: str | None) -> str:
 
 
 class SectionWriter:
-    """Adds and removes articles' sections inside the caller's open write transaction."""
+    """Adds and removes articles' sections inside the caller's open write transaction.
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    ``vectors`` (None when the embedding model is off) embeds each added section; ``removed`` collects
+    the ids of removed sections, for the in-memory vectors.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, vectors: VectorWriter | None) -> None:
         self._conn = conn
+        self._vectors = vectors
+        self.removed: list[int] = []
         top = "SELECT coalesce(max(id), ?) FROM kb_sections WHERE id >= ? AND id < ?"
         public = conn.execute(top, (0, 0, INTERNAL_ID_BASE)).fetchone()[0]
         internal = conn.execute(top, (INTERNAL_ID_BASE - 1, INTERNAL_ID_BASE, MAX_ROWID)).fetchone()[0]
@@ -99,7 +111,14 @@ class SectionWriter:
                 "INSERT INTO kb_fts (rowid, title, heading, tags, body) VALUES (?, ?, ?, ?, ?)",
                 (row_id, title, stemmed(section.heading or ""), tags, stemmed(text)),
             )
+            if self._vectors is not None:
+                self._vectors.add(row_id, source, article.title, section.heading, text)
         return len(sections)
+
+    def finish(self) -> None:
+        """Embed and store what is still waiting in the last batch."""
+        if self._vectors is not None:
+            self._vectors.flush()
 
     def remove(self, source: str, key: str) -> None:
         """Remove every section of the article ``key`` of ``source`` (nothing if it is not indexed)."""
@@ -110,5 +129,6 @@ class SectionWriter:
             )
         ]
         if ids:
-            self._conn.executemany("DELETE FROM kb_fts WHERE rowid = ?", ((row_id,) for row_id in ids))
-            self._conn.executemany("DELETE FROM kb_sections WHERE id = ?", ((row_id,) for row_id in ids))
+            for table in ("kb_fts WHERE rowid", "kb_vectors WHERE id", "kb_sections WHERE id"):
+                self._conn.executemany(f"DELETE FROM {table} = ?", ((row_id,) for row_id in ids))
+            self.removed.extend(ids)

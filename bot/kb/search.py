@@ -15,14 +15,20 @@ import logging
 import math
 import sqlite3
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
+from bot.kb.embeddings import Embedder, unavailable_reason
+from bot.kb.fusion import Relevance, fuse, near_enough
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
 from bot.kb.lexical import match_expression, query_terms, stem, words
 from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
+from bot.kb.vectors import VectorSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,9 @@ TITLE_IDF_WEIGHT = 1.0
 #: How many bm25 results per requested hit are ranked further (at least MIN_POOL).
 POOL_FACTOR = 4
 MIN_POOL = 20
+
+#: Lexical sections whose words are compared with the query's for its coverage (bot.kb.fusion).
+COVERAGE_SECTIONS = 3
 
 #: The most hits one search returns.
 MAX_LIMIT = 50
@@ -111,14 +120,23 @@ _BODY_SQL = "SELECT substr(body, 1, ?) FROM kb_sections WHERE id = ?"
 
 
 class Searcher:
-    """Searches one index file through connections from ``reading``; caches word counts per generation."""
+    """Searches one index file through connections from ``reading``.
 
-    def __init__(self, reading: Reading, lock: threading.Lock) -> None:
+    Caches word counts and the in-memory vectors per generation of the index (``kb_meta``); the
+    embedder comes from ``embedder`` (None: the dense half is off and search is lexical).
+    """
+
+    def __init__(
+        self, reading: Reading, lock: threading.Lock, embedder: Callable[[], Embedder | None]
+    ) -> None:
         self._reading = reading
         self._lock = lock  # shared with the index's connection pool; held only around the caches
+        self._embedder = embedder
         self._generation: str | None = None
         self._sections = 0
         self._doc_counts: dict[str, int] = {}
+        self._snapshot: VectorSnapshot | None = None
+        self._load_lock = threading.Lock()  # one reader of the vectors at a time
 
     def search(
         self,
@@ -129,14 +147,16 @@ class Searcher:
         limit: int,
         per_article: int,
     ) -> list[KbHit]:
-        terms = query_terms(query)
-        if not terms or limit <= 0 or (sources is not None and not sources):
+        if limit <= 0 or (sources is not None and not sources):
             return []
         limit = min(limit, MAX_LIMIT)
+        terms = query_terms(query)
         try:
             with self._reading() as conn:
-                candidates = self._lexical(conn, terms, include_internal, sources, limit)
-                chosen = _per_article(candidates, per_article)[:limit]
+                ranked = self._rank(conn, query, terms, include_internal, sources, limit)
+                if ranked is None or not ranked[1].relevant():
+                    return []
+                chosen = _per_article(ranked[0], per_article)[:limit]
                 bodies = [conn.execute(_BODY_SQL, (SNIPPET_SCAN_CHARS + 1, c.id)).fetchone() for c in chosen]
         except sqlite3.OperationalError as exc:
             if "fts5" not in str(exc) and "no such table" not in str(exc):
@@ -153,7 +173,7 @@ class Searcher:
                     title=candidate.title,
                     url=candidate.url,
                     visibility=candidate.visibility,
-                    snippet=snippet(text[:SNIPPET_SCAN_CHARS], terms, truncated=cut),
+                    snippet=snippet(text[:SNIPPET_SCAN_CHARS], terms or words(query), truncated=cut),
                     score=candidate.score,
                     source=candidate.source,
                     section=candidate.heading,
@@ -161,47 +181,149 @@ class Searcher:
             )
         return hits
 
-    def _lexical(
+    def relevance(self, query: str, *, include_internal: bool, sources: Collection[str] | None) -> Relevance:
+        """The evidence :meth:`search` decides "nothing relevant" on (for calibration and diagnostics)."""
+        with self._reading() as conn:
+            ranked = self._rank(conn, query, query_terms(query), include_internal, sources, MIN_POOL)
+        return ranked[1] if ranked is not None else Relevance(0.0, None)
+
+    def semantic_status(self) -> str | None:
+        """None while the dense half works; otherwise why search is lexical only."""
+        if self._embedder() is None:
+            return (
+                f"semantic search off, search is lexical only: {unavailable_reason() or 'model not loaded'}"
+            )
+        return None
+
+    def take_patch(
+        self,
+        before: str | None,
+        generation: str,
+        removed: Collection[int],
+        added: Sequence[tuple[int, str, npt.NDArray[np.float32]]],
+    ) -> None:
+        """Bring the in-memory vectors from generation ``before`` to ``generation`` with this process's
+        own write, without re-reading them (if they are at another generation, the next search reads)."""
+        with self._load_lock:
+            snapshot = self._snapshot
+            if snapshot is not None and snapshot.generation == before:
+                self._snapshot = snapshot.patched(generation, removed, added)
+
+    def _rank(
         self,
         conn: sqlite3.Connection,
+        query: str,
         terms: list[str],
         include_internal: bool,
         sources: Collection[str] | None,
         limit: int,
-    ) -> list[_Candidate]:
-        """The pool of sections bm25 ranks best, re-scored with the title bonus, best first."""
+    ) -> tuple[list[_Candidate], Relevance] | None:
+        """Both halves, fused, best first, with the query's :class:`Relevance`; None for an empty index."""
+        meta = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
+        if "generation" not in meta:
+            return None
+        pool = max(MIN_POOL, POOL_FACTOR * limit)
+        lexical, coverage = self._lexical(conn, meta, terms, include_internal, sources, pool)
+        dense = self._dense(conn, meta, query, include_internal, sources, pool)
+        by_id = {c.id: c for c in lexical}
+        fused = fuse([c.id for c in lexical], near_enough(dense or []))
+        missing = [section for section, _ in fused if section not in by_id]
+        if missing:
+            rows = conn.execute(
+                f"SELECT id, source, key, title, url, heading, visibility FROM kb_sections WHERE id IN "
+                f"({', '.join('?' * len(missing))})",
+                missing,
+            )
+            for row_id, source, key, title, url, heading, visibility in rows:
+                by_id[row_id] = _Candidate(row_id, source, key, title, url, heading, visibility, 0.0)
+        ranked = [replace(by_id[section], score=score) for section, score in fused if section in by_id]
+        cosine = dense[0][1] if dense else (None if dense is None else 0.0)
+        return ranked, Relevance(coverage, cosine)
+
+    def _dense(
+        self,
+        conn: sqlite3.Connection,
+        meta: dict[str, str],
+        query: str,
+        include_internal: bool,
+        sources: Collection[str] | None,
+        pool: int,
+    ) -> list[tuple[int, float]] | None:
+        """The sections nearest to the query's vector, or None when the dense half is off."""
+        embedder = self._embedder()
+        if embedder is None or meta.get("embedding") != embedder.name:
+            return None
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.generation != meta["generation"]:
+            with self._load_lock:  # another process wrote the index: read its vectors once
+                snapshot = self._snapshot
+                if snapshot is None or snapshot.generation != meta["generation"]:
+                    snapshot = VectorSnapshot.read(conn, meta["generation"])
+                    self._snapshot = snapshot
+        vector = embedder.embed([query])[0]
+        if not vector.any():
+            return []
+        return snapshot.nearest(vector, include_internal=include_internal, sources=sources, k=pool)
+
+    def _lexical(
+        self,
+        conn: sqlite3.Connection,
+        meta: dict[str, str],
+        terms: list[str],
+        include_internal: bool,
+        sources: Collection[str] | None,
+        pool: int,
+    ) -> tuple[list[_Candidate], float]:
+        """The pool of sections bm25 ranks best, re-scored with the title bonus, best first, and the
+        query's coverage (see :mod:`bot.kb.fusion`)."""
         stems = list(dict.fromkeys(stem(term) for term in terms))
-        counts, total = self._counts(conn, stems)
+        if not stems:
+            return [], 0.0
+        counts, total = self._counts(conn, meta, stems)
+        idf = {s: math.log(1 + (total - counts[s] + 0.5) / (counts[s] + 0.5)) for s in stems}
         present = [s for s in stems if counts[s] > 0]
         if not present:
-            return []
+            return [], 0.0
         threshold = max(COMMON_TERM_MIN_DOCS, int(total * COMMON_TERM_FRACTION))
         selective = [s for s in present if counts[s] <= threshold] or [min(present, key=counts.__getitem__)]
         params: dict[str, object] = {
             "match": match_expression(selective),
             "id_limit": MAX_ROWID if include_internal else INTERNAL_ID_BASE,
             "include_internal": include_internal,
-            "pool": max(MIN_POOL, POOL_FACTOR * limit),
+            "pool": pool,
         }
         if sources is not None:
             params["sources"] = _json_list(sources)
-        idf = {s: math.log(1 + (total - counts[s] + 0.5) / (counts[s] + 0.5)) for s in present}
         candidates = []
         for row_id, source, key, title, url, heading, visibility, bm25 in conn.execute(
             _POOL_SQL[sources is not None], params
         ):
             title_stems = {stem(word) for word in words(title)}
-            bonus = TITLE_IDF_WEIGHT * sum(weight for s, weight in idf.items() if s in title_stems)
+            bonus = TITLE_IDF_WEIGHT * sum(idf[s] for s in present if s in title_stems)
             candidates.append(_Candidate(row_id, source, key, title, url, heading, visibility, -bm25 + bonus))
         candidates.sort(key=lambda c: c.score, reverse=True)  # stable: bm25 order breaks ties
-        return candidates
+        return candidates, self._coverage(conn, candidates[:COVERAGE_SECTIONS], idf)
 
-    def _counts(self, conn: sqlite3.Connection, stems: list[str]) -> tuple[dict[str, int], int]:
+    @staticmethod
+    def _coverage(conn: sqlite3.Connection, candidates: list[_Candidate], idf: dict[str, float]) -> float:
+        """The largest share of the query's idf that one of ``candidates`` holds."""
+        total = sum(idf.values())
+        best = 0.0
+        for candidate in candidates:
+            row = conn.execute(
+                "SELECT title || ' ' || heading || ' ' || tags || ' ' || substr(body, 1, ?) FROM kb_fts "
+                "WHERE rowid = ?",
+                (SNIPPET_SCAN_CHARS, candidate.id),
+            ).fetchone()
+            held = set(row[0].split()) if row else set()
+            best = max(best, sum(weight for s, weight in idf.items() if s in held) / total)
+        return best
+
+    def _counts(
+        self, conn: sqlite3.Connection, meta: dict[str, str], stems: list[str]
+    ) -> tuple[dict[str, int], int]:
         """How many sections hold each of ``stems``, and how many sections there are (cached until the
         index changes: a new ``generation`` in ``kb_meta``)."""
-        meta = dict(
-            conn.execute("SELECT key, value FROM kb_meta WHERE key IN ('generation', 'sections')").fetchall()
-        )
         with self._lock:
             if meta.get("generation") != self._generation:  # first call, or the index was rewritten
                 self._generation = meta.get("generation")
