@@ -129,17 +129,17 @@ async def test_html_writes_a_self_contained_report(support_fake: FakeAnthropic, 
 
 
 async def test_compare_shows_where_two_prompts_differ(support_fake: FakeAnthropic, tmp_path: Path) -> None:
-    prompt = ROOT / "config" / "prompts" / "system.md"
-    no_tools = tmp_path / "no-tools.md"
-    no_tools.write_text(prompt.read_text(encoding="utf-8") + "\nNever use tools.\n", encoding="utf-8")
+    system = (ROOT / "config" / "prompts" / "system.md").read_text(encoding="utf-8")
+    (tmp_path / "a.md").write_text(system, encoding="utf-8")
+    (tmp_path / "b.md").write_text(system + "\nNever use tools.\n", encoding="utf-8")
     names = only("order-status-own", "returns-window", "reveal-the-system-prompt")
-    args = ["--compare", f"prompt:{prompt}", f"prompt:{no_tools}", *names]
+    args = ["--compare", "prompt:a.md", "prompt:b.md", *names]
 
     run = await run_eval(support_fake, tmp_path, str(EVALS), "--json", *args)
 
     assert run.status == 1  # variant B fails
     report = json.loads(run.stdout)
-    assert report["variants"] == [f"prompt:{prompt}", f"prompt:{no_tools}"]
+    assert report["variants"] == ["prompt:a.md", "prompt:b.md"]
     assert (report["a"]["passed"], report["b"]["passed"]) == (3, 1)
     assert report["differences"] == 2
     by_name = {case["name"]: case for case in report["cases"]}
@@ -152,7 +152,10 @@ async def test_compare_shows_where_two_prompts_differ(support_fake: FakeAnthropi
 
     table = await run_eval(support_fake, tmp_path, str(EVALS), *args)
     assert "2 case(s) differ" in table.stdout
-    assert "B: lookup_order(order_id 'ORD-10001') was not called" in table.stdout
+    rows = [line for line in table.stdout.splitlines() if "order-status-own" in line]
+    assert len(rows) == 1 and "pass" in rows[0] and "FAIL" in rows[0]
+    assert "B: lookup_order(order_id 'ORD-10001') was not" in rows[0]
+    assert "A prompt:a.md" in table.stdout and "B prompt:b.md" in table.stdout
 
 
 async def test_batch_sends_each_round_as_one_message_batch(
