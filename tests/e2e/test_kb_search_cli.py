@@ -13,7 +13,7 @@ from tests.e2e.test_console_cli import cli, cli_env
 
 HIT_KEYS = {"title", "url", "section", "score", "visibility", "source"}
 STAFF_ARTICLE = "Refund approval policy (staff)"
-UNRELATED = "who won the football world cup"
+UNRELATED = "who is the president"
 
 
 async def test_json_hits_show_internal_articles_to_staff_only(tmp_path: Path) -> None:
