@@ -12,11 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 from bot.dashboard.charts import Chart, bar_chart
 from bot.dashboard.tables import Cell, Table, thread_cell
 from bot.stats import TOP_THREADS, Figures, Stats, gather_stats, seconds
-from bot.store import StatsStore
+from bot.store import AnswerLog, StatsStore
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
 SUMMARY_CHARS = 300
+ANSWERS_READ = 2000
+"""The newest answers of a period read for the not-helpful table (a bound on one page's work)."""
+NOT_HELPFUL_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -166,4 +169,28 @@ async def costliest_threads(store: StatsStore, days: int, now: datetime | None =
         ("thread", "questions", "answered", "tokens in", "tokens out", "cost"),
         rows,
         "No model usage in this period.",
+    )
+
+
+async def not_helpful(store: AnswerLog, days: int, now: datetime | None = None) -> Table:
+    """The answers people voted not helpful, newest first: the question, the answer and its sources."""
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    voted = [a for a in await store.answers_since(since, ANSWERS_READ) if a.not_helpful_votes]
+    rows = tuple(
+        (
+            Cell(a.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+            thread_cell(a.ref),
+            Cell(a.question),
+            Cell(a.answer),
+            Cell("; ".join(f"{source.title} ({source.url})" for source in a.cited) or "none"),
+            Cell(str(a.not_helpful_votes), number=True),
+        )
+        for a in voted[:NOT_HELPFUL_LISTED]
+    )
+    return Table(
+        "not-helpful",
+        f"Answers voted not helpful in the last {days} day(s)",
+        ("answered", "thread", "question", "answer", "sources", "not helpful votes"),
+        rows,
+        "No answer was voted not helpful in this period.",
     )

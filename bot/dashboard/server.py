@@ -44,6 +44,7 @@ SECURITY_HEADERS = {
 NAV = (
     (PREFIX, "Overview"),
     (f"{PREFIX}/escalations", "Open escalations"),
+    (f"{PREFIX}/not-helpful", "Not helpful"),
     (f"{PREFIX}/threads", "Costliest threads"),
 )
 OFF = (
@@ -62,6 +63,7 @@ def _escalations(store: DashboardStore, days: int) -> Awaitable[Table]:
 TABLES: Mapping[str, TableSource] = {
     "escalations": _escalations,
     "threads": pages.costliest_threads,
+    "not-helpful": pages.not_helpful,
 }
 """The list pages: each is ``/dashboard/NAME`` and ``/dashboard/NAME.csv``."""
 

@@ -306,8 +306,9 @@ class StatsStore(UsageLog, FeedbackLog, EscalationLog, Protocol):
     """The stats': usage, replies, feedback and escalations over a period."""
 
 
-class DashboardStore(StatsStore, DashboardLinksUsed, Protocol):
-    """The leads' dashboard's (``bot.dashboard``): the stats, open escalations, and its links' single use."""
+class DashboardStore(StatsStore, AnswerLog, DashboardLinksUsed, Protocol):
+    """The leads' dashboard's (``bot.dashboard``): the stats, open escalations, what answers did, and its
+    links' single use."""
 
 
 class ButtonsStore(Conversations, FeedbackLog, LeadActionLog, Protocol):

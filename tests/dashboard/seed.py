@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.store import Store, UsageRecord
-from bot.store.records import ReplyRecord
-from bot.types import ThreadRef
+from bot.store.records import AnswerRecord, ReplyRecord, SearchRecord
+from bot.types import Source, ThreadRef, Turn
 
 SLACK_THREAD = ThreadRef("slack", "T0FAKE", "C0GENERAL", "1700000000.000100")
 DISCORD_THREAD = ThreadRef("discord", "900000000000000001", "900000000000000002", "900000000000000003")
 QUIET_THREAD = ThreadRef("slack", "T0FAKE", "C0GENERAL", "1700000100.000200")
+UNHELPFUL_QUESTION = "Can I return a gift without the receipt?"
+UNHELPFUL_ANSWER = "Returns need the order number; see Returns."
+RETURNS = Source("Returns", "https://help.example.com/returns")
 ESCALATION_SUMMARIES = (
     "Refund exception for ORD-10001 <b>needs</b> a lead",
     "Damaged parcel, customer upset",
@@ -23,6 +26,7 @@ ESCALATION_SUMMARIES = (
 class Seeded:
     costliest: ThreadRef
     open_summaries: tuple[str, ...]
+    unhelpful: AnswerRecord
 
 
 async def seed(store: Store, now: datetime | None = None) -> Seeded:
@@ -42,9 +46,12 @@ async def seed(store: Store, now: datetime | None = None) -> Seeded:
     ]
     for i, (ref, started, first_text, failed, fallback, limited, cost) in enumerate(replies):
         reply_id = f"reply-{i}"
-        await store.record_reply(
-            ReplyRecord(reply_id, ref, started, first_text, failed, fallback, limited, user_id=f"U{i}")
-        )
+        record = ReplyRecord(reply_id, ref, started, first_text, failed, fallback, limited, user_id=f"U{i}")
+        if i == 1:  # what this answer did is recorded, as the service records it
+            turn = Turn("assistant", "bot", UNHELPFUL_ANSWER, "msg-1", started, answered_for="U1")
+            await store.finish_reply(record, turn, answer=_unhelpful(ref, started))
+        else:
+            await store.record_reply(record)
         if cost:
             await store.record_usage(
                 UsageRecord(ref, reply_id, "claude-sonnet-5-5", 1000 * (i + 1), 200, 50, 10, cost, started)
@@ -57,4 +64,22 @@ async def seed(store: Store, now: datetime | None = None) -> Seeded:
     await store.resolve_escalations(QUIET_THREAD, "U0LEAD")
     for ref, summary in zip((SLACK_THREAD, DISCORD_THREAD), ESCALATION_SUMMARIES, strict=True):
         assert await store.open_escalation(ref, "U1", summary) is not None
-    return Seeded(costliest=SLACK_THREAD, open_summaries=ESCALATION_SUMMARIES)
+    [unhelpful] = [a for a in await store.answers_since(now - timedelta(days=3), 10) if a.not_helpful_votes]
+    return Seeded(costliest=SLACK_THREAD, open_summaries=ESCALATION_SUMMARIES, unhelpful=unhelpful)
+
+
+def _unhelpful(ref: ThreadRef, at: datetime) -> AnswerRecord:
+    searches = (SearchRecord("gift return without receipt", 1, (0.41,)),)
+    return AnswerRecord(
+        "reply-1",
+        ref,
+        "msg-1",
+        at,
+        UNHELPFUL_QUESTION,
+        UNHELPFUL_ANSWER,
+        searches,
+        (RETURNS,),
+        False,
+        False,
+        "U1",
+    )

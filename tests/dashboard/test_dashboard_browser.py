@@ -114,6 +114,12 @@ async def test_the_tables_list_what_was_seeded(served: Served) -> None:
         assert (
             link.get_attribute("href") == "https://discord.com/channels/900000000000000001/900000000000000003"
         )
+        browser.find_element(By.LINK_TEXT, "Not helpful").click()
+        [row] = browser.find_elements(By.CSS_SELECTOR, "#table-not-helpful tbody tr")
+        question, answer, sources = (cell.text for cell in row.find_elements(By.TAG_NAME, "td")[2:5])
+        unhelpful = served.seeded.unhelpful
+        assert (question, answer) == (unhelpful.question, unhelpful.answer)
+        assert unhelpful.cited[0].url in sources
         browser.find_element(By.LINK_TEXT, "Costliest threads").click()
         first = browser.find_elements(By.CSS_SELECTOR, "#table-threads tbody tr")[0]
         cells = [cell.text for cell in first.find_elements(By.TAG_NAME, "td")]

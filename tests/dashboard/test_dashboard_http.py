@@ -16,6 +16,7 @@ from bot.dashboard.auth import DashboardAccess
 from bot.dashboard.server import COOKIE, Dashboard
 from bot.store.open import open_store
 from tests.dashboard.conftest import SECRET, Served
+from tests.dashboard.seed import RETURNS, UNHELPFUL_ANSWER, UNHELPFUL_QUESTION
 
 HOW_TO = "/support dashboard"
 
@@ -92,6 +93,10 @@ async def test_csv_exports_list_the_rows_of_each_table(
         threads = list(csv.DictReader(io.StringIO(await response.text())))
     assert threads[0]["thread"].endswith(dashboard.seeded.costliest.thread_id)
     assert threads[0]["cost"] == "$1.00"
+    async with client.get(dashboard.url + "/dashboard/not-helpful.csv") as response:
+        [unhelpful] = list(csv.DictReader(io.StringIO(await response.text())))
+    assert (unhelpful["question"], unhelpful["answer"]) == (UNHELPFUL_QUESTION, UNHELPFUL_ANSWER)
+    assert unhelpful["sources"] == f"{RETURNS.title} ({RETURNS.url})"
     async with client.get(dashboard.url + "/dashboard/overview.csv") as response:
         days = list(csv.DictReader(io.StringIO(await response.text())))
     assert sum(int(day["questions"]) for day in days) == 7
