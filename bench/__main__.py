@@ -37,6 +37,7 @@ class Benchmark:
 BENCHMARKS = (
     Benchmark("kb_search", ("--articles", "5000", "--queries", "300")),
     Benchmark("kb_quality", ()),
+    Benchmark("eval_language", ()),
     Benchmark("kb_website", ("--pages", "50")),
     Benchmark("agent_turn", ("--turns", "60", "--threads", "5")),
     Benchmark("long_thread", ("--turns", "60")),

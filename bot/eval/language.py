@@ -39,8 +39,8 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     ),
     "it": _words(
         "il lo la i gli le un uno una e o è sono era essere avere ho ha hanno io lei noi non di del della "
-        "dei al alla in con per che chi quando come dove suo sua mio mia nostro si ci molto grazie "
-        "può"
+        "dei al alla in con per che chi quando come dove suo sua mio mia nostro si ci molto grazie degli "
+        "dalla dello nella sulla alle agli può"
     ),
     "nl": _words(
         "de het een en of is zijn was waren hebben heeft had ik u jij je wij we niet geen met van voor in "
