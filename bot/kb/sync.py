@@ -47,6 +47,18 @@ class SyncSummary:
     def failed(self) -> bool:
         return self.error is not None
 
+    def fields(self) -> dict[str, object]:
+        """The counts as log fields (``extra=``), for JSON logs."""
+        return {
+            "kb_source": self.source,
+            "articles": self.articles,
+            "articles_added": self.added,
+            "articles_updated": self.updated,
+            "articles_removed": self.removed,
+            "articles_skipped": len(self.skipped),
+            "failed": self.failed,
+        }
+
     def line(self) -> str:
         """One line for a person: the counts, the first skipped items and why, or the failure."""
         if self.error is not None:
@@ -92,11 +104,11 @@ async def sync_source(
             len(diff.removed),
             fetched.skipped,
         )
-        log.info("knowledge sync: %s", summary.line())
+        log.info("knowledge sync: %s", summary.line(), extra=summary.fields())
         return summary
     await store.record_sync_failure(source.name, error)
     summary = SyncSummary(source.name, len(previous), error=error)
-    log.warning("knowledge sync: %s", summary.line())
+    log.warning("knowledge sync: %s", summary.line(), extra=summary.fields())
     return summary
 
 

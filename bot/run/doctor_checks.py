@@ -3,14 +3,12 @@ knowledge base, the orders and the model (``bot.doctor`` runs them)."""
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 from bot.agent.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
 from bot.config import load_bot_config
 from bot.doctor import Check, Result
 from bot.errors import ConfigError
-from bot.kb import KnowledgeBase, article_files
 from bot.orders import OrderBackendError
 from bot.run.app import build_llm, open_orders
 from bot.settings import Settings
@@ -71,29 +69,47 @@ async def _store(settings: Settings) -> Result:
 
 
 async def _knowledge_base(settings: Settings) -> Result:
-    source = settings.kb_path
-    if not source.is_dir():
-        return Result("fail", f"KB_PATH {source} is not a folder", "point KB_PATH at the Markdown articles")
-    files = len(article_files(source))
-    kb = KnowledgeBase(settings.kb_index_path, source)
+    """Each configured source's last sync, as the store recorded it (``supportbot kb sync`` writes it)."""
+    from bot.kb.sources.kinds import KnowledgeConfig
+
+    kb_config: KnowledgeConfig = load_bot_config(settings.bot_config_path).kb
+    if not kb_config.sources and not settings.kb_path.is_dir():
+        return Result("fail", f"KB_PATH {settings.kb_path} is not a folder", "point KB_PATH at the articles")
+    names = [source.name for source in kb_config.configured(settings.kb_path)]
     try:
-        report = await asyncio.to_thread(kb.current_report)
+        store = await open_store(settings.database_url)
+    except (StoreUnavailable, ValueError) as exc:
+        return Result("fail", f"cannot read the sources' syncs: {exc}", "check DATABASE_URL")
+    try:
+        statuses = {status.source: status for status in await store.source_statuses()}
     finally:
-        kb.close()
-    if report is None:
-        return Result(
-            "warn",
-            f"the index {settings.kb_index_path} is missing or older than the {files} file(s) in {source}",
-            "run `supportbot kb index` (the bot also indexes on start)",
+        await store.close()
+    lines: list[str] = []
+    failed: list[str] = []
+    never: list[str] = []
+    for name in names:
+        status = statuses.get(name)
+        if status is None:
+            never.append(name)
+            lines.append(f"{name}: never synced")
+            continue
+        success = (
+            "never" if status.last_success_at is None else f"{status.last_success_at:%Y-%m-%d %H:%M} UTC"
         )
-    if report.problems:
-        shown = "; ".join(report.problems[:3]) + (" …" if len(report.problems) > 3 else "")
-        return Result(
-            "fail",
-            f"{report.indexed} article(s) indexed, {report.skipped} skipped: {shown}",
-            "fix the front matter (title, url, visibility), then run `supportbot kb index`",
-        )
-    return Result("ok", f"{report.indexed} article(s) indexed from {source}, up to date")
+        if status.last_error is not None:
+            failed.append(name)
+            lines.append(
+                f"{name}: the sync at {status.last_attempt_at:%Y-%m-%d %H:%M} UTC FAILED "
+                f"({status.last_error}); {status.articles} article(s) kept from the last success ({success})"
+            )
+        else:
+            lines.append(f"{name}: {status.articles} article(s), synced {success}")
+    detail = "; ".join(lines)
+    if failed:
+        return Result("fail", detail, f"fix {', '.join(failed)}, then run `supportbot kb sync`")
+    if never:
+        return Result("warn", detail, "run `supportbot kb sync` (the bot syncs folder sources on start)")
+    return Result("ok", detail)
 
 
 async def _orders(settings: Settings) -> Result:

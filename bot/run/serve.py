@@ -218,6 +218,8 @@ async def serve(
     retention = asyncio.create_task(
         keep_pruning(core.store, core.config.privacy.retention_days), name="retention"
     )
+    # Knowledge (bot.kb.schedule): sources synced on their sync_every, the index following the store.
+    knowledge = asyncio.create_task(core.knowledge.run(), name="knowledge")
     try:
         if port is not None:
             runner = web.AppRunner(server.application(), access_log=None, handle_signals=False)
@@ -240,6 +242,7 @@ async def serve(
     finally:
         server.draining = True
         retention.cancel()
+        knowledge.cancel()
         results = await asyncio.gather(
             *(front_end.stop(drain_seconds) for front_end in started), return_exceptions=True
         )
@@ -248,7 +251,7 @@ async def serve(
                 log.error("front end %s did not stop cleanly", front_end.name, exc_info=result)
         if runner is not None:
             await runner.cleanup()
-        await asyncio.gather(retention, return_exceptions=True)
+        await asyncio.gather(retention, knowledge, return_exceptions=True)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     log.info("stopped")

@@ -45,7 +45,7 @@ def marks(output: str) -> dict[str, str]:
 
 async def test_doctor_all_good(tmp_path: Path, fake_slack: FakeSlack, fake_anthropic: FakeAnthropic) -> None:
     env = slack_environment(fake_slack, fake_anthropic)
-    assert (await run(tmp_path, "kb", "index", **env))[0] == 0
+    assert (await run(tmp_path, "kb", "sync", **env))[0] == 0
     status, output, _ = await run(tmp_path, "doctor", **env)
     assert status == 0, output
     assert list(marks(output)) == CHECKS, output
@@ -66,7 +66,35 @@ async def test_doctor_on_a_fresh_machine_without_tokens_passes_with_notes(tmp_pa
         "Discord": "-",
     }
     assert marks(output) == expected
-    assert "run `supportbot kb index`" in output and "set ANTHROPIC_API_KEY" in output
+    assert "help-center: never synced" in output and "run `supportbot kb sync`" in output
+    assert "set ANTHROPIC_API_KEY" in output
+
+
+async def test_kb_sync_and_doctor_say_which_source_failed_and_what_it_kept(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "hours.md").write_text("---\ntitle: Opening hours\n---\nWe open at nine.\n", encoding="utf-8")
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        '[[kb.sources]]\nname = "docs"\nkind = "folder"\npath = "docs"\n'
+        '[[kb.sources]]\nname = "gone"\nkind = "folder"\npath = "missing"\n',
+        encoding="utf-8",
+    )
+    status, output, _ = await run(tmp_path, "kb", "sync", BOT_CONFIG_PATH=str(config))
+    assert status == 1, output
+    assert "docs: 1 articles; 1 added, 0 updated, 0 removed, 0 skipped" in output
+    assert "gone: FAILED (" in output and "kept its 0 articles" in output
+
+    status, _, error = await run(tmp_path, "kb", "sync", "--source", "nope", BOT_CONFIG_PATH=str(config))
+    assert status == 2 and "no knowledge source is named 'nope' (the sources: docs, gone)" in error
+
+    status, output, _ = await run(tmp_path, "doctor", BOT_CONFIG_PATH=str(config))
+    assert marks(output)["knowledge base"] == "✗", output
+    assert (
+        "docs: 1 article(s), synced" in output
+        and "gone: the sync at" in output
+        and "does not exist" in output
+    )
 
 
 async def test_doctor_names_a_rejected_key_and_how_to_fix_it(tmp_path: Path, fake_slack: FakeSlack) -> None:

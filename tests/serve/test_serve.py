@@ -155,10 +155,12 @@ async def test_serve_with_no_platform_tokens_serves_health_and_metrics(tmp_path:
 
     lines = bot.json_lines()
     assert any("no front end is configured" in line["message"] for line in lines)
-    [kb] = [line for line in lines if line["logger"] == "bot.run.app" and "knowledge base" in line["message"]]
+    [kb] = [line for line in lines if line["logger"] == "bot.kb.sync"]
     articles = len(list((ROOT / "config" / "kb").glob("*.md")))
-    assert kb["message"] == f"knowledge base: {articles} articles indexed, 0 skipped (re-indexed)"
-    assert (kb["articles_indexed"], kb["articles_skipped"]) == (articles, 0)
+    assert kb["message"] == (
+        f"knowledge sync: help-center: {articles} articles; {articles} added, 0 updated, 0 removed, 0 skipped"
+    )
+    assert (kb["kb_source"], kb["articles"], kb["articles_skipped"]) == ("help-center", articles, 0)
 
 
 async def test_a_rejected_model_key_makes_the_process_not_ready(tmp_path: Path) -> None:

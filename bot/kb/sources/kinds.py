@@ -12,10 +12,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.kb.sources.folder import FolderSourceConfig
+from bot.kb.sources.website import WebsiteSourceConfig
 from bot.kb.sources.zendesk import ZendeskSourceConfig
 
 #: One ``[[kb.sources]]`` table, its model chosen by its ``kind``.
-SourceConfigs = Annotated[FolderSourceConfig | ZendeskSourceConfig, Field(discriminator="kind")]
+SourceConfigs = Annotated[
+    FolderSourceConfig | WebsiteSourceConfig | ZendeskSourceConfig, Field(discriminator="kind")
+]
 
 #: The name of the source that the ``KB_PATH`` folder is when ``[[kb.sources]]`` names none.
 DEFAULT_SOURCE_NAME = "help-center"
