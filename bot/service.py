@@ -30,11 +30,12 @@ from bot.inbound import Budgets, HistoryLoader, Inbound, masked_history
 from bot.limits import LimitKind, LimitNotice, LimitsPolicy
 from bot.logs import log_context
 from bot.metrics import BotMetrics
+from bot.quality.record import Answered, AnswerTrace
 from bot.store import PendingReply, ReplyRecord, ServiceStore, ThreadSummary, UsageRecord
 from bot.streaming.budget import Budget
 from bot.streaming.clock import SystemClock
 from bot.streaming.notice import post_with_retries
-from bot.streaming.protocol import Footer, MessageRef, ReplyLimits, ReplyStream
+from bot.streaming.protocol import Footer, MessageRef, Progress, ReplyLimits, ReplyStream
 from bot.streaming.reply import RenderOutcome, RetryPolicy, StreamingReply
 from bot.turns import thread_turns
 from bot.types import Conversation, Turn, Usage
@@ -91,8 +92,11 @@ class SupportService:
         stream: ReplyStream,
         budgets: Budgets,
         platform_history: Sequence[Turn] | HistoryLoader | None = None,
+        *,
+        progress: Progress | None = None,
     ) -> Handled:
-        """Answer ``message`` through ``stream`` (see ``_handle``).
+        """Answer ``message`` through ``stream`` (see ``_handle``), showing ``progress`` where the platform
+        has a sign of its own for an answer being prepared.
 
         Every line logged meanwhile carries the thread's key and a request id of its own, and the outcome
         goes to the metrics. A reply cancelled at shutdown counts as ``interrupted`` (its message is
@@ -107,7 +111,7 @@ class SupportService:
                 self._metrics.reply_started(platform)
             watched = _WatchedStream(stream)
             try:
-                handled = await self._handle(message, watched, budgets, platform_history)
+                handled = await self._handle(message, watched, budgets, platform_history, progress)
             except asyncio.CancelledError:
                 if self._metrics is not None:
                     self._metrics.count_reply(platform, "interrupted")
@@ -166,6 +170,7 @@ class SupportService:
         stream: ReplyStream,
         budgets: Budgets,
         platform_history: Sequence[Turn] | HistoryLoader | None = None,
+        progress: Progress | None = None,
     ) -> Handled:
         """Answer ``message`` through ``stream``.
 
@@ -203,14 +208,18 @@ class SupportService:
                 post_budget=budgets.posts,
                 reply_id=reply_id,
                 clock=clock,
+                progress=progress,
                 # The pending reply names its newest message: the one a restart must settle.
                 on_post=lambda ref: self._store.add_pending_reply(
                     PendingReply(reply_id, message.ref, ref, started_at)
                 ),
             )
             settled = False
+            trace = AnswerTrace()
             try:
-                outcome = await reply.render(self._answer(message, history, reply_id, thread.summary))
+                outcome = await reply.render(
+                    trace.watch(self._answer(message, history, reply_id, thread.summary))
+                )
                 first_text_ms = (
                     None if outcome.first_text_at is None else (outcome.first_text_at - started) * 1000
                 )
@@ -223,7 +232,7 @@ class SupportService:
                     _is_fallback(outcome),
                     user_id=message.principal.user_id,
                 )
-                await self._record(record, outcome, message.principal.user_id)  # settles it too
+                await self._record(record, outcome, message, trace)  # settles it too
                 settled = True
             finally:
                 if not settled:  # cancelled or failed: the rendered message is settled all the same
@@ -287,10 +296,14 @@ class SupportService:
         log.info("%s: %s limit notice", ref.key, notice.kind)
         return Handled("limited", reply_id, limited=notice.kind)
 
-    async def _record(self, record: ReplyRecord, outcome: RenderOutcome, answered_for: str) -> None:
-        """Store the bot's turn (with its tool blocks), the reply row and the answer's usage, and settle its
-        pending reply: one store trip (``finish_reply``)."""
+    async def _record(
+        self, record: ReplyRecord, outcome: RenderOutcome, message: Inbound, trace: AnswerTrace
+    ) -> None:
+        """Store the bot's turn (with its tool blocks), the reply row, the answer's usage and what the
+        answer did (``bot.quality.record``), and settle its pending reply: one store trip
+        (``finish_reply``)."""
         ref, reply_id = record.ref, record.reply_id
+        answered_for = message.principal.user_id
         now = datetime.now(UTC)
         first: MessageRef = outcome.refs[0] if outcome.refs else reply_id
         end = outcome.end
@@ -299,8 +312,10 @@ class SupportService:
         turn = Turn(
             "assistant", "bot", outcome.text, first, record.started_at, exchange, answered_for=answered_for
         )
+        answered = Answered(reply_id, ref, first, answered_for, record.started_at, message.text, outcome.text)
+        answer = trace.record(answered, end)
         if end is None or not (end.usage.input_tokens or end.usage.output_tokens):
-            await self._store.finish_reply(record, turn)
+            await self._store.finish_reply(record, turn, None, answer)
             return
         model = end.model if isinstance(end, Completed) and end.model else "unknown"
         usage = UsageRecord(
@@ -314,7 +329,7 @@ class SupportService:
             cost_usd=end.usage.cost_usd,
             at=now,
         )
-        await self._store.finish_reply(record, turn, usage)
+        await self._store.finish_reply(record, turn, usage, answer)
 
 
 async def _post_notice(stream: ReplyStream, posts: Budget, text: str) -> MessageRef | None:

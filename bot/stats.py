@@ -2,7 +2,8 @@
 speed and cost over the last days, in total, by UTC day and by channel.
 
 Platform-neutral: the figures come from the store's reply, feedback, usage and escalation rows. A chat
-front end formats them its own way; :func:`format_table` is the terminal's.
+front end formats them its own way; :func:`format_table` is the terminal's, :func:`stats_json` and
+:func:`stats_csv` are for programs (``supportbot stats --format json|csv``).
 
 - questions: messages the bot took up, i.e. started a reply to (limit notices included; messages in an
   escalated thread or a paused channel, and redelivered events, are not);
@@ -14,13 +15,15 @@ front end formats them its own way; :func:`format_table` is the terminal's.
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 import textwrap
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.store import Escalation, FeedbackVote, ReplyRecord, StatsStore, UsageRecord
 from bot.types import ThreadRef
@@ -271,3 +274,42 @@ def _cut(text: str, width: int) -> str:
         return text
     tail = (width - 1) // 2
     return text[: width - 1 - tail] + "…" + text[len(text) - tail :]
+
+
+def stats_json(stats: Stats) -> dict[str, Any]:
+    """The stats as one JSON object: the figures (raw numbers, milliseconds, dollars) in total, per day,
+    per channel, per space and of the costliest threads."""
+    return {
+        "since": stats.since.isoformat(),
+        "days": stats.days,
+        "platform": stats.platform,
+        "open_escalations": stats.open_escalations,
+        "total": asdict(stats.total),
+        "per_day": [{"day": day.isoformat(), **asdict(f)} for day, f in stats.per_day],
+        "per_channel": [
+            {"platform": c.platform, "space_id": c.space_id, "channel_id": c.channel_id, **asdict(f)}
+            for c, f in stats.per_channel
+        ],
+        "per_space": [{"space": space, **asdict(f)} for space, f in stats.per_space],
+        "top_threads": [{"thread": ref.key, **asdict(f)} for ref, f in stats.top_threads],
+    }
+
+
+CSV_FIELDS = tuple(Figures.__dataclass_fields__)
+
+
+def stats_csv(stats: Stats) -> str:
+    """The stats as one CSV table: a row per group (``scope``: total, day, channel, space, thread, and its
+    ``key``), the figures as raw numbers in the columns after."""
+    rows: list[tuple[str, str, Figures]] = [("total", "", stats.total)]
+    rows += [("day", day.isoformat(), f) for day, f in stats.per_day]
+    rows += [("channel", channel.label, f) for channel, f in stats.per_channel]
+    rows += [("space", space, f) for space, f in stats.per_space]
+    rows += [("thread", ref.key, f) for ref, f in stats.top_threads]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["scope", "key", *CSV_FIELDS])
+    for scope, key, figures in rows:
+        values = asdict(figures)
+        writer.writerow([scope, key, *("" if values[name] is None else values[name] for name in CSV_FIELDS)])
+    return out.getvalue()

@@ -23,8 +23,10 @@ from typing import Protocol
 
 from bot.dashboard.auth import DashboardAccess
 from bot.kb import KnowledgeBase
+from bot.kb.schedule import KnowledgeSync
 from bot.markup import Markup
 from bot.privacy import describe_forget
+from bot.quality.gaps import GapReport, describe_reasons, find_gaps
 from bot.stats import Figures, Stats, gather_stats, seconds
 from bot.store import CommandsStore, Escalation, LeadAction
 from bot.types import Principal, ThreadRef
@@ -63,6 +65,13 @@ class Help:
 
 @dataclass(frozen=True)
 class ShowStats:
+    days: int
+
+
+@dataclass(frozen=True)
+class ShowGaps:
+    """The coverage gaps of the last ``days`` days (``bot.quality.gaps``)."""
+
     days: int
 
 
@@ -137,6 +146,7 @@ class OpenDashboard:
 Command = (
     Help
     | ShowStats
+    | ShowGaps
     | ListEscalations
     | Link
     | Unlink
@@ -153,6 +163,7 @@ Command = (
 )
 LEADS_ONLY = (
     ShowStats,
+    ShowGaps,
     ListEscalations,
     Link,
     Unlink,
@@ -168,6 +179,7 @@ LEADS_ONLY = (
 )
 _NAMES: dict[type, str] = {
     ShowStats: "stats",
+    ShowGaps: "gaps",
     ListEscalations: "escalations",
     Link: "link",
     Unlink: "unlink",
@@ -242,12 +254,14 @@ def help_text(dialect: Dialect) -> str:
             "• `kb search QUERY`: search the knowledge base",
             bold("For support leads"),
             "• `stats [days]`: answers, feedback, speed and cost of the last days (default 7)",
+            "• `gaps [days]`: the questions I could not answer well (nothing found, not helpful, escalated), "
+            "grouped into topics, largest first (default 7 days)",
             "• `escalations`: the open escalations",
             f"• `link @user CUSTOMER_ID`, `unlink @user`: link a {dialect.label} user to a customer account, "
             "or undo it",
             "• `forget @user`: delete what I stored about a person: their messages, my answers to them, "
             "their link and feedback votes",
-            "• `kb reload`: index the knowledge base again",
+            "• `kb reload`: sync the knowledge sources now",
             "• `pause`, `resume`: stop or restart answering in this channel",
             f"• {dialect.resolve_help}",
             "• `audit`: what leads did lately (links, pauses, resolves, reloads): who, when and where",
@@ -270,6 +284,8 @@ def parse_command(text: str, dialect: Dialect, *, in_thread: bool = False) -> Co
             return Help()
         case "stats":
             return _stats(args)
+        case "gaps":
+            return _gaps(args)
         case "escalations":
             return ListEscalations()
         case "audit":
@@ -306,6 +322,20 @@ def _stats(args: list[str]) -> Command:
     if len(args) == 1 and _DAYS.fullmatch(args[0]):
         return stats_command(int(args[0]))
     return stats_command(-1)
+
+
+def _gaps(args: list[str]) -> Command:
+    if len(args) > 1 or (args and not _DAYS.fullmatch(args[0])):
+        return gaps_command(-1)
+    return gaps_command(int(args[0]) if args else None)
+
+
+def gaps_command(days: int | None) -> Command:
+    if days is None:
+        return ShowGaps(DEFAULT_DAYS)
+    if 1 <= days <= MAX_DAYS:
+        return ShowGaps(days)
+    return Help(f"Use `/support gaps [days]` with 1 to {MAX_DAYS} days.")
 
 
 def stats_command(days: int | None) -> Command:
@@ -359,7 +389,10 @@ class SupportCommands:
         dialect: Dialect,
         host: CommandHost,
         dashboard: DashboardAccess | None = None,
+        *,
+        knowledge: KnowledgeSync,
     ) -> None:
+        self._knowledge = knowledge
         self._store = store
         self._dashboard = dashboard
         self._kb = kb
@@ -378,6 +411,8 @@ class SupportCommands:
                 return f"{problem}\n\n{self.help}" if problem else self.help
             case ShowStats(days=days):
                 return format_stats(await gather_stats(self._store, platform, days), days, self._dialect)
+            case ShowGaps(days=days):
+                return format_gaps(await find_gaps(self._store, days, platform=platform), self._dialect)
             case ListEscalations():
                 return await self._list_escalations()
             case ShowAudit():
@@ -400,10 +435,12 @@ class SupportCommands:
             case KbSearch(query=query):
                 return await self._kb_search(query, caller)
             case KbReload():
-                report = await self._kb.arebuild()
-                await self._done(invocation, "kb reload", f"{report.indexed} indexed")
-                problems = "".join(f"\n• {markup.plain(problem)}" for problem in report.problems[:MAX_LISTED])
-                return f"Indexed {report.indexed} articles ({report.skipped} skipped).{problems}"
+                summaries = await self._knowledge.sync()  # every source, then the index caught up
+                articles = sum(summary.articles for summary in summaries)
+                skipped = sum(len(summary.skipped) for summary in summaries)
+                await self._done(invocation, "kb reload", f"{articles} indexed")
+                lines = "".join(f"\n• {markup.plain(summary.line())}" for summary in summaries[:MAX_LISTED])
+                return f"Indexed {articles} articles ({skipped} skipped).{lines}"
             case Pause():
                 channel = markup.channel(invocation.channel_id)
                 await self._store.pause_channel(
@@ -542,6 +579,34 @@ def format_stats(stats: Stats, days: int, dialect: Dialect) -> str:
         lines += [f"• {markup.channel(channel.channel_id)} {_figures(f)}" for channel, f in listed]
         if len(stats.per_channel) > MAX_LISTED:
             lines.append(f"…and {len(stats.per_channel) - MAX_LISTED} more.")
+    return "\n".join(lines)
+
+
+GAP_TOPICS_LISTED = 8
+GAP_QUESTION_CHARS = 150
+
+
+def format_gaps(report: GapReport, dialect: Dialect) -> str:
+    """The largest gap topics, each with its count, reasons and example questions linked to their threads
+    (a few, each cut short, so the reply stays within a message)."""
+    markup = dialect.markup
+    head = markup.bold(f"Coverage gaps on {dialect.label}, the last {report.days} day(s)")
+    summary = (
+        f"{head}: {report.questions} of {report.answers} question(s) answered badly, "
+        f"in {len(report.topics)} topic(s)"
+    )
+    if not report.topics:
+        return f"{summary}\nNo question went unanswered, unhelpful or escalated in this period."
+    lines = [summary]
+    for number, topic in enumerate(report.topics[:GAP_TOPICS_LISTED], start=1):
+        label = markup.bold(markup.plain(topic.label))
+        lines.append(f"{number}. {label}: {topic.count} ({describe_reasons(topic.reasons)})")
+        for example in topic.examples:
+            question = markup.plain(" ".join(example.question.split())[:GAP_QUESTION_CHARS])
+            link = f" {markup.link(example.link, 'thread')}" if example.link else ""
+            lines.append(f"   • {markup.italic(question)}{link}")
+    if len(report.topics) > GAP_TOPICS_LISTED:
+        lines.append(f"…and {len(report.topics) - GAP_TOPICS_LISTED} more topic(s) (`supportbot gaps`).")
     return "\n".join(lines)
 
 

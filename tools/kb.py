@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.agent.toolbox import ToolContext, ToolResult
 from bot.kb import KbHit, KnowledgeBase
+from bot.store import SearchRecord
+from bot.store.records import SCORES_KEPT
 from bot.types import Principal, Source
 
 NOTHING_FOUND = (
@@ -60,8 +62,9 @@ class SearchKb:
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, SearchKbInput)
         hits = await self.hits(args.query, ctx.principal, sources=ctx.kb_sources)
+        found = SearchRecord(args.query, len(hits), tuple(hit.score for hit in hits[:SCORES_KEPT]))
         if not hits:
-            return ToolResult(NOTHING_FOUND, outcome="not_found")
+            return ToolResult(NOTHING_FOUND, outcome="not_found", search=found)
         blocks = tuple(
             {
                 "type": "search_result",
@@ -74,4 +77,4 @@ class SearchKb:
         )
         text = "\n\n".join(f"{hit.title} ({hit.url})\n{hit.snippet}" for hit in hits)
         sources = tuple(Source(hit.title, hit.url) for hit in hits)
-        return ToolResult(text, blocks=blocks, sources=sources)
+        return ToolResult(text, blocks=blocks, sources=sources, search=found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.store import SearchRecord
 from bot.types import Source, Usage
 
 
@@ -21,9 +22,12 @@ class ToolStarted:
 
 @dataclass(frozen=True)
 class ToolFinished:
+    """A tool call ended; ``search`` is what a knowledge-base search found (for ``bot.quality.record``)."""
+
     tool_use_id: str
     name: str
     ok: bool
+    search: SearchRecord | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
-from bot.agent.events import AgentEvent, Completed, TextDelta
+from bot.agent.events import AgentEvent, Completed, TextDelta, ToolFinished
 from bot.agent.messages import last_user_text
 from bot.agent.toolbox import ToolBox
 from bot.types import Conversation, Principal, Source, Usage
@@ -60,6 +60,7 @@ class FallbackResponder:
             result = await self._toolbox.call(
                 "search_kb", {"query": question[:500]}, principal, conversation.ref
             )
+            yield ToolFinished("fallback", "search_kb", ok=not result.is_error, search=result.search)
             if result.sources:
                 parts.append("These help articles look relevant:\n\n" + result.text)
                 sources = result.sources

@@ -294,7 +294,7 @@ class Agent:
                 results = await self._toolbox.call_many(calls, principal, conversation.ref)
                 tool_results: list[dict[str, Any]] = []
                 for call, result in zip(calls, results, strict=True):
-                    yield ToolFinished(call.id, call.name, ok=not result.is_error)
+                    yield ToolFinished(call.id, call.name, ok=not result.is_error, search=result.search)
                     retrieved.extend(result.sources)
                     block: dict[str, Any] = {
                         "type": "tool_result",

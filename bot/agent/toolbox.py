@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.channels import ChannelScopes
 from bot.metrics import BotMetrics
-from bot.store import AuditRecord, EscalationLog, ToolboxStore
+from bot.store import AuditRecord, EscalationLog, SearchRecord, ToolboxStore
 from bot.types import Principal, Source, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ class ToolResult:
     ``text`` is readable by people and the model alike (the fallback responder shows it as is).
     ``blocks``, when set, replace ``text`` as the tool_result content sent to the model (e.g. search_result
     blocks). ``outcome`` is the audit word: ok, denied, not_found, invalid_input, timeout, error.
+    ``search`` is set by a knowledge-base search: what it found, recorded with the answer
+    (``bot.quality.record``).
     """
 
     text: str
@@ -52,6 +54,7 @@ class ToolResult:
     is_error: bool = False
     blocks: tuple[dict[str, Any], ...] = ()
     sources: tuple[Source, ...] = ()
+    search: SearchRecord | None = None
 
     @property
     def allowed(self) -> bool:

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from bot.thread_links import thread_url
 from bot.types import ThreadRef
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,22 +47,6 @@ class Table:
 
 def _safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-SLACK_WEB = "https://app.slack.com/client"
-DISCORD_WEB = "https://discord.com/channels"
-
-
-def thread_url(ref: ThreadRef) -> str | None:
-    """Where a lead opens the thread: Slack's web client (which hands over to the app) or Discord's; None
-    for a thread that lives nowhere else (the console)."""
-    if ref.platform == "slack":
-        if ref.thread_id == "dm":  # a direct message with the bot: its channel
-            return f"{SLACK_WEB}/{ref.space_id}/{ref.channel_id}"
-        return f"{SLACK_WEB}/{ref.space_id}/{ref.channel_id}/thread/{ref.channel_id}-{ref.thread_id}"
-    if ref.platform == "discord":
-        return f"{DISCORD_WEB}/{ref.space_id}/{ref.thread_id}"
-    return None
 
 
 def thread_cell(ref: ThreadRef) -> Cell:

@@ -7,6 +7,7 @@ Each command imports what it needs when it runs (the app, the store, the process
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,6 +19,7 @@ from bot.home import find_home
 from bot.run.completion import SHELLS, completion_script
 from bot.run.dashboard_cli import add_dashboard_command
 from bot.run.eval_cli import add_eval_command
+from bot.run.gaps_cli import add_gaps_command
 from bot.run.init import init_project
 from bot.run.kb_cli import add_kb_commands
 from bot.run.platforms import (
@@ -100,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument(
         "--platform", default=None, choices=(*PLATFORMS, "console"), help="one platform only (%(choices)s)"
     )
+    stats.add_argument(
+        "--format",
+        default="table",
+        choices=("table", "json", "csv"),
+        help="tables for people (default), or JSON or CSV for programs",
+    )
+    add_gaps_command(commands)
     add_privacy_commands(commands)  # forget, prune
     add_dashboard_command(commands)  # dashboard-link
     add_eval_command(commands)
@@ -191,7 +200,8 @@ def _configure_logging(settings: Settings, command: str) -> None:
     log_format = settings.log_format or ("json" if command == "serve" else "text")
     level = settings.log_level
     if (
-        command in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune", "eval", "dashboard-link")
+        command
+        in ("chat", "ask", "kb", "doctor", "stats", "forget", "prune", "eval", "dashboard-link", "gaps")
         and level == "INFO"
     ):
         level = "WARNING"  # LOG_LEVEL=DEBUG still shows all
@@ -214,6 +224,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return await _doctor(settings)
     if args.command == "stats":
         return await _stats(args, settings)
+    if args.command == "gaps":
+        from bot.run.gaps_cli import run_gaps_command
+
+        return await run_gaps_command(args, settings)
     if args.command == "eval":
         from bot.run.eval_cli import run_eval_command
 
@@ -265,14 +279,19 @@ async def _doctor(settings: Settings) -> int:
 
 
 async def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.stats import format_table, gather_stats
+    from bot.stats import format_table, gather_stats, stats_csv, stats_json
     from bot.store.open import open_store
 
-    # On a terminal the tables fit its width; into a file or a pipe they keep their full lines.
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
     store = await open_store(settings.database_url)
     try:
-        print(format_table(await gather_stats(store, args.platform, args.days), width))
+        stats = await gather_stats(store, args.platform, args.days)
     finally:
         await store.close()
+    if args.format == "json":
+        print(json.dumps(stats_json(stats), indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(stats_csv(stats))
+    else:
+        # On a terminal the tables fit its width; into a file or a pipe they keep their full lines.
+        print(format_table(stats, shutil.get_terminal_size().columns if sys.stdout.isatty() else None))
     return 0

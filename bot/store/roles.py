@@ -315,9 +315,11 @@ class ButtonsStore(Conversations, FeedbackLog, LeadActionLog, Protocol):
     """The buttons': feedback votes on a reply, the thread it answered, and a lead's resolve."""
 
 
-class CommandsStore(StatsStore, IdentityLinks, ChannelPauses, LeadActionLog, DataRetention, Protocol):
-    """The ``/support`` commands': links, pauses, open escalations, stats, forgetting a person and the
-    leads' own record."""
+class CommandsStore(
+    StatsStore, AnswerLog, IdentityLinks, ChannelPauses, LeadActionLog, DataRetention, Protocol
+):
+    """The ``/support`` commands': links, pauses, open escalations, stats, coverage gaps, forgetting a
+    person and the leads' own record."""
 
 
 class ToolboxStore(ToolAudit, EscalationLog, Protocol):

@@ -31,6 +31,7 @@ from bot.support_commands import (
     SupportCommands,
     ThreadLink,
     forget_command,
+    gaps_command,
     kb_search_command,
     link_command,
     resolve_command,
@@ -121,6 +122,7 @@ class DiscordCommands:
             DISCORD_DIALECT,
             _DiscordHost(client, escalations),
             DashboardAccess.from_settings(core.settings),
+            knowledge=core.knowledge,
         )
 
     def group(self) -> app_commands.Group:
@@ -163,6 +165,13 @@ class SupportGroup(app_commands.Group):
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90] | None = None
     ) -> None:
         await self._commands.run(interaction, stats_command(days))
+
+    @app_commands.command(name="gaps", description="Questions I could not answer well, by topic (leads)")
+    @app_commands.describe(days="The last how many days (default 7)")
+    async def gaps(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90] | None = None
+    ) -> None:
+        await self._commands.run(interaction, gaps_command(days))
 
     @app_commands.command(name="escalations", description="The open escalations (leads)")
     async def escalations(self, interaction: discord.Interaction) -> None:

@@ -69,8 +69,8 @@ async def test_a_lead_forgets_a_member_and_it_is_recorded(
 
     forgot = await rig.command(fake.lead, "forget", user=fake.alice)
     assert forgot == (
-        f"Forgot <@{alice}>: deleted 1 message(s), 1 answer(s) to them, 1 customer link, 1 feedback vote(s); "
-        "unlinked from them: 1 answer record(s)."
+        f"Forgot <@{alice}>: deleted 1 message(s), 1 answer(s) to them, 1 customer link, 1 feedback vote(s), "
+        "1 record(s) of what answers did; unlinked from them: 1 answer record(s)."
     )
     guild, support = fake.guild.id, fake.support.id
     assert await rig.core.store.load_turns(thread_ref(guild, support, alice_thread.id)) == []

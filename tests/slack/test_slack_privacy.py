@@ -89,7 +89,7 @@ async def test_a_lead_forgets_a_person_and_it_is_recorded(slack_rig: RigFactory)
     forgot = await rig.command(lead, f"forget <@{ann.id}|ann>")
     assert forgot == (
         f"Forgot <@{ann.id}>: deleted 1 message(s), 1 answer(s) to them, 1 customer link, "
-        "1 feedback vote(s); unlinked from them: 1 answer record(s)."
+        "1 feedback vote(s), 1 record(s) of what answers did; unlinked from them: 1 answer record(s)."
     )
     assert await rig.core.store.load_turns(thread_ref(team, channel, ann_thread)) == []
     assert [t.text for t in await rig.core.store.load_turns(thread_ref(team, channel, bob_thread))] == [
