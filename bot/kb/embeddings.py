@@ -3,9 +3,9 @@
 The model is WordLlama's ``l2_supercat`` (the ``wordllama`` package on PyPI carries its 32,000 x 256
 token table, 16 MB, and its tokenizer): a text's vector is the mean of its tokens' vectors, truncated to
 :data:`DIMENSIONS` (the table is trained so that its leading dimensions carry the most) and scaled to
-unit length, so a dot product is the cosine similarity. No network, no GPU, no torch: numpy and the
-``tokenizers`` library only. The files are found without importing ``wordllama`` itself (whose loader
-would try to download a file it ships under another folder name).
+unit length, so a dot product is the cosine similarity. No network, no GPU, no torch: numpy, the
+``tokenizers`` and ``safetensors`` libraries only. The files are found without importing ``wordllama``
+itself (whose loader would try to download a file it ships under another folder name).
 
 Loading is lazy and happens once per process (:func:`shared_embedder`). If the package or its files are
 missing or unreadable, :func:`shared_embedder` returns None, logs the reason once, and
@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +34,13 @@ logger = logging.getLogger(__name__)
 #: full width for a small loss (bench/kb_quality.py measures it).
 DIMENSIONS = 128
 
-#: Tokens of a text that count towards its vector: a section's opening words say what it is about.
-MAX_TOKENS = 512
+#: Words of a text that count towards its vector: a section's opening words say what it is about.
+MAX_WORDS = 400
+
+#: Distinct words whose tokens are kept (a few MB); past this the cache is emptied and filled again.
+MAX_CACHED_WORDS = 200_000
+
+_WORDS = re.compile(r"[^\W_]+")
 
 MODEL_NAME = "wordllama l2_supercat"
 _WEIGHTS = ("weights", "l2_supercat_256.safetensors")
@@ -44,17 +54,24 @@ class EmbeddingUnavailable(RuntimeError):
 
 
 class Embedder:
-    """Turns texts into unit vectors of :data:`DIMENSIONS` floats. Thread-safe (read-only state)."""
+    """Turns texts into unit vectors of :data:`DIMENSIONS` floats. Thread-safe.
+
+    A static model's vector of a text is the mean of its tokens' vectors, and a word's tokens do not
+    depend on its neighbours, so each distinct word is tokenized once and its tokens' sum and count are
+    kept (:data:`MAX_CACHED_WORDS` words at most, then the cache starts again): indexing a large
+    knowledge base tokenizes its vocabulary, not its text. The sum of a text's token vectors points where
+    their mean does, so scaling it to unit length gives the same vector. Punctuation is not embedded.
+    """
 
     name = MODEL_NAME
     dimensions = DIMENSIONS
 
-    def __init__(self, table: npt.NDArray[np.float16], tokenizer: object) -> None:
-        from tokenizers import Tokenizer
-
-        assert isinstance(tokenizer, Tokenizer)
+    def __init__(self, table: npt.NDArray[np.float32], tokenizer: Tokenizer) -> None:
         self._table = table
         self._tokenizer = tokenizer
+        self._lock = threading.Lock()  # guards the word cache below
+        self._word_index: dict[str, int] = {}
+        self._word_sums = np.zeros((1024, DIMENSIONS), dtype=np.float32)  # a word's tokens' vectors, summed
 
     @classmethod
     def load(cls) -> Embedder:
@@ -75,29 +92,40 @@ class Embedder:
             raise EmbeddingUnavailable(f"{type(exc).__name__}: {exc}") from None
         tokenizer.no_padding()
         tokenizer.no_truncation()
-        return cls(np.ascontiguousarray(table, dtype=np.float16), tokenizer)
+        return cls(np.ascontiguousarray(table, dtype=np.float32), tokenizer)
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        """One unit vector per text (a text without tokens gets zeros), as float32 rows."""
-        from tokenizers import Tokenizer
-
-        tokenizer = self._tokenizer
-        assert isinstance(tokenizer, Tokenizer)
+        """One unit vector per text (a text without words gets zeros), as float32 rows."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return out
-        encoded = tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        ids = [np.asarray(e.ids[:MAX_TOKENS], dtype=np.int64) for e in encoded]
-        lengths = np.array([len(i) for i in ids])
-        present = lengths > 0
-        if present.any():
-            flat = np.concatenate([i for i in ids if len(i)])
-            np.clip(flat, 0, self._table.shape[0] - 1, out=flat)
-            starts = np.concatenate(([0], np.cumsum(lengths[present])[:-1]))
-            sums = np.add.reduceat(self._table[flat].astype(np.float32), starts, axis=0)
-            norms = np.linalg.norm(sums, axis=1, keepdims=True)
-            out[present] = sums / np.maximum(norms, 1e-12)
+        with self._lock:
+            per_text = [self._word_ids(_WORDS.findall(text)[:MAX_WORDS]) for text in texts]
+            for row, ids in enumerate(per_text):
+                if ids:
+                    index = np.fromiter(ids, dtype=np.int64, count=len(ids))
+                    total = self._word_sums[index].sum(axis=0)
+                    norm = float(np.linalg.norm(total))
+                    if norm > 0:
+                        out[row] = total / norm
         return out
+
+    def _word_ids(self, words: list[str]) -> list[int]:
+        """Each word's row in the word cache, tokenizing the words not seen yet (lock held)."""
+        new = [word for word in dict.fromkeys(words) if word not in self._word_index]
+        if new:
+            if len(self._word_index) + len(new) > MAX_CACHED_WORDS:
+                self._word_index.clear()
+                new = list(dict.fromkeys(words))
+            start = len(self._word_index)
+            needed = start + len(new)
+            if needed > len(self._word_sums):
+                sums = np.zeros((max(needed, 2 * len(self._word_sums)), DIMENSIONS), dtype=np.float32)
+                sums[:start] = self._word_sums[:start]
+                self._word_sums = sums
+            for offset, encoding in enumerate(self._tokenizer.encode_batch(new, add_special_tokens=False)):
+                ids = np.clip(np.asarray(encoding.ids, dtype=np.int64), 0, len(self._table) - 1)
+                self._word_sums[start + offset] = self._table[ids].sum(axis=0)
+                self._word_index[new[offset]] = start + offset
+        return [self._word_index[word] for word in words]
 
 
 _lock = threading.Lock()

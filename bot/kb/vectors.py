@@ -144,7 +144,9 @@ class VectorSnapshot:
         count = int(allowed.sum())
         if not count:
             return []
-        scores = self.matrix @ query
+        # einsum, not BLAS: one core's loop; a multi-threaded BLAS matvec was several times slower than it
+        # while other work (other searches, the event loop) wanted the cores.
+        scores = np.einsum("ij,j->i", self.matrix, query)
         scores[~allowed] = -np.inf  # never ranked: not a candidate, whatever its similarity
         k = min(k, count)
         top = np.argpartition(-scores, k - 1)[:k]

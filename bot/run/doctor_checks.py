@@ -3,6 +3,7 @@ knowledge base, the orders and the model (``bot.doctor`` runs them)."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 from bot.agent.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
@@ -40,6 +41,7 @@ def core_checks(settings: Settings) -> list[Check]:
         Check("system prompt", system_prompt),
         Check("store", lambda: _store(settings)),
         Check("knowledge base", lambda: _knowledge_base(settings)),
+        Check("knowledge search", _knowledge_search),
         Check("orders", lambda: _orders(settings)),
         Check("model", lambda: _model(settings)),
     ]
@@ -110,6 +112,19 @@ async def _knowledge_base(settings: Settings) -> Result:
     if never:
         return Result("warn", detail, "run `supportbot kb sync` (the bot syncs folder sources on start)")
     return Result("ok", detail)
+
+
+async def _knowledge_search() -> Result:
+    """Whether search is hybrid, or lexical only because the embedding model cannot load (and why)."""
+    from bot.kb.embeddings import MODEL_NAME, shared_embedder, unavailable_reason
+
+    if await asyncio.to_thread(shared_embedder) is None:
+        return Result(
+            "warn",
+            f"lexical only: the embedding model cannot load ({unavailable_reason()})",
+            "reinstall supportbot's dependencies (the wordllama package carries the model)",
+        )
+    return Result("ok", f"hybrid: full text and {MODEL_NAME} vectors")
 
 
 async def _orders(settings: Settings) -> Result:

@@ -27,6 +27,7 @@ CHECKS = [
     "system prompt",
     "store",
     "knowledge base",
+    "knowledge search",
     "orders",
     "model",
     "Slack",

@@ -1,0 +1,134 @@
+"""Hybrid search over a small index: fusion, "nothing relevant", filters in the dense half, the lexical
+fallback, and the in-memory vectors following apply()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.kb import KnowledgeBase
+from bot.kb.embeddings import Embedder, shared_embedder
+from bot.kb.fusion import Relevance, fuse
+from bot.kb.sources.base import ArticleChange, SourceArticle, Visibility
+
+DEMO_KB = Path(__file__).resolve().parents[2] / "config" / "kb"
+
+
+def article(key: str, title: str, body: str, visibility: Visibility = "public") -> ArticleChange:
+    item = SourceArticle(
+        key=key, title=title, url=f"https://help.example/{key}", body=body, visibility=visibility
+    )
+    return ArticleChange("docs", key, item)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[KnowledgeBase]:
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB)
+    kb.ensure_index()
+    yield kb
+    kb.close()
+
+
+def test_fusion_puts_a_section_both_halves_found_first() -> None:
+    fused = fuse([1, 2, 3], [3, 4, 1])
+    assert [section for section, _ in fused][:2] == [1, 3]
+    assert {section for section, _ in fused} == {1, 2, 3, 4}
+
+
+def test_relevance_needs_one_floor_reached() -> None:
+    assert Relevance(0.9, 0.0).relevant(0.5, 0.5)
+    assert Relevance(0.0, 0.9).relevant(0.5, 0.5)
+    assert not Relevance(0.2, 0.2).relevant(0.5, 0.5)
+    assert not Relevance(0.2, None).relevant(0.5, 0.5)  # dense half off: coverage alone decides
+
+
+def test_a_clearly_unrelated_question_is_below_the_floors(demo: KnowledgeBase) -> None:
+    unrelated = demo.relevance("zxqv blorft quandle", include_internal=False)
+    assert unrelated.coverage == 0.0 and not unrelated.relevant(0.2, 0.3)
+    assert demo.relevance("how do I reset my password", include_internal=False).relevant(0.2, 0.3)
+    assert demo.search("?!", include_internal=True) == []  # no words at all: nothing relevant
+
+
+def test_a_paraphrase_without_the_articles_words_is_found(demo: KnowledgeBase) -> None:
+    hits = demo.search("my voucher got stolen", include_internal=False)
+    assert hits and hits[0].slug == "gift-cards"
+
+
+def test_a_section_hit_links_to_its_anchor_under_the_articles_title(demo: KnowledgeBase) -> None:
+    [hit] = demo.search("locked account after failed sign-in attempts", include_internal=False, limit=1)
+    assert hit.title == "Account sign-in and password reset"
+    assert hit.section == "Locked account"
+    assert hit.url == "https://help.northwind.example/articles/account-and-password-reset#locked-account"
+
+
+def test_one_hit_per_article_unless_asked(demo: KnowledgeBase) -> None:
+    hits = demo.search("gift card balance expiry lost stolen", include_internal=False, limit=10)
+    assert len({h.slug for h in hits}) == len(hits)
+    more = demo.search(
+        "gift card balance expiry lost stolen", include_internal=False, limit=10, per_article=3
+    )
+    assert sum(h.slug == "gift-cards" for h in more) > 1
+
+
+def test_an_internal_section_never_reaches_a_customer_even_as_the_best_vector_match(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    secret = "Staff override codes for refunds above the approval limit"
+    kb.apply(
+        [
+            article("override", secret, secret, "internal"),
+            article("hours", "Opening hours", "We open at nine."),
+        ],
+        seq=1,
+    )
+    embedder = shared_embedder()
+    assert embedder is not None
+    staff = kb.search(secret, include_internal=True)
+    assert staff[0].slug == "override"
+    for query in (secret, "override codes refunds approval limit"):
+        assert all(h.visibility == "public" for h in kb.search(query, include_internal=False, limit=10))
+    assert kb.search(secret, include_internal=True, sources={"elsewhere"}) == []
+    kb.close()
+
+
+def test_without_the_model_search_is_lexical_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB, embedder=lambda: None)
+    kb.ensure_index()
+    assert kb.semantic_status() is not None and "lexical" in kb.semantic_status()  # type: ignore[operator]
+    hits = kb.search("reset my password", include_internal=False)
+    assert hits[0].slug == "account-and-password-reset"
+    assert kb.search("zxqv blorft quandle", include_internal=False) == []  # no word of it in the KB
+    kb.close()
+
+
+def test_an_index_built_without_the_model_is_reported_when_the_model_is_back(tmp_path: Path) -> None:
+    KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB, embedder=lambda: None).ensure_index()
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB)
+    assert "no vectors" in (kb.semantic_status() or "")
+    assert kb.search("reset my password", include_internal=False)[0].slug == "account-and-password-reset"
+    kb.close()
+
+
+def test_apply_keeps_the_vectors_in_memory_current(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb.apply([article("hours", "Opening hours", "We open at nine.")], seq=1)
+    assert kb.search("when do you open", include_internal=False)[0].slug == "hours"  # vectors read once
+    kb.apply([article("bikes", "Electric bicycles", "We sell e-bikes and their batteries.")], seq=2)
+    assert kb.search("ebike battery", include_internal=False)[0].slug == "bikes"
+    kb.apply([ArticleChange("docs", "bikes", None)], seq=3)
+    assert all(h.slug != "bikes" for h in kb.search("electric bicycles", include_internal=False))
+    other = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")  # another process's view
+    assert all(h.slug != "bikes" for h in other.search("electric bicycles", include_internal=False))
+    other.close()
+    kb.close()
+
+
+def test_the_embedder_gives_unit_vectors_and_zeros_for_no_words() -> None:
+    embedder = Embedder.load()
+    vectors = embedder.embed(["How long does a refund take?", "", "!!"])
+    assert vectors.shape == (3, embedder.dimensions)
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
+    assert not vectors[1].any() and not vectors[2].any()
