@@ -96,6 +96,7 @@ class SlackCommands:
             SLACK_DIALECT,
             _SlackHost(escalations),
             DashboardAccess.from_settings(core.settings),
+            knowledge=core.knowledge,
         )
 
     async def run(self, command: SlashCommand) -> str:
