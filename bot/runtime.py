@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from functools import cached_property
 
 from bot.agent.llm import LLM, AnthropicLLM
 from bot.agent.loop import Agent
@@ -17,6 +18,7 @@ from bot.kb import KnowledgeBase
 from bot.kb.schedule import KnowledgeSync
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend
+from bot.quality.drafts import KbDrafting
 from bot.service import SupportService
 from bot.settings import Settings
 from bot.store import Store
@@ -42,6 +44,18 @@ class App:
     knowledge: KnowledgeSync
     """The knowledge sources, their syncs into the store, and the local index that follows the store
     (bot.kb.schedule)."""
+
+    @cached_property
+    def drafts(self) -> KbDrafting:
+        """KB drafts from resolved threads (bot.quality.drafts): drafted by the summary model (a template
+        without one), published into this process's index at once."""
+        return KbDrafting(
+            self.store,
+            follower=self.knowledge.follower,
+            llm=self.llm,
+            model=self.settings.summary_model,
+            config=self.config,
+        )
 
     @property
     def rate_limiter(self) -> RateLimiter:

@@ -19,6 +19,7 @@ from bot.escalations import EscalationNotifiers
 from bot.kb import KnowledgeBase
 from bot.kb.follow import KnowledgeFollower
 from bot.kb.schedule import KnowledgeSync, open_sources
+from bot.kb.sources.kinds import DRAFTS_SOURCE
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend, SqliteOrderBackend
 from bot.run.platforms import PLATFORMS
@@ -71,7 +72,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         config,
         config_path=settings.bot_config_path,
         prompts_dir=settings.system_prompt_path.parent,
-        sources=[source.name for source in sources],
+        sources=[*(source.name for source in sources), DRAFTS_SOURCE],  # published KB drafts too
     )
     kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
     store = await _open_store(settings)

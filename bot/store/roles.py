@@ -306,9 +306,11 @@ class StatsStore(UsageLog, FeedbackLog, EscalationLog, Protocol):
     """The stats': usage, replies, feedback and escalations over a period."""
 
 
-class DashboardStore(StatsStore, AnswerLog, DashboardLinksUsed, Protocol):
-    """The leads' dashboard's (``bot.dashboard``): the stats, open escalations, what answers did, and its
-    links' single use."""
+class DashboardStore(
+    StatsStore, AnswerLog, DashboardLinksUsed, KbDrafts, Conversations, KnowledgeStore, Protocol
+):
+    """The leads' dashboard's (``bot.dashboard``): the stats, open escalations, what answers did, its
+    links' single use, and the KB drafts (what ``DraftsStore`` holds)."""
 
 
 class ButtonsStore(Conversations, FeedbackLog, LeadActionLog, Protocol):
@@ -340,9 +342,9 @@ class GapsStore(AnswerLog, Protocol):
     escalations."""
 
 
-class DraftsStore(KbDrafts, Conversations, KnowledgeStore, Protocol):
-    """The KB drafts' (``bot.quality.drafts``): the drafts, the thread a draft is made from, and the
-    ``drafts`` source's articles that published drafts become."""
+class DraftsStore(KbDrafts, Conversations, KnowledgeStore, UsageLog, Protocol):
+    """The KB drafts' (``bot.quality.drafts``): the drafts, the thread a draft is made from, the
+    ``drafts`` source's articles that published drafts become, and the usage of drafting with a model."""
 
 
 __all__ = [

@@ -41,6 +41,7 @@ def test_without_sources_the_kb_path_folder_is_the_default_source() -> None:
             '[[kb.sources]]\nname = "a"\nkind = "folder"\npath = "y"\n',
             "kb.sources: two sources are named 'a'",
         ),
+        ('[[kb.sources]]\nname = "drafts"\nkind = "folder"\npath = "x"\n', "'drafts' is the published KB"),
         ('[[kb.sources]]\nname = "a"\nkind = "ftp"\n', "kb.sources.0"),
         ('[[kb.sources]]\nname = "a"\nkind = "folder"\npath = "x"\nsync_evry = 60\n', "sync_evry"),
     ],

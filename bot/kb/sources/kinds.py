@@ -20,6 +20,8 @@ SourceConfigs = Annotated[
     FolderSourceConfig | WebsiteSourceConfig | ZendeskSourceConfig, Field(discriminator="kind")
 ]
 
+#: The source published KB drafts become (``bot.quality.drafts``), which no configured source may be named.
+DRAFTS_SOURCE = "drafts"
 #: The name of the source that the ``KB_PATH`` folder is when ``[[kb.sources]]`` names none.
 DEFAULT_SOURCE_NAME = "help-center"
 
@@ -36,6 +38,8 @@ class KnowledgeConfig(BaseModel):
     def _unique_names(cls, sources: tuple[SourceConfigs, ...]) -> tuple[SourceConfigs, ...]:
         seen: set[str] = set()
         for source in sources:
+            if source.name == DRAFTS_SOURCE:
+                raise ValueError(f"{DRAFTS_SOURCE!r} is the published KB drafts' source; choose another name")
             if source.name in seen:
                 raise ValueError(f"two sources are named {source.name!r}; each needs a name of its own")
             seen.add(source.name)
@@ -49,4 +53,4 @@ class KnowledgeConfig(BaseModel):
         return (FolderSourceConfig(name=DEFAULT_SOURCE_NAME, kind="folder", path=kb_path),)
 
 
-__all__ = ["DEFAULT_SOURCE_NAME", "KnowledgeConfig", "SourceConfigs"]
+__all__ = ["DEFAULT_SOURCE_NAME", "DRAFTS_SOURCE", "KnowledgeConfig", "SourceConfigs"]
