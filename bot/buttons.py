@@ -1,5 +1,5 @@
 """The buttons every front end shows, handled the same way: under an answer (helpful, not helpful, talk to
-a human) and on an escalation's notice to the leads (resolve).
+a human) and on an escalation's notice to the leads (resolve, then "Draft KB article" once resolved).
 
 Feedback is recorded against the reply id the button carries; a new vote of the same person replaces the
 old one. "Talk to a human" opens an escalation in the answer's thread, tells the leads and the thread, and
@@ -16,6 +16,9 @@ import re
 from datetime import UTC, datetime
 
 from bot.escalations import Handover
+from bot.markup import Markup
+from bot.quality.drafts import LEADS_ONLY as DRAFT_LEADS_ONLY
+from bot.quality.drafts import KbDrafting, drafted_reply
 from bot.store import ButtonsStore, LeadAction
 from bot.types import Principal, ThreadRef
 
@@ -38,9 +41,22 @@ def is_reply_id(value: str) -> bool:
 
 
 class Buttons:
-    def __init__(self, store: ButtonsStore, handover: Handover) -> None:
+    """``drafts``, ``markup`` and ``drafts_page`` serve the "Draft KB article" button (``bot.quality.drafts``;
+    ``drafts_page`` None: the dashboard is off)."""
+
+    def __init__(
+        self,
+        store: ButtonsStore,
+        handover: Handover,
+        drafts: KbDrafting,
+        markup: Markup,
+        drafts_page: str | None,
+    ) -> None:
         self._store = store
         self._handover = handover
+        self._drafts = drafts
+        self._markup = markup
+        self._drafts_page = drafts_page
 
     async def vote(self, reply_id: str, user_id: str, *, helpful: bool) -> str | None:
         """Record a helpful / not helpful vote; None (and a log line) for a malformed reply id."""
@@ -86,3 +102,25 @@ class Buttons:
                 )
             )
         return f"Resolved {resolved} escalation(s)." if resolved else "That escalation was already resolved."
+
+    async def draft_article(self, ref: ThreadRef | None, person: Principal) -> str | None:
+        """A lead drafts a KB article from the resolved thread ``ref`` (None: a malformed value)."""
+        if not person.is_lead:
+            return DRAFT_LEADS_ONLY
+        if ref is None:
+            log.warning("draft button with a malformed thread key ignored")
+            return None
+        draft = await self._drafts.draft_from_thread(ref, person.user_id)
+        if draft is not None:
+            await self._store.record_lead_action(
+                LeadAction(
+                    datetime.now(UTC),
+                    ref.platform,
+                    ref.space_id,
+                    ref.channel_id,
+                    person.user_id,
+                    "kb save",
+                    f"#{draft.id} {ref.key} (button)",
+                )
+            )
+        return drafted_reply(draft, self._markup, self._drafts_page)

@@ -26,6 +26,7 @@ from bot.kb import KnowledgeBase
 from bot.kb.schedule import KnowledgeSync
 from bot.markup import Markup
 from bot.privacy import describe_forget
+from bot.quality.drafts import KbDrafting, drafted_reply, waiting_list
 from bot.quality.gaps import GapReport, describe_reasons, find_gaps
 from bot.stats import Figures, Stats, gather_stats, seconds
 from bot.store import CommandsStore, Escalation, LeadAction
@@ -40,6 +41,9 @@ SUMMARY_CHARS = 200
 OPERATOR_PREFIX = "operator:"
 """A lead action's ``user_id`` when an operator did it with ``supportbot`` (``supportbot forget``)."""
 
+KB_USAGE = (
+    "Use `/support kb search QUERY`, `/support kb reload`, `/support kb save [LINK]` or `/support kb drafts`."
+)
 REFUSAL = (
     "Sorry, only support leads can use `/support {name}`. You can use `/support help` and "
     "`/support kb search QUERY`."
@@ -143,6 +147,19 @@ class OpenDashboard:
     """A sign-in link to the leads' dashboard (``bot.dashboard``), for the lead who asks only."""
 
 
+@dataclass(frozen=True)
+class KbSave:
+    """Draft a KB article from a thread (``bot.quality.drafts``): the one named by ``link``, or (None) the
+    thread the command was run in."""
+
+    link: ThreadLink | None = None
+
+
+@dataclass(frozen=True)
+class ListKbDrafts:
+    """The KB drafts waiting for a lead."""
+
+
 Command = (
     Help
     | ShowStats
@@ -160,6 +177,8 @@ Command = (
     | ResolveHere
     | ShowAudit
     | OpenDashboard
+    | KbSave
+    | ListKbDrafts
 )
 LEADS_ONLY = (
     ShowStats,
@@ -176,6 +195,8 @@ LEADS_ONLY = (
     ResolveHere,
     ShowAudit,
     OpenDashboard,
+    KbSave,
+    ListKbDrafts,
 )
 _NAMES: dict[type, str] = {
     ShowStats: "stats",
@@ -192,6 +213,8 @@ _NAMES: dict[type, str] = {
     ResolveHere: "resolve",
     ShowAudit: "audit",
     OpenDashboard: "dashboard",
+    KbSave: "kb save",
+    ListKbDrafts: "kb drafts",
 }
 
 
@@ -217,6 +240,12 @@ class Dialect:
     """A thread from a word of the command (the platform's link to it)."""
     unescape: Callable[[str], str] = _identity
     """Free text of the command (a search query) as the person typed it."""
+    kb_save_help: str = (
+        "`kb save [LINK]`: draft a KB article from this thread (run it there) or the linked one"
+    )
+    """The help line of ``kb save``: its usage and what it does."""
+    kb_save_usage: str = "Use `/support kb save` in the thread, or give the thread's link."
+    """The problem shown for a ``kb save`` that cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +291,8 @@ def help_text(dialect: Dialect) -> str:
             "• `forget @user`: delete what I stored about a person: their messages, my answers to them, "
             "their link and feedback votes",
             "• `kb reload`: sync the knowledge sources now",
+            f"• {dialect.kb_save_help} (after a resolved escalation); `kb drafts`: the drafts waiting for "
+            "a lead to edit, publish or discard on the dashboard",
             "• `pause`, `resume`: stop or restart answering in this channel",
             f"• {dialect.resolve_help}",
             "• `audit`: what leads did lately (links, pauses, resolves, reloads): who, when and where",
@@ -304,7 +335,11 @@ def parse_command(text: str, dialect: Dialect, *, in_thread: bool = False) -> Co
                 return KbReload()
             if args[:1] == ["search"] and len(args) > 1:
                 return kb_search_command(dialect.unescape(" ".join(args[1:])))
-            return Help("Use `/support kb search QUERY` or `/support kb reload`.")
+            if args == ["drafts"]:
+                return ListKbDrafts()
+            if args[:1] == ["save"] and len(args) <= 2:
+                return kb_save_command(args[1] if len(args) == 2 else None, dialect, in_thread=in_thread)
+            return Help(KB_USAGE)
         case "pause":
             return Pause()
         case "resume":
@@ -362,7 +397,15 @@ def forget_command(user_id: str | None) -> Command:
 
 def kb_search_command(query: str) -> Command:
     query = query.strip()
-    return KbSearch(query) if query else Help("Use `/support kb search QUERY` or `/support kb reload`.")
+    return KbSearch(query) if query else Help(KB_USAGE)
+
+
+def kb_save_command(target: str | None, dialect: Dialect, *, in_thread: bool) -> Command:
+    """``kb save`` with a thread link, or nothing (inside the thread)."""
+    if target is None or not target.strip():
+        return KbSave() if in_thread else Help(dialect.kb_save_usage)
+    link = dialect.parse_thread_link(target.strip())
+    return KbSave(link) if link is not None else Help(dialect.kb_save_usage)
 
 
 def resolve_command(target: str | None, dialect: Dialect, *, in_thread: bool) -> Command:
@@ -391,8 +434,12 @@ class SupportCommands:
         dashboard: DashboardAccess | None = None,
         *,
         knowledge: KnowledgeSync,
+        drafts: KbDrafting,
+        drafts_page: str | None = None,
     ) -> None:
         self._knowledge = knowledge
+        self._drafts = drafts
+        self._drafts_page = drafts_page
         self._store = store
         self._dashboard = dashboard
         self._kb = kb
@@ -464,6 +511,16 @@ class SupportCommands:
                 return await self._resolve([ref] if ref is not None else [], invocation)
             case ResolveHere():
                 return await self._resolve([invocation.thread] if invocation.thread else [], invocation)
+            case KbSave(link=link):
+                ref = invocation.thread if link is None else await self._host.locate(link, invocation)
+                if ref is None:
+                    return "That is not a thread I know."
+                draft = await self._drafts.draft_from_thread(ref, caller.user_id)
+                if draft is not None:
+                    await self._done(invocation, "kb save", f"#{draft.id} {ref.key}")
+                return drafted_reply(draft, markup, self._drafts_page)
+            case ListKbDrafts():
+                return waiting_list(await self._drafts.waiting(), markup, self._drafts_page)
 
     async def _done(self, invocation: Invocation, action: str, argument: str = "") -> None:
         """Record what a lead did, for ``audit``."""

@@ -13,7 +13,9 @@ messages and the bot's visible answers, never a tool's result), cut to its newes
   first question asked, and the thread's last messages after it as what resolved it, for the lead to edit.
 
 Either way the text is scrubbed before it is stored: e-mail addresses, phone numbers, order and customer
-ids (``ORD-10001``, ``C-1001``), mentions, and the names of the thread's participants become placeholders.
+ids (``ORD-10001``, ``C-1001``), mentions, and the names of the thread's participants become placeholders
+(a name that is also a word, such as a display name ``lead``, is replaced wherever that word stands alone:
+the lead reads the draft before publishing it).
 
 A draft waits (``KbDrafts``) until a lead edits it, publishes it (public or internal) or discards it, on the
 dashboard's "KB drafts" page; ``/support kb drafts`` lists the waiting ones. Publishing writes every
@@ -42,6 +44,8 @@ from bot.config import BotConfig
 from bot.kb.follow import KnowledgeFollower
 from bot.kb.sources.base import SourceArticle
 from bot.kb.sources.kinds import DRAFTS_SOURCE
+from bot.markup import Markup
+from bot.settings import Settings
 from bot.store import DraftsStore, KbDraft, UsageRecord
 from bot.types import ThreadRef, Turn
 
@@ -171,6 +175,56 @@ def article(draft: KbDraft) -> SourceArticle:
     return SourceArticle(
         key=f"draft-{draft.id}", title=draft.title, url="", body=body, visibility=draft.visibility
     )
+
+
+DRAFTS_PATH = "/dashboard/kb-drafts"
+"""The dashboard's page of the waiting drafts."""
+LEADS_ONLY = "Sorry, only support leads can draft KB articles."
+NOTHING_STORED = "I have nothing stored from that thread to draft an article from."
+LISTED = 15
+"""Waiting drafts listed in ``/support kb drafts``."""
+
+
+def drafts_page(settings: Settings) -> str | None:
+    """The dashboard's KB drafts page, when the dashboard is on and has a public address."""
+    if settings.dashboard_secret is None or settings.public_url is None:
+        return None
+    return settings.public_url.rstrip("/") + DRAFTS_PATH
+
+
+def _where_to_review(markup: Markup, page: str | None) -> str:
+    if page is None:
+        return "`/support kb drafts` lists the waiting drafts"
+    return f"review it on the dashboard's {markup.link(page, 'KB drafts')} page"
+
+
+def drafted_reply(draft: KbDraft | None, markup: Markup, page: str | None) -> str:
+    """What a lead is told after asking for a draft (the button, ``/support kb save``)."""
+    if draft is None:
+        return NOTHING_STORED
+    how = "without a model, from the template" if draft.made_with == TEMPLATE else "by the summary model"
+    return (
+        f"Drafted KB article {markup.bold(f'#{draft.id}')} {markup.plain(draft.title)} ({how}). It waits "
+        f"for a lead to edit, publish or discard it: {_where_to_review(markup, page)}."
+    )
+
+
+def waiting_list(drafts: Sequence[KbDraft], markup: Markup, page: str | None) -> str:
+    """``/support kb drafts``: the waiting drafts, newest change first."""
+    if not drafts:
+        return "No KB drafts are waiting."
+    lines = [
+        f"• {markup.bold(f'#{d.id}')} {markup.plain(d.title)} "
+        f"({d.updated_at.astimezone(UTC).strftime('%Y-%m-%d %H:%M UTC')}, from {d.ref.platform})"
+        for d in drafts[:LISTED]
+    ]
+    more = f"\n…and {len(drafts) - LISTED} more." if len(drafts) > LISTED else ""
+    where = (
+        f"Edit, publish or discard them on the dashboard's {markup.link(page, 'KB drafts')} page."
+        if page is not None
+        else "A lead edits, publishes or discards them on the dashboard (`/support dashboard`)."
+    )
+    return f"{markup.bold(f'{len(drafts)} KB draft(s) waiting')}\n" + "\n".join(lines) + more + f"\n{where}"
 
 
 class KbDrafting:
@@ -305,11 +359,17 @@ class KbDrafting:
 
 
 __all__ = [
+    "DRAFTS_PATH",
+    "LEADS_ONLY",
+    "NOTHING_STORED",
     "SOURCE",
     "TEMPLATE",
     "Drafted",
     "KbDrafting",
     "article",
+    "drafted_reply",
+    "drafts_page",
     "scrub",
     "template_draft",
+    "waiting_list",
 ]

@@ -1,5 +1,6 @@
 """The Discord buttons (``bot.buttons`` handles them): under an answer (helpful, not helpful, talk to a
-human) and on an escalation's notice (resolve). The reply is shown only to the person who clicked."""
+human) and on an escalation's notice (resolve, then "Draft KB article" once resolved). The reply is shown
+only to the person who clicked."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import logging
 import discord
 
 from bot.buttons import Buttons
-from bot.store import ButtonsStore
+from bot.quality.drafts import drafts_page
+from bot.runtime import App
 from bot.tasks import BackgroundTasks
 from integrations.discord.escalations import DiscordEscalations
 from integrations.discord.inbound import ButtonClick, click_from_interaction, parse_thread_key
+from integrations.discord.markup import DISCORD_MARKUP
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.respond import reply_privately
-from integrations.discord.ui import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
+from integrations.discord.ui import DRAFT_KB, ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +25,15 @@ log = logging.getLogger(__name__)
 class ButtonActions:
     def __init__(
         self,
-        store: ButtonsStore,
+        core: App,
         people: PrincipalResolver,
         escalations: DiscordEscalations,
         tasks: BackgroundTasks,
     ) -> None:
         self._people = people
-        self._buttons = Buttons(store, escalations.handover)
+        self._buttons = Buttons(
+            core.store, escalations.handover, core.drafts, DISCORD_MARKUP, drafts_page(core.settings)
+        )
         self._tasks = tasks
 
     async def clicked(self, interaction: discord.Interaction) -> None:
@@ -44,10 +49,12 @@ class ButtonActions:
         user_id = str(click.user.id)
         if click.action in (HELPFUL, NOT_HELPFUL):
             return await self._buttons.vote(click.value, user_id, helpful=click.action == HELPFUL)
-        if click.action not in (ESCALATE, RESOLVE):
+        if click.action not in (ESCALATE, RESOLVE, DRAFT_KB):
             log.info("unknown button %s ignored", click.action)
             return None
         person = await self._people.resolve(click.user)
         if click.action == ESCALATE:
             return await self._buttons.talk_to_human(click.ref, person)
+        if click.action == DRAFT_KB:
+            return await self._buttons.draft_article(parse_thread_key(click.value), person)
         return await self._buttons.resolve(parse_thread_key(click.value), person)

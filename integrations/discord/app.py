@@ -285,7 +285,7 @@ class DiscordFrontEnd:
         history = ThreadHistory(client, user.id, core.store, limit=core.config.agent.history_turns + 10)
         self._answerer = Answerer(core, people, history, self.budgets)
         self._commands = DiscordCommands(core, client, people, escalations, self.tasks)
-        self._actions = ButtonActions(core.store, people, escalations, self.tasks)
+        self._actions = ButtonActions(core, people, escalations, self.tasks)
         client.add_dynamic_items(*DYNAMIC_ITEMS)
         client.tree.add_command(self._commands.group())
         settled = await settle_interrupted(core.store, client)

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.dashboard.auth import DashboardAccess
+from bot.quality.drafts import drafts_page
 from bot.runtime import App
 from bot.support_commands import (
     Command,
@@ -24,6 +25,7 @@ from bot.support_commands import (
     Invocation,
     KbReload,
     ListEscalations,
+    ListKbDrafts,
     OpenDashboard,
     Pause,
     Resume,
@@ -32,6 +34,7 @@ from bot.support_commands import (
     ThreadLink,
     forget_command,
     gaps_command,
+    kb_save_command,
     kb_search_command,
     link_command,
     resolve_command,
@@ -123,6 +126,8 @@ class DiscordCommands:
             _DiscordHost(client, escalations),
             DashboardAccess.from_settings(core.settings),
             knowledge=core.knowledge,
+            drafts=core.drafts,
+            drafts_page=drafts_page(core.settings),
         )
 
     def group(self) -> app_commands.Group:
@@ -137,6 +142,11 @@ class DiscordCommands:
     async def resolve(self, interaction: discord.Interaction, target: str | None) -> None:
         place = command_place(interaction)
         command = resolve_command(target, DISCORD_DIALECT, in_thread=place.thread is not None)
+        await self.run(interaction, command)
+
+    async def kb_save(self, interaction: discord.Interaction, link: str | None) -> None:
+        place = command_place(interaction)
+        command = kb_save_command(link, DISCORD_DIALECT, in_thread=place.thread is not None)
         await self.run(interaction, command)
 
     async def _reply(self, interaction: discord.Interaction, command: Command) -> str:
@@ -210,6 +220,15 @@ class SupportGroup(app_commands.Group):
     @kb.command(name="reload", description="Index the knowledge base again (leads)")
     async def kb_reload(self, interaction: discord.Interaction) -> None:
         await self._commands.run(interaction, KbReload())
+
+    @kb.command(name="save", description="Draft a KB article from this thread or a linked one (leads)")
+    @app_commands.describe(link="The thread's link; leave it out inside the thread")
+    async def kb_save(self, interaction: discord.Interaction, link: str | None = None) -> None:
+        await self._commands.kb_save(interaction, link)
+
+    @kb.command(name="drafts", description="The KB drafts waiting for a lead (leads)")
+    async def kb_drafts(self, interaction: discord.Interaction) -> None:
+        await self._commands.run(interaction, ListKbDrafts())
 
     @app_commands.command(name="pause", description="Stop answering in this channel (leads)")
     async def pause(self, interaction: discord.Interaction) -> None:

@@ -4,7 +4,9 @@
 and the core's ``EscalationNotifier`` there (so the ``escalate_to_human`` tool posts through it too). It
 posts to ``[discord] leads_channel_id`` with a link to the thread and a "Mark resolved" button. While an
 escalation is open the core steps back in the thread; once a lead resolves it (the button, or
-``/support resolve``) the thread is told, and a forum post is tagged with its forum's ``solved_tag`` and
+``/support resolve``) the thread is told, the leads' notice says who resolved it and offers "Draft KB
+article" (``bot.quality.drafts``) instead of "Mark resolved" (the notice is found among the leads'
+channel's latest ``NOTICES_READ`` messages), and a forum post is tagged with its forum's ``solved_tag`` and
 archived.
 """
 
@@ -22,15 +24,18 @@ from bot.store import Escalation, EscalationLog
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
 from integrations.discord.budgets import DiscordBudgets
-from integrations.discord.inbound import DM_SPACE, web_link
+from integrations.discord.inbound import DM_SPACE, custom_id, web_link
 from integrations.discord.markup import DISCORD_MARKUP
 from integrations.discord.stream import QUIET, delivery_error, destination_for, find_channel
-from integrations.discord.ui import resolve_view
+from integrations.discord.ui import RESOLVE, draft_view, resolve_view
 
 log = logging.getLogger(__name__)
 
 MAX_TAGS = 5
 """Discord's limit on the tags of a forum post."""
+NOTICES_READ = 100
+"""The leads' channel's latest messages searched for a resolved thread's notices (one page)."""
+MAX_CHARS = 2000
 FAILURES = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
 
 
@@ -86,7 +91,9 @@ class DiscordEscalations:
         return f"in {link} in {DISCORD_MARKUP.channel(ref.channel_id)}"
 
     async def closed(self, ref: ThreadRef, lead: Principal) -> None:
-        """A resolved forum post gets its forum's solved tag and is archived; other threads stay open."""
+        """The leads' notices of the thread say who resolved it and offer a KB draft; a resolved forum post
+        gets its forum's solved tag and is archived; other threads stay open."""
+        await self._mark_notices(ref, lead)
         thread = await find_channel(self._client, ref.thread_id)
         if not isinstance(thread, discord.Thread) or not isinstance(thread.parent, discord.ForumChannel):
             return
@@ -104,6 +111,36 @@ class DiscordEscalations:
             await thread.edit(applied_tags=tags, archived=True)
         except FAILURES as exc:
             log.error("could not close the forum post %s: %s", thread.id, exc)
+
+    async def _mark_notices(self, ref: ThreadRef, lead: Principal) -> None:
+        channel_id = self._roles.leads_channel_id
+        channel = await find_channel(self._client, channel_id) if channel_id else None
+        me = self._client.user
+        if not isinstance(channel, discord.abc.Messageable) or me is None:
+            return
+        resolve = custom_id(RESOLVE, ref.key)
+        done = f"\n{DISCORD_MARKUP.emoji('white_check_mark')} Resolved by {DISCORD_MARKUP.user(lead.user_id)}"
+        try:
+            notices = [
+                message
+                async for message in channel.history(limit=NOTICES_READ)
+                if message.author.id == me.id and resolve in _custom_ids(message)
+            ]
+        except FAILURES as exc:
+            log.warning("could not read the leads' channel for the notices of %s: %s", ref.key, exc)
+            return
+        for notice in notices:
+            text = notice.content[: MAX_CHARS - len(done)] + done
+
+            async def update(notice: discord.Message = notice, text: str = text) -> discord.Message:
+                try:
+                    return await notice.edit(content=text, view=draft_view(ref.key), allowed_mentions=QUIET)
+                except FAILURES as exc:
+                    raise delivery_error(exc, "edit", editing=True) from exc
+
+            await post_with_retries(
+                update, self._budgets.edits(str(channel_id)), what=f"marking the notice {notice.id} resolved"
+            )
 
     async def _post(self, channel: discord.abc.Messageable, text: str, view: discord.ui.View | None) -> None:
         """A notice from the bot, within the channel's post budget; failures are logged, not raised. Its
@@ -123,3 +160,11 @@ class DiscordEscalations:
         await post_with_retries(
             send, self._budgets.posts(channel_id), what=f"posting a notice to {channel_id}"
         )
+
+
+def _custom_ids(message: discord.Message) -> set[str]:
+    return {
+        str(getattr(child, "custom_id", ""))
+        for row in message.components
+        for child in getattr(row, "children", ())
+    }

@@ -22,6 +22,7 @@ HELPFUL = "helpful"
 NOT_HELPFUL = "not_helpful"
 ESCALATE = "escalate"
 RESOLVE = "resolve"
+DRAFT_KB = "draft_kb"
 MAX_SOURCES = 5
 
 _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
@@ -29,6 +30,7 @@ _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     NOT_HELPFUL: ("Not helpful", "👎", discord.ButtonStyle.secondary),
     ESCALATE: ("Talk to a human", "🙋", discord.ButtonStyle.primary),
     RESOLVE: ("Mark resolved", "✅", discord.ButtonStyle.success),
+    DRAFT_KB: ("Draft KB article", "📝", discord.ButtonStyle.secondary),
 }
 
 
@@ -75,12 +77,15 @@ class ReplyButton(
 
 class ResolveButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=re.compile(rf"{CUSTOM_ID_PREFIX}:{RESOLVE}:(?P<key>{PLATFORM}:[^:\s]+:\d+:\d+)"),
+    template=re.compile(
+        rf"{CUSTOM_ID_PREFIX}:(?P<action>{RESOLVE}|{DRAFT_KB}):(?P<key>{PLATFORM}:[^:\s]+:\d+:\d+)"
+    ),
 ):
-    """Mark resolved: on an escalation's notice in the leads' channel."""
+    """On an escalation's notice in the leads' channel: mark resolved, then, once resolved, draft a KB
+    article from the thread (``bot.quality.drafts``)."""
 
-    def __init__(self, thread_key: str) -> None:
-        super().__init__(_button(RESOLVE, thread_key))
+    def __init__(self, thread_key: str, action: str = RESOLVE) -> None:
+        super().__init__(_button(action, thread_key))
 
     @classmethod
     async def from_custom_id(
@@ -89,7 +94,7 @@ class ResolveButton(
         item: discord.ui.Item[discord.ui.View],
         match: re.Match[str],
     ) -> ResolveButton:
-        return cls(match["key"])
+        return cls(match["key"], match["action"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _report(interaction)
@@ -112,6 +117,13 @@ def feedback_view(reply_id: str) -> discord.ui.View:
 def resolve_view(thread_key: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ResolveButton(thread_key))
+    return view
+
+
+def draft_view(thread_key: str) -> discord.ui.View:
+    """What a resolved escalation's notice offers instead of "Mark resolved"."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ResolveButton(thread_key, DRAFT_KB))
     return view
 
 

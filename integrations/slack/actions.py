@@ -1,15 +1,17 @@
 """The Slack buttons (``bot.buttons`` handles them): under an answer (Slack's feedback buttons, and talk to
-a human) and on an escalation post (resolve)."""
+a human) and on an escalation post (resolve, then "Draft KB article" once resolved)."""
 
 from __future__ import annotations
 
 import logging
 
 from bot.buttons import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS, Buttons
-from bot.store import ButtonsStore
-from integrations.slack.blocks import ESCALATE, FEEDBACK, RESOLVE, parse_vote
+from bot.quality.drafts import drafts_page
+from bot.runtime import App
+from integrations.slack.blocks import DRAFT_KB, ESCALATE, FEEDBACK, RESOLVE, parse_vote
 from integrations.slack.escalations import SlackEscalations
 from integrations.slack.inbound import ButtonClick, parse_thread_key
+from integrations.slack.mrkdwn import SLACK_MARKUP
 from integrations.slack.principals import PrincipalResolver
 
 __all__ = ["ALREADY_ASKED", "ASKED", "LEADS_ONLY", "THANKS", "ButtonActions"]
@@ -18,9 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class ButtonActions:
-    def __init__(self, store: ButtonsStore, people: PrincipalResolver, escalations: SlackEscalations) -> None:
+    def __init__(self, core: App, people: PrincipalResolver, escalations: SlackEscalations) -> None:
         self._people = people
-        self._buttons = Buttons(store, escalations.handover)
+        self._buttons = Buttons(
+            core.store, escalations.handover, core.drafts, SLACK_MARKUP, drafts_page(core.settings)
+        )
 
     async def run(self, click: ButtonClick) -> str | None:
         """Act on ``click``; the reply for the person who clicked, if any."""
@@ -31,7 +35,7 @@ class ButtonActions:
                 return None
             helpful, reply_id = vote
             return await self._buttons.vote(reply_id, click.user_id, helpful=helpful)
-        if click.action_id not in (ESCALATE, RESOLVE):
+        if click.action_id not in (ESCALATE, RESOLVE, DRAFT_KB):
             log.info("unknown button %s ignored", click.action_id)
             return None
         person = await self._people.resolve(
@@ -39,4 +43,6 @@ class ButtonActions:
         )
         if click.action_id == ESCALATE:
             return await self._buttons.talk_to_human(click.ref, person)
+        if click.action_id == DRAFT_KB:
+            return await self._buttons.draft_article(parse_thread_key(click.value), person)
         return await self._buttons.resolve(parse_thread_key(click.value), person)

@@ -84,7 +84,7 @@ class SlackFrontEnd:
         core.notifiers.register(PLATFORM, self._escalations)
         self._answerer = Answerer(core, self._writes, self._people, self._history, self._budgets)
         self._commands = SlackCommands(core, self._people, self._escalations)
-        self._actions = ButtonActions(core.store, self._people, self._escalations)
+        self._actions = ButtonActions(core, self._people, self._escalations)
         self.bolt = AsyncApp(
             client=self.reads,
             signing_secret=signing_secret,

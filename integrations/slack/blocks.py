@@ -33,6 +33,8 @@ NOT_HELPFUL = "supportbot_not_helpful"
 ESCALATE = "supportbot_escalate"
 RESOLVE = "supportbot_resolve"
 """On an escalation post in the leads' channel; its value is the thread's key."""
+DRAFT_KB = "supportbot_draft_kb"
+"""On an escalation post once resolved: draft a KB article from the thread (its value is the thread's key)."""
 
 _FENCE = "```"
 
@@ -113,8 +115,9 @@ def resolve_block(thread_key: str) -> Block:
     return {"type": "actions", "elements": [_button("Mark resolved", RESOLVE, thread_key, style="primary")]}
 
 
-def resolved_blocks(blocks: Sequence[Block], lead_user_id: str) -> list[Block]:
-    """An escalation post's ``blocks`` once resolved: its "Mark resolved" button gives way to who did it."""
+def resolved_blocks(blocks: Sequence[Block], lead_user_id: str, thread_key: str) -> list[Block]:
+    """An escalation post's ``blocks`` once resolved: its "Mark resolved" button gives way to who did it,
+    and to a "Draft KB article" button (``bot.quality.drafts``)."""
     kept = [
         block
         for block in blocks
@@ -124,7 +127,8 @@ def resolved_blocks(blocks: Sequence[Block], lead_user_id: str) -> list[Block]:
         )
     ]
     done = f"✅ Resolved by {SLACK_MARKUP.user(lead_user_id)}"
-    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": done}]}]
+    draft = {"type": "actions", "elements": [_button("📝 Draft KB article", DRAFT_KB, thread_key)]}
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": done}]}, draft]
 
 
 def fallback_text(mrkdwn: str) -> str:

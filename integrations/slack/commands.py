@@ -12,6 +12,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from bot.dashboard.auth import DashboardAccess
+from bot.quality.drafts import drafts_page
 from bot.runtime import App
 from bot.support_commands import (
     CommandHost,
@@ -66,6 +67,8 @@ SLACK_DIALECT = Dialect(
     parse_user=parse_user,
     parse_thread_link=parse_permalink,
     unescape=html.unescape,
+    kb_save_help="`kb save LINK`: draft a KB article from the thread of that link (Copy link)",
+    kb_save_usage="Use `/support kb save LINK` with the thread's link (Copy link).",
 )
 HELP = help_text(SLACK_DIALECT)
 
@@ -97,6 +100,8 @@ class SlackCommands:
             _SlackHost(escalations),
             DashboardAccess.from_settings(core.settings),
             knowledge=core.knowledge,
+            drafts=core.drafts,
+            drafts_page=drafts_page(core.settings),
         )
 
     async def run(self, command: SlashCommand) -> str:

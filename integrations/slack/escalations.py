@@ -4,8 +4,9 @@
 the core's ``EscalationNotifier`` there (so the ``escalate_to_human`` tool posts through it too): it posts
 to ``[slack] leads_channel`` with a link to the thread and a "Mark resolved" button. While an escalation is
 open the core steps back in the thread; it answers there again once a lead resolves it (the button, or
-``/support resolve``), and the leads' post then says "Resolved by @lead" instead of offering the button. The
-post is found again by its metadata (the thread it is about) among the leads' channel's recent messages.
+``/support resolve``), and the leads' post then says "Resolved by @lead" and offers "Draft KB article"
+(``bot.quality.drafts``) instead of "Mark resolved". The post is found again by its metadata (the thread it
+is about) among the leads' channel's recent messages.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class SlackEscalations:
                 channel=channel,
                 ts=str(post["ts"]),
                 text=str(post.get("text", "")),
-                blocks=resolved_blocks(post.get("blocks") or [], lead.user_id),
+                blocks=resolved_blocks(post.get("blocks") or [], lead.user_id, ref.key),
             )
             await post_with_retries(
                 partial(_deliver_call, update, "chat.update"),

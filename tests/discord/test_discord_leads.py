@@ -3,6 +3,7 @@ and as anyone else."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fakes.anthropic import Reply
@@ -101,13 +102,17 @@ async def test_talk_to_a_human_escalates_and_the_bot_steps_back_until_a_lead_res
     await rig.say(thread, fake.lead, "Hi Alice, I'm the lead; I'll sort out your refund.")
     assert len(rig.model.message_requests) == 1  # the bot stayed quiet
 
-    assert await rig.click(fake.alice, notice, notice.custom_ids()[0]) == LEADS_ONLY
-    assert await rig.click(fake.lead, notice, notice.custom_ids()[0]) == "Resolved 1 escalation(s)."
+    resolve = notice.custom_ids()[0]
+    stale = copy.deepcopy(notice)  # as a second lead's Discord still shows it
+    assert await rig.click(fake.alice, notice, resolve) == LEADS_ONLY
+    assert await rig.click(fake.lead, notice, resolve) == "Resolved 1 escalation(s)."
     assert not await rig.core.store.is_escalated(ref)
     assert rig.answers(thread)[-1].content == RESOLVED
-    assert (
-        await rig.click(fake.lead, notice, notice.custom_ids()[0]) == "That escalation was already resolved."
-    )
+    # The notice says who resolved it, and offers a KB draft instead of the button.
+    [notice] = rig.answers(leads_channel(fake))
+    assert notice.content.endswith(f"\n✅ Resolved by <@{fake.lead.id}>") and not fake.pinged(notice)
+    assert notice.custom_ids() == [f"supportbot:draft_kb:{ref.key}"]
+    assert await rig.click(fake.lead, stale, resolve) == "That escalation was already resolved."
 
     rig.model.script(Reply.text("Glad the lead could help!", tokens_per_second=300))
     await rig.say(thread, fake.alice, "thanks, all sorted")

@@ -10,7 +10,7 @@ from fakes.slack import FakeMessage, FakeSlack, FakeUser
 
 from bot.buttons import NOT_YOURS
 from integrations.slack.actions import ALREADY_ASKED, ASKED, LEADS_ONLY, THANKS
-from integrations.slack.blocks import ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
+from integrations.slack.blocks import DRAFT_KB, ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
 from integrations.slack.commands import HELP
 from integrations.slack.escalations import HANDED_OVER, RESOLVED
 from integrations.slack.inbound import DM_THREAD, thread_ref
@@ -88,7 +88,7 @@ async def test_talk_to_a_human_escalates_and_the_bot_steps_back_until_a_lead_res
     assert section_text(rig.bot_messages(channel, thread)[-1]) == RESOLVED
     # The leads' post says who resolved it, and no longer offers the button.
     [notice] = rig.fake.bot_messages(LEADS)
-    assert buttons(notice) == [] and sources_line(notice) == f"✅ Resolved by <@{lead.id}>"
+    assert buttons(notice) == [(DRAFT_KB, ref.key)] and sources_line(notice) == f"✅ Resolved by <@{lead.id}>"
 
     rig.model.script(Reply.text("Glad Lena could help!", tokens_per_second=300))
     await rig.say(ann, "thanks, all sorted", thread_ts=thread)
@@ -134,7 +134,9 @@ async def test_the_model_escalates_and_a_lead_resolves_with_the_button(slack_rig
     assert section_text(rig.bot_messages(dm.id)[-1]) == RESOLVED
     [resolved] = rig.fake.bot_messages(LEADS)
     assert "Wants a refund after 60 days" in section_text(resolved)
-    assert buttons(resolved) == [] and sources_line(resolved) == f"✅ Resolved by <@{lead.id}>"
+    dm_key = thread_ref(rig.fake.team_id, dm.id, DM_THREAD).key
+    assert buttons(resolved) == [(DRAFT_KB, dm_key)]
+    assert sources_line(resolved) == f"✅ Resolved by <@{lead.id}>"
     assert await rig.click(lead, stale, RESOLVE) == "That escalation was already resolved."
 
 

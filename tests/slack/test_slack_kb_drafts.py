@@ -1,0 +1,112 @@
+"""KB drafts on Slack (bot/quality/drafts.py): the "Draft KB article" button on a resolved escalation's
+post in the leads' channel, ``/support kb save LINK`` and ``/support kb drafts``, for leads only; drafted by
+the summary model, or from the template without a key."""
+
+from __future__ import annotations
+
+from fakes.anthropic import Reply
+from fakes.slack import FakeUser
+from pydantic import SecretStr
+
+from bot.buttons import ASKED
+from bot.quality.drafts import LEADS_ONLY, TEMPLATE, TOOL
+from integrations.slack.blocks import DRAFT_KB, ESCALATE, RESOLVE
+from integrations.slack.inbound import thread_ref
+from tests.slack.rig import RigFactory, SlackRig, buttons
+from tests.slack.test_slack_leads import LEADS, LEADS_ONLY_COMMAND, answered
+
+ARTICLE = {
+    "title": "Replacing a parcel that arrived damaged",
+    "question": "My parcel arrived crushed, can I get a replacement?",
+    "answer": "Send a photo of the box to support; a replacement ships within 2 days, free.",
+}
+
+
+async def _rig(slack_rig: RigFactory, **settings: object) -> tuple[SlackRig, FakeUser]:
+    lead = FakeUser("U0LEAD", "lena", "Lena", "lena", "T0FAKE")
+    rig = await slack_rig(slack={"lead_user_ids": [lead.id], "leads_channel": LEADS}, **settings)
+    rig.fake.users[lead.id] = lead
+    rig.fake.add_channel(LEADS, name="support-leads")
+    return rig, lead
+
+
+async def test_a_lead_drafts_an_article_with_the_button_on_the_resolved_escalation(
+    slack_rig: RigFactory,
+) -> None:
+    rig, lead = await _rig(slack_rig)
+    ann = rig.user("ann")
+    channel = rig.fake.general.id
+    thread, reply = await answered(
+        rig, ann, "My parcel arrived crushed, a replacement?", "Let me get a lead."
+    )
+    ref = thread_ref(rig.fake.team_id, channel, thread)
+    assert await rig.click(ann, reply, ESCALATE) == ASKED
+    await rig.say(lead, "Send a photo of the box and we ship a replacement within 2 days.", thread_ts=thread)
+    [notice] = rig.fake.bot_messages(LEADS)
+    assert DRAFT_KB not in [choice for choice, _ in buttons(notice)]  # not before it is resolved
+    await rig.click(lead, notice, RESOLVE)
+    [notice] = rig.fake.bot_messages(LEADS)
+    assert buttons(notice) == [(DRAFT_KB, ref.key)]
+
+    assert await rig.click(ann, notice, DRAFT_KB) == LEADS_ONLY
+    assert await rig.core.store.kb_drafts("draft", 10) == []
+
+    rig.model.script(Reply.tool_use((TOOL, ARTICLE)))
+    answer = await rig.click(lead, notice, DRAFT_KB)
+    [draft] = await rig.core.store.kb_drafts("draft", 10)
+    assert answer is not None
+    assert answer.startswith(f"Drafted KB article *#{draft.id}* {ARTICLE['title']} (by the summary model).")
+    assert "`/support kb drafts` lists the waiting drafts" in answer  # the dashboard is off
+    assert (draft.ref, draft.title, draft.body, draft.drafted_by) == (
+        ref,
+        ARTICLE["title"],
+        ARTICLE["answer"],
+        lead.id,
+    )
+    request = rig.model.message_requests[-1].body
+    assert request["model"] == rig.core.settings.summary_model
+    sent = request["messages"][0]["content"][0]["text"]
+    assert "Send a photo of the box and we ship a replacement within 2 days." in sent
+
+    listed = await rig.command(lead, "kb drafts")
+    assert listed is not None and listed.startswith("*1 KB draft(s) waiting*\n")
+    assert f"*#{draft.id}* {ARTICLE['title']}" in listed
+    assert await rig.command(ann, "kb drafts") == LEADS_ONLY_COMMAND.format(name="kb drafts")
+
+
+async def test_without_a_key_kb_save_drafts_from_the_template_with_a_link_to_the_dashboard(
+    slack_rig: RigFactory,
+) -> None:
+    rig, lead = await _rig(
+        slack_rig,
+        anthropic_api_key=None,
+        dashboard_secret=SecretStr("a-dashboard-secret-of-at-least-32-characters"),
+        public_url="https://support.example.com",
+    )
+    ann = rig.user("ann")
+    channel = rig.fake.general.id
+    post = await rig.mention(ann, "How long do refunds take to reach my card?")
+    await rig.settle()
+    await rig.say(
+        lead, "Refunds reach the card within 5 to 10 business days of the return arriving.", thread_ts=post.ts
+    )
+    permalink = (await rig.fake.client().chat_getPermalink(channel=channel, message_ts=post.ts))["permalink"]
+
+    assert await rig.command(ann, f"kb save <{permalink}>") == LEADS_ONLY_COMMAND.format(name="kb save")
+    assert await rig.command(lead, "kb save") == (
+        "Use `/support kb save LINK` with the thread's link (Copy link).\n\n"
+        + (await rig.command(lead, "help") or "")
+    )
+    answer = await rig.command(lead, f"kb save <{permalink}>")
+    [draft] = await rig.core.store.kb_drafts("draft", 10)
+    assert draft.made_with == TEMPLATE and draft.ref == thread_ref(rig.fake.team_id, channel, post.ts)
+    assert draft.question == "How long do refunds take to reach my card?"
+    assert "Refunds reach the card within 5 to 10 business days" in draft.body
+    assert answer == (
+        f"Drafted KB article *#{draft.id}* How long do refunds take to reach my card? (without a model, from "
+        "the template). It waits for a lead to edit, publish or discard it: review it on the dashboard's "
+        "<https://support.example.com/dashboard/kb-drafts|KB drafts> page."
+    )
+    assert rig.model.message_requests == []
+    [action] = await rig.core.store.lead_actions("slack", rig.fake.team_id, 5)
+    assert (action.user_id, action.action) == (lead.id, "kb save")
