@@ -11,8 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.dashboard.charts import Chart, bar_chart
 from bot.dashboard.tables import Cell, Table, thread_cell
+from bot.quality.drafts import WAITING_LISTED
+from bot.quality.gaps import describe_reasons, find_gaps
 from bot.stats import TOP_THREADS, Figures, Stats, gather_stats, seconds
-from bot.store import AnswerLog, StatsStore
+from bot.store import AnswerLog, GapsStore, KbDraft, KbDrafts, StatsStore
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
@@ -193,4 +195,57 @@ async def not_helpful(store: AnswerLog, days: int, now: datetime | None = None) 
         ("answered", "thread", "question", "answer", "sources", "not helpful votes"),
         rows,
         "No answer was voted not helpful in this period.",
+    )
+
+
+async def coverage_gaps(store: GapsStore, days: int, now: datetime | None = None) -> Table:
+    """The coverage gaps (``bot.quality.gaps``): a row per example question, topics largest first."""
+    report = await find_gaps(store, days, now=now)
+    rows = tuple(
+        (
+            Cell(topic.label),
+            Cell(str(topic.count), number=True),
+            Cell(describe_reasons(topic.reasons)),
+            Cell(example.question),
+            thread_cell(example.ref),
+        )
+        for topic in report.topics
+        for example in topic.examples
+    )
+    return Table(
+        "gaps",
+        f"Coverage gaps of the last {days} day(s): {report.questions} question(s) in "
+        f"{len(report.topics)} topic(s)",
+        ("topic", "questions", "why", "example question", "thread"),
+        rows,
+        "No question went unanswered, unhelpful or escalated in this period.",
+    )
+
+
+async def waiting_drafts(store: KbDrafts) -> Table:
+    """The KB drafts waiting for a lead (``bot.quality.drafts``), newest change first."""
+    return drafts_table(await store.kb_drafts("draft", WAITING_LISTED))
+
+
+def drafts_table(drafts: list[KbDraft]) -> Table:
+    rows = tuple(
+        (
+            Cell(f"#{d.id}", number=True),
+            Cell(d.updated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+            thread_cell(d.ref),
+            Cell(d.title),
+            Cell(d.question),
+            Cell(d.body),
+            Cell(d.drafted_by),
+            Cell(d.made_with),
+        )
+        for d in drafts
+    )
+    return Table(
+        "kb-drafts",
+        "KB drafts waiting for a lead",
+        ("draft", "changed", "thread", "title", "question", "article", "drafted by", "drafted with"),
+        rows,
+        "No KB drafts are waiting: a lead drafts one from a resolved escalation's post, or with "
+        "/support kb save.",
     )

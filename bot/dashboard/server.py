@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC
 from importlib import resources
 from typing import Any
 
@@ -23,12 +24,23 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.dashboard import pages
 from bot.dashboard.auth import LOGIN_PATH, SESSION_TTL, DashboardAccess, LinkRefused, Session
-from bot.dashboard.tables import Table
+from bot.dashboard.tables import Table, thread_cell
+from bot.quality.drafts import DRAFTS_PATH, KbDrafting
 from bot.store import DashboardStore
 
 log = logging.getLogger(__name__)
 
 PREFIX = "/dashboard"
+DRAFTS = DRAFTS_PATH
+TIME = "%Y-%m-%d %H:%M UTC"
+DONE = {
+    "saved": "Draft #{id} saved.",
+    "published": "Draft #{id} published, {visibility}, as an article of the drafts source: searchable now.",
+    "discarded": "Draft #{id} discarded.",
+    "gone": "Draft #{id} is no longer waiting: another lead published or discarded it.",
+    "empty": "Draft #{id} was not changed: it needs a title, a question and an article.",
+}
+"""What the KB drafts page says after a lead's action (``?done=…&draft=ID``)."""
 COOKIE = "supportbot_dashboard"
 STATIC = {"dashboard.css": "text/css"}
 SECURITY_HEADERS = {
@@ -46,6 +58,8 @@ NAV = (
     (f"{PREFIX}/escalations", "Open escalations"),
     (f"{PREFIX}/not-helpful", "Not helpful"),
     (f"{PREFIX}/threads", "Costliest threads"),
+    (f"{PREFIX}/gaps", "Coverage gaps"),
+    (DRAFTS, "KB drafts"),
 )
 OFF = (
     "The dashboard is off: an operator sets DASHBOARD_SECRET (and PUBLIC_URL) to turn it on "
@@ -60,20 +74,30 @@ def _escalations(store: DashboardStore, days: int) -> Awaitable[Table]:
     return pages.open_escalations(store)
 
 
+def _drafts(store: DashboardStore, days: int) -> Awaitable[Table]:
+    return pages.waiting_drafts(store)
+
+
 TABLES: Mapping[str, TableSource] = {
     "escalations": _escalations,
     "threads": pages.costliest_threads,
     "not-helpful": pages.not_helpful,
+    "gaps": pages.coverage_gaps,
+    "kb-drafts": _drafts,
 }
 """The list pages: each is ``/dashboard/NAME`` and ``/dashboard/NAME.csv``."""
 
 
 class Dashboard:
-    """The routes; ``access`` None: the dashboard is off and says so."""
+    """The routes; ``access`` None: the dashboard is off and says so. ``drafts`` publishes KB drafts into the
+    running bot's index (without one, the index picks them up when it next follows the store)."""
 
-    def __init__(self, store: DashboardStore, access: DashboardAccess | None) -> None:
+    def __init__(
+        self, store: DashboardStore, access: DashboardAccess | None, drafts: KbDrafting | None = None
+    ) -> None:
         self._store = store
         self._access = access
+        self._drafts = drafts or KbDrafting(store)
         self._templates = Environment(
             loader=PackageLoader("bot.dashboard", "templates"),
             autoescape=True,
@@ -89,6 +113,8 @@ class Dashboard:
             web.get(PREFIX, self._signed_in(self._overview)),
             web.get(PREFIX + "/", self._signed_in(self._overview)),
             web.get(PREFIX + "/overview.csv", self._signed_in(self._overview_csv)),
+            web.get(DRAFTS, self._signed_in(self._drafts_page)),
+            web.post(DRAFTS + "/{id:[0-9]{1,12}}", self._signed_in(self._draft_action)),
             web.get(PREFIX + "/{name}.csv", self._signed_in(self._table_csv)),
             web.get(PREFIX + "/{name}", self._signed_in(self._table_page)),
             web.route("*", PREFIX + "/{tail:.*}", self._signed_in(self._not_found)),
@@ -179,6 +205,61 @@ class Dashboard:
         if source is None:
             return await self._not_found(request, session)
         return _csv(await source(self._store, _days(request)))
+
+    async def _drafts_page(self, request: web.Request, session: Session) -> web.StreamResponse:
+        assert self._access is not None  # signed in
+        drafts = await self._drafts.waiting()
+        done = DONE.get(request.query.get("done", ""))
+        draft_id, visibility = request.query.get("draft", ""), request.query.get("visibility", "")
+        message = None
+        if done is not None and draft_id.isascii() and draft_id.isdigit():
+            message = done.format(
+                id=draft_id, visibility="internal" if visibility == "internal" else "public"
+            )
+        return self._page(
+            "KB drafts",
+            "drafts.html",
+            session=session,
+            here=DRAFTS,
+            drafts=[(d, thread_cell(d.ref), d.updated_at.astimezone(UTC).strftime(TIME)) for d in drafts],
+            table=pages.drafts_table(drafts),
+            csrf=self._access.csrf_token(session),
+            done=message,
+        )
+
+    async def _draft_action(self, request: web.Request, session: Session) -> web.StreamResponse:
+        """Save, publish (saving the text first) or discard one draft; then back to the page, saying so."""
+        draft_id = int(request.match_info["id"])
+        form = await request.post()
+        fields = {name: form.get(name) for name in ("action", "title", "question", "body", "visibility")}
+        text = {name: value if isinstance(value, str) else "" for name, value in fields.items()}
+        action, visibility = text["action"], text["visibility"]
+        done = "gone"
+        if action == "discard":
+            done = "discarded" if await self._drafts.discard(draft_id, session.who) else "gone"
+        elif action in ("save", "publish") and visibility in ("public", "internal"):
+            if not all(text[name].strip() for name in ("title", "question", "body")):
+                done = "empty"
+            elif await self._drafts.edit(draft_id, text["title"], text["question"], text["body"]) is None:
+                done = "gone"
+            elif action == "save":
+                done = "saved"
+            else:
+                published = await self._drafts.publish(
+                    draft_id, "public" if visibility == "public" else "internal", session.who
+                )
+                done = "published" if published else "gone"
+        else:
+            return self._page(
+                "Refused",
+                "message.html",
+                status=400,
+                session=session,
+                message="That is not something a draft can do.",
+                how_to_sign_in=False,
+            )
+        location = f"{DRAFTS}?done={done}&draft={draft_id}&visibility={visibility}"
+        return web.Response(status=303, headers={**SECURITY_HEADERS, "Location": location})
 
     async def _not_found(self, request: web.Request, session: Session) -> web.StreamResponse:
         return self._page(

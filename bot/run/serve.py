@@ -157,7 +157,8 @@ class Server:
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_get(READY_PATH, self._ready)
         app.router.add_get(METRICS_PATH, self._render_metrics)
-        dashboard = Dashboard(self._core.store, DashboardAccess.from_settings(self._core.settings))
+        access = DashboardAccess.from_settings(self._core.settings)
+        dashboard = Dashboard(self._core.store, access, self._core.drafts)
         app.router.add_routes(dashboard.routes())
         for front_end in self._front_ends:
             app.router.add_routes(front_end.routes())

@@ -1,12 +1,12 @@
-"""A store with questions, answers, feedback, escalations and costs, written through the store's API as the
-service writes them, for the dashboard's tests to read back."""
+"""A store with questions, answers, feedback, escalations, costs and a KB draft, written through the
+store's API as the service writes them, for the dashboard's tests to read back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.store import Store, UsageRecord
+from bot.store import KbDraft, Store, UsageRecord
 from bot.store.records import AnswerRecord, ReplyRecord, SearchRecord
 from bot.types import Source, ThreadRef, Turn
 
@@ -16,6 +16,9 @@ QUIET_THREAD = ThreadRef("slack", "T0FAKE", "C0GENERAL", "1700000100.000200")
 UNHELPFUL_QUESTION = "Can I return a gift without the receipt?"
 UNHELPFUL_ANSWER = "Returns need the order number; see Returns."
 RETURNS = Source("Returns", "https://help.example.com/returns")
+DRAFT_TITLE = "Gift returns without a receipt"
+DRAFT_QUESTION = "Can I return a gift if I don't have the receipt?"
+DRAFT_BODY = "Yes: give the gift giver's order number, or their e-mail, and we refund as store credit."
 ESCALATION_SUMMARIES = (
     "Refund exception for ORD-10001 <b>needs</b> a lead",
     "Damaged parcel, customer upset",
@@ -27,12 +30,13 @@ class Seeded:
     costliest: ThreadRef
     open_summaries: tuple[str, ...]
     unhelpful: AnswerRecord
+    draft: KbDraft
 
 
 async def seed(store: Store, now: datetime | None = None) -> Seeded:
     """Seven questions over three days in three threads: answers with and without the model, a failed one
     and a rate-limit notice; three votes; two escalations (one resolved: it counts, but is not open); the
-    model's cost, most of it in one thread."""
+    model's cost, most of it in one thread; a KB draft from the resolved thread, waiting."""
     now = now or datetime.now(UTC)
     replies = [
         # (thread, started, first text ms, failed, fallback, limited, cost)
@@ -65,7 +69,12 @@ async def seed(store: Store, now: datetime | None = None) -> Seeded:
     for ref, summary in zip((SLACK_THREAD, DISCORD_THREAD), ESCALATION_SUMMARIES, strict=True):
         assert await store.open_escalation(ref, "U1", summary) is not None
     [unhelpful] = [a for a in await store.answers_since(now - timedelta(days=3), 10) if a.not_helpful_votes]
-    return Seeded(costliest=SLACK_THREAD, open_summaries=ESCALATION_SUMMARIES, unhelpful=unhelpful)
+    draft = await store.save_kb_draft(
+        QUIET_THREAD, DRAFT_TITLE, DRAFT_QUESTION, DRAFT_BODY, "U0LEAD", "template"
+    )
+    return Seeded(
+        costliest=SLACK_THREAD, open_summaries=ESCALATION_SUMMARIES, unhelpful=unhelpful, draft=draft
+    )
 
 
 def _unhelpful(ref: ThreadRef, at: datetime) -> AnswerRecord:
