@@ -1,8 +1,10 @@
 """The dashboard in a real headless Chromium, served by a real ``supportbot serve`` over a seeded store, the
-link printed by ``supportbot dashboard-link``: what a lead sees."""
+link printed by ``supportbot dashboard-link``: what a lead sees, and a published KB draft found by
+``supportbot kb search`` run as another process on the same store."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ import pytest
 import pytest_asyncio
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
 
 from bot.dashboard.auth import DashboardAccess
 from bot.stats import gather_stats, seconds
@@ -148,3 +151,50 @@ async def test_used_tampered_and_expired_links_are_refused(served: Served) -> No
             assert why in _text(browser, "#message")
             assert HOW_TO in _text(browser, "#how")
         assert browser.get_cookies() == []
+
+
+async def test_a_draft_is_published_and_then_found_by_kb_search(served: Served) -> None:
+    draft = served.seeded.draft
+    with chromium() as browser:
+        browser.get(await served.link())
+        browser.find_element(By.LINK_TEXT, "KB drafts").click()
+        [article] = browser.find_elements(By.CSS_SELECTOR, "article.draft")
+        assert article.get_attribute("id") == f"draft-{draft.id}"
+        assert _text(browser, "article.draft h2") == f"#{draft.id} {draft.title}"
+        title = article.find_element(By.NAME, "title")
+        title.clear()
+        title.send_keys("Returning a gift without its receipt")
+        body = article.find_element(By.NAME, "body")
+        body.clear()
+        body.send_keys(
+            "Give us the gift giver's order number; the refund goes out as zephyrine store credit."
+        )
+        Select(article.find_element(By.NAME, "visibility")).select_by_value("public")
+        article.find_element(By.CSS_SELECTOR, "button[value=publish]").click()
+        assert f"Draft #{draft.id} published, public," in _text(browser, "#done")
+        assert browser.find_elements(By.CSS_SELECTOR, "article.draft") == []
+    status, out, err = await run(
+        served.tmp_path, "kb", "search", "--json", "zephyrine store credit gift", PORT=str(served.bot.port)
+    )
+    assert status == 0, err
+    hits = json.loads(out)
+    assert hits and (hits[0]["source"], hits[0]["title"], hits[0]["visibility"]) == (
+        "drafts",
+        "Returning a gift without its receipt",
+        "public",
+    )
+
+
+async def test_the_gaps_page_lists_the_seeded_gaps(served: Served) -> None:
+    with chromium() as browser:
+        browser.get(await served.link())
+        browser.find_element(By.LINK_TEXT, "Coverage gaps").click()
+        [row] = browser.find_elements(By.CSS_SELECTOR, "#table-gaps tbody tr")
+        cells = row.find_elements(By.TAG_NAME, "td")
+        assert [cell.text for cell in cells[1:4]] == [
+            "1",
+            "1 not helpful, 1 escalated",
+            served.seeded.unhelpful.question,
+        ]
+        link = cells[4].find_element(By.TAG_NAME, "a").get_attribute("href")
+        assert link == "https://app.slack.com/client/T0FAKE/C0GENERAL/thread/C0GENERAL-1700000000.000100"
