@@ -1,6 +1,6 @@
 """Knowledge-base answer quality: labelled questions over the demo KB, asked through the ``search_kb`` tool.
 
-    python bench/kb_quality.py [--questions FILE] [--heldout FILE] [--kb FOLDER]
+    python bench/kb_quality.py [--questions FILE] [--heldout FILE] [--kb FOLDER] [--fit]
 
 Each question is asked as its asker (a customer sees public articles only; staff internal ones too) through
 ``tools/kb.py``'s ``SearchKb``, on an index of ``config/kb/`` built by the real indexing code. A question is
@@ -9,9 +9,10 @@ found at k when one of its expected articles is among the first k hits; a questi
 
 Printed, overall and per kind: recall@1, recall@3, MRR@5, "nothing found" on unanswerable questions, its
 precision, and the false-abstention rate (answerable questions that got "nothing found"). Then the
-calibration of the "nothing relevant" floors (bot/kb/fusion.py): 5-fold cross-validated on the main set
-(floors chosen on four fifths, measured on the fifth), and the floors the whole main set would choose,
-to compare with the shipped ones. The held-out file is never used to choose anything.
+calibration of the "nothing relevant" models (bot/kb/fusion.py): fitted on four fifths of the main set
+and measured on the fifth (5-fold cross-validation), and the models the whole main set fits, to compare
+with the shipped ones; with ``--fit`` only the latter are printed, as code to paste into fusion.py. The
+held-out file is never used to choose anything.
 
 Prints figures only; nothing here asserts.
 """
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -49,13 +51,13 @@ TARGET_MRR_AT_5 = 0.80
 TARGET_NOTHING_FOUND = 0.60
 TARGET_FALSE_ABSTENTION = 0.05
 
-#: While calibrating, the floors are chosen to keep false abstentions at or under this (below the target,
+#: While calibrating, the threshold is chosen to keep false abstentions at or under this (below the target,
 #: so that questions unlike the labelled ones keep a margin).
 CALIBRATION_FALSE_ABSTENTION = 0.02
 FOLDS = 5
 WIDTHS = (5, 7, 7, 7, 9, 10, 11)
-COVERAGE_GRID = [round(0.05 * i, 2) for i in range(21)] + [1.01]
-COSINE_GRID = [round(0.01 * i, 2) for i in range(91)] + [1.01]
+#: The L2 penalty of the logistic fit, on standardised features.
+L2_PENALTY = 1.0
 
 
 @dataclass(frozen=True)
@@ -144,42 +146,64 @@ def print_table(title: str, outcomes: Sequence[Outcome]) -> Scores:
     return score(outcomes)
 
 
-def with_floors(
-    raw: Sequence[Outcome], features: Sequence[Relevance], cov: float, cos: float
+def with_model(
+    raw: Sequence[Outcome], features: Sequence[Relevance], model: Sequence[float]
 ) -> list[Outcome]:
-    """The outcomes the floors ``(cov, cos)`` would give: unfloored rankings, emptied below the floors."""
-    return [
-        o if f.relevant(cov, cos) else Outcome(o.question, ()) for o, f in zip(raw, features, strict=True)
-    ]
+    """The outcomes ``model`` would give: unfiltered rankings, emptied where it says "nothing relevant"."""
+    return [o if f.relevant(model) else Outcome(o.question, ()) for o, f in zip(raw, features, strict=True)]
 
 
-def choose_floors(raw: Sequence[Outcome], features: Sequence[Relevance]) -> tuple[float, float]:
-    """The floors that abstain on the most unanswerable questions while false abstentions stay at most
-    :data:`CALIBRATION_FALSE_ABSTENTION` (ties: fewer false abstentions, then lower floors)."""
-    best: tuple[float, float, float, float] | None = None
-    for cov in COVERAGE_GRID:
-        for cos in COSINE_GRID:
-            s = score(with_floors(raw, features, cov, cos))
-            if s.false_abstention > CALIBRATION_FALSE_ABSTENTION:
-                continue
-            key = (s.nothing_found, -s.false_abstention, -cov, -cos)
-            if best is None or key > best:
-                best = key
-    assert best is not None  # the floors (0, 0) never abstain
-    return -best[2], -best[3]
+def lexical_only(features: Sequence[Relevance]) -> list[Relevance]:
+    """The evidence without the dense half (what the lexical model sees)."""
+    return [Relevance(f.coverage) for f in features]
+
+
+def fit_model(questions: Sequence[Question], features: Sequence[Relevance]) -> tuple[float, ...]:
+    """A logistic regression of "answerable" on the features (L2-regularised, standardised, Newton's
+    method; a feature whose weight comes out negative is dropped and the rest refitted, so that every
+    signal can only add evidence), in raw feature units, its intercept lowered by the threshold that
+    keeps false abstentions on ``questions`` at most :data:`CALIBRATION_FALSE_ABSTENTION` (see
+    bot/kb/fusion.py; queries of full coverage are relevant whatever the model says)."""
+    x = np.array([f.features() for f in features], dtype=np.float64)
+    y = np.array([bool(q.expect) for q in questions], dtype=np.float64)
+    mean, spread = x.mean(axis=0), x.std(axis=0)
+    spread[spread == 0] = 1.0
+    standard = (x - mean) / spread
+    kept = list(range(x.shape[1]))
+    while True:
+        design = np.hstack([np.ones((len(x), 1)), standard[:, kept]])
+        weights = np.zeros(design.shape[1])
+        penalty = np.diag([0.0] + [L2_PENALTY] * len(kept))
+        for _ in range(50):
+            p = 1 / (1 + np.exp(-design @ weights))
+            gradient = design.T @ (p - y) + penalty @ weights
+            hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+            weights -= np.linalg.solve(hessian, gradient)
+        negative = [feature for feature, w in zip(kept, weights[1:], strict=True) if w < 0]
+        if not negative:
+            break
+        kept.remove(negative[0])
+    raw = np.zeros(x.shape[1])
+    raw[kept] = weights[1:] / spread[kept]
+    intercept = float(weights[0] - raw @ mean)
+    judged = np.array([f.coverage < fusion.FULL_COVERAGE for f in features])
+    scores = np.sort(x[(y == 1) & judged] @ raw + intercept)
+    allowed = int(CALIBRATION_FALSE_ABSTENTION * int(y.sum()))  # answerable questions that may abstain
+    threshold = float(scores[min(allowed, len(scores) - 1)]) - 1e-9 if len(scores) else 0.0
+    return (round(intercept - threshold, 4), *(round(float(w), 4) for w in raw))
 
 
 def cross_validate(raw: Sequence[Outcome], features: Sequence[Relevance], seed: int) -> list[Outcome]:
-    """Each question's outcome under the floors chosen on the folds it is not in."""
+    """Each question's outcome under the model fitted on the folds it is not in."""
     order = list(range(len(raw)))
     random.Random(seed).shuffle(order)
     result: dict[int, Outcome] = {}
     for fold in range(FOLDS):
         test = set(order[fold::FOLDS])
         train = [i for i in order if i not in test]
-        cov, cos = choose_floors([raw[i] for i in train], [features[i] for i in train])
+        model = fit_model([raw[i].question for i in train], [features[i] for i in train])
         for i in test:
-            result[i] = with_floors([raw[i]], [features[i]], cov, cos)[0]
+            result[i] = with_model([raw[i]], [features[i]], model)[0]
     return [result[i] for i in range(len(raw))]
 
 
@@ -200,11 +224,13 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"index of {len(articles)} articles built in {time.perf_counter() - started:.2f} s")
         print(f"semantic search: {kb.semantic_status() or 'on'}")
 
-        shipped = (fusion.COVERAGE_FLOOR, fusion.COSINE_FLOOR)
-        fusion.COVERAGE_FLOOR, fusion.COSINE_FLOOR = 0.0, 0.0  # rankings without abstention, to calibrate on
+        shipped = (fusion.DENSE_MODEL, fusion.LEXICAL_MODEL)
+        fusion.DENSE_MODEL, fusion.LEXICAL_MODEL = (1.0, 0.0, 0.0, 0.0, 0.0), (1.0, 0.0)  # never abstain
         raw = await run(kb, main_set, slug_of)
-        fusion.COVERAGE_FLOOR, fusion.COSINE_FLOOR = shipped
+        raw_held = await run(kb, heldout, slug_of)
+        fusion.DENSE_MODEL, fusion.LEXICAL_MODEL = shipped
         features = [kb.relevance(q.text, include_internal=q.staff) for q in main_set]
+        held_features = [kb.relevance(q.text, include_internal=q.staff) for q in heldout]
 
         outcomes = await run(kb, main_set, slug_of)
         held = await run(kb, heldout, slug_of)
@@ -216,19 +242,31 @@ async def main_async(args: argparse.Namespace) -> None:
         )
         kb.close()
 
-    overall = print_table(
-        f"main set ({args.questions.name}), shipped floors coverage {shipped[0]}, cosine {shipped[1]}",
-        outcomes,
-    )
-    held_scores = print_table(f"held-out set ({args.heldout.name}), shipped floors", held)
+    dense_fit = fit_model(main_set, features)
+    lexical_fit = fit_model(main_set, lexical_only(features))
+    if args.fit:
+        print(f"DENSE_MODEL: tuple[float, ...] = {dense_fit}")
+        print(f"LEXICAL_MODEL: tuple[float, ...] = {lexical_fit}")
+        return
+    overall = print_table(f"main set ({args.questions.name}), shipped models", outcomes)
+    held_scores = print_table(f"held-out set ({args.heldout.name}), shipped models", held)
     cv = print_table(
-        f"main set, floors chosen by {FOLDS}-fold cross-validation", cross_validate(raw, features, args.seed)
+        f"main set, models fitted by {FOLDS}-fold cross-validation", cross_validate(raw, features, args.seed)
     )
-    chosen = choose_floors(raw, features)
-    print(f"\nfloors the whole main set chooses: coverage {chosen[0]}, cosine {chosen[1]}", end=" ")
-    print(f"(shipped: coverage {shipped[0]}, cosine {shipped[1]})")
+    print_table(
+        "main set, dense half off (lexical rankings are not re-run: the abstention of the lexical model)",
+        with_model(raw, lexical_only(features), shipped[1]),
+    )
+    print_table(
+        "held-out set, dense half off (as above)",
+        with_model(raw_held, lexical_only(held_features), shipped[1]),
+    )
+    print(f"\nmodels the whole main set fits: dense {dense_fit}, lexical {lexical_fit}")
+    print(f"(shipped: dense {shipped[0]}, lexical {shipped[1]}; refit with --fit)")
     false_abstentions = [o.question.text for o in outcomes if o.question.expect and not o.ranked]
     print(f"false abstentions ({len(false_abstentions)}): {false_abstentions}")
+    answered = [o.question.text for o in outcomes if not o.question.expect and o.ranked]
+    print(f"unanswerable questions answered ({len(answered)}): {answered}")
     print(f"internal articles shown to customers: {leaks}")
     emit(
         "kb_quality",
@@ -271,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--heldout", type=Path, default=DATA / "heldout.yaml")
     parser.add_argument("--kb", type=Path, default=ROOT / "config" / "kb")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--fit", action="store_true", help="print the models the main set fits, as code")
     asyncio.run(main_async(parser.parse_args(argv)))
 
 

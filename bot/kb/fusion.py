@@ -4,12 +4,17 @@ Reciprocal rank fusion: a section's fused score is the sum over the two rankings
 ``weight / (RRF_K + rank)``; it needs no common scale between bm25 and cosine similarity, and a section
 found by both halves beats one found by either alone.
 
-Abstention needs absolute evidence, which ranks do not give, so it looks at two numbers per query
-(:class:`Relevance`): ``coverage``, the share of the query's word rarity (idf, with a word the index has
-never seen counted as rare) that the best lexical section contains, and ``cosine``, the best similarity of
-a section the asker may see. A query is answered when either reaches its floor; below both, search
-returns ``[]`` ("nothing relevant"). The floors are calibrated by bench/kb_quality.py (cross-validated
-on its labelled questions) and set here.
+Abstention needs absolute evidence, which ranks do not give. :class:`Relevance` gathers general signals
+of one query: ``coverage``, the share of the query's word rarity (idf, a word the index has never seen
+counted as rare) that the best lexical section holds; ``cosine``, the best similarity of a section the
+asker may see; ``z``, that similarity as a standard score against the similarities of all the sections
+the asker may see (an off-topic query is about as near to the best section as to any, so it sits near
+the mean); ``agree``, whether the two halves' first three hits share an article. A query all of whose
+words one section holds (``coverage`` 1) is relevant; otherwise a logistic model of
+them (:data:`DENSE_MODEL`; :data:`LEXICAL_MODEL` on coverage alone when the dense half is off) scores
+the query; below 0 search returns ``[]`` ("nothing relevant"). The numbers are fitted by
+``bench/kb_quality.py --fit`` on its labelled questions (which also cross-validates the fit and prints
+what it would ship) and set here.
 """
 
 from __future__ import annotations
@@ -24,9 +29,20 @@ RRF_K = 20
 LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 1.0
 
-#: Below both floors a query has no relevant section (calibrated: see the module docstring).
-COVERAGE_FLOOR = 0.2
-COSINE_FLOOR = 0.11
+#: Coverage that counts as every word of the query found in one section (rounding aside).
+FULL_COVERAGE = 0.999
+
+#: Weights over :meth:`Relevance.features` (intercept first). ``bench/kb_quality.py --fit`` fits a
+#: logistic regression (L2-regularised, on standardised features, each weight kept non-negative: every
+#: signal can only add evidence) of "answerable" on the main labelled set, then lowers its intercept by
+#: the decision threshold: the highest log-odds that keeps false abstentions at most 2 % of the
+#: answerable questions, so a score below 0 means "nothing relevant". Fitted on
+#: bench/kb_questions/main.yaml (169 questions, 17 unanswerable) over the demo KB, only the best
+#: similarity keeps a weight (coverage, z and agreement come out negative or nil there): the dense rule
+#: is "similarity at least 0.13, or every word in one section"; cross-validated, it abstains on 6 % of
+#: the unanswerable questions with 3 % false abstentions. The lexical model never abstains.
+DENSE_MODEL: tuple[float, ...] = (-0.9206, 0.0, 7.0886, 0.0, 0.0)
+LEXICAL_MODEL: tuple[float, ...] = (0.0, 1.6499)
 
 
 #: The dense half ranks only the sections within this similarity of its best one: every section has
@@ -39,13 +55,27 @@ class Relevance:
     """The absolute evidence that a query has an answer in the index (see the module docstring)."""
 
     coverage: float
-    cosine: float | None  # None when the dense half is off
+    cosine: float | None = None  # None (and z None, agree False) when the dense half is off
+    z: float | None = None
+    agree: bool = False
 
-    def relevant(self, coverage_floor: float | None = None, cosine_floor: float | None = None) -> bool:
-        """Whether either number reaches its floor (by default the calibrated ones)."""
-        coverage_floor = COVERAGE_FLOOR if coverage_floor is None else coverage_floor
-        cosine_floor = COSINE_FLOOR if cosine_floor is None else cosine_floor
-        return self.coverage >= coverage_floor or (self.cosine is not None and self.cosine >= cosine_floor)
+    def features(self) -> tuple[float, ...]:
+        """The model's inputs: coverage alone without the dense half, else coverage, cosine, z, agree."""
+        if self.cosine is None or self.z is None:
+            return (self.coverage,)
+        return (self.coverage, self.cosine, self.z, float(self.agree))
+
+    def score(self, model: Sequence[float] | None = None) -> float:
+        """The log-odds that the query has an answer, by ``model`` (by default the fitted one)."""
+        values = self.features()
+        if model is None:
+            model = LEXICAL_MODEL if len(values) == 1 else DENSE_MODEL
+        return model[0] + sum(w * x for w, x in zip(model[1:], values, strict=True))
+
+    def relevant(self, model: Sequence[float] | None = None) -> bool:
+        """Whether the query has a relevant section: every word in one section, or a score of at least 0
+        (by default the fitted model's)."""
+        return self.coverage >= FULL_COVERAGE or self.score(model) >= 0.0
 
 
 def fuse(lexical: Sequence[int], dense: Sequence[int]) -> list[tuple[int, float]]:

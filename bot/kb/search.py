@@ -28,7 +28,7 @@ from bot.kb.fusion import Relevance, fuse, near_enough
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
 from bot.kb.lexical import match_expression, query_terms, stem, words
 from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
-from bot.kb.vectors import VectorSnapshot
+from bot.kb.vectors import Nearest, VectorSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ MIN_POOL = 20
 
 #: Lexical sections whose words are compared with the query's for its coverage (bot.kb.fusion).
 COVERAGE_SECTIONS = 3
+
+#: How many of each half's first hits are compared for the halves' agreement (bot.kb.fusion).
+AGREE_TOP = 3
 
 #: The most hits one search returns.
 MAX_LIMIT = 50
@@ -185,7 +188,7 @@ class Searcher:
         """The evidence :meth:`search` decides "nothing relevant" on (for calibration and diagnostics)."""
         with self._reading() as conn:
             ranked = self._rank(conn, query, query_terms(query), include_internal, sources, MIN_POOL)
-        return ranked[1] if ranked is not None else Relevance(0.0, None)
+        return ranked[1] if ranked is not None else Relevance(0.0)
 
     def semantic_status(self) -> str | None:
         """None while the dense half works; otherwise why search is lexical only."""
@@ -226,8 +229,13 @@ class Searcher:
         lexical, coverage = self._lexical(conn, meta, terms, include_internal, sources, pool)
         dense = self._dense(conn, meta, query, include_internal, sources, pool)
         by_id = {c.id: c for c in lexical}
-        fused = fuse([c.id for c in lexical], near_enough(dense or []))
-        missing = [section for section, _ in fused if section not in by_id]
+        ranking = dense.ranking if dense is not None else []
+        fused = fuse([c.id for c in lexical], near_enough(ranking))
+        missing = [
+            section
+            for section in {s for s, _ in fused} | {s for s, _ in ranking[:AGREE_TOP]}
+            if section not in by_id
+        ]
         if missing:
             rows = conn.execute(
                 f"SELECT id, source, key, title, url, heading, visibility FROM kb_sections WHERE id IN "
@@ -237,8 +245,14 @@ class Searcher:
             for row_id, source, key, title, url, heading, visibility in rows:
                 by_id[row_id] = _Candidate(row_id, source, key, title, url, heading, visibility, 0.0)
         ranked = [replace(by_id[section], score=score) for section, score in fused if section in by_id]
-        cosine = dense[0][1] if dense else (None if dense is None else 0.0)
-        return ranked, Relevance(coverage, cosine)
+        if dense is None:
+            return ranked, Relevance(coverage)
+        lexical_top = {(c.source, c.key) for c in lexical[:AGREE_TOP]}
+        agree = any(
+            (by_id[s].source, by_id[s].key) in lexical_top for s, _ in ranking[:AGREE_TOP] if s in by_id
+        )
+        cosine = ranking[0][1] if ranking else 0.0
+        return ranked, Relevance(coverage, cosine, dense.z if dense.z is not None else 0.0, agree)
 
     def _dense(
         self,
@@ -248,7 +262,7 @@ class Searcher:
         include_internal: bool,
         sources: Collection[str] | None,
         pool: int,
-    ) -> list[tuple[int, float]] | None:
+    ) -> Nearest | None:
         """The sections nearest to the query's vector, or None when the dense half is off."""
         embedder = self._embedder()
         if embedder is None or meta.get("embedding") != embedder.name:
@@ -262,7 +276,7 @@ class Searcher:
                     self._snapshot = snapshot
         vector = embedder.embed([query])[0]
         if not vector.any():
-            return []
+            return Nearest([], 0.0)
         return snapshot.nearest(vector, include_internal=include_internal, sources=sources, k=pool)
 
     def _lexical(

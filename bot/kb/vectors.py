@@ -133,22 +133,36 @@ class VectorSnapshot:
         include_internal: bool,
         sources: Collection[str] | None,
         k: int,
-    ) -> list[tuple[int, float]]:
-        """The ``k`` sections most similar to ``query`` among those the asker may see: (id, cosine)."""
+    ) -> Nearest:
+        """The ``k`` sections most similar to ``query`` among those the asker may see, with the best
+        one's standard score among them (see :class:`Nearest`)."""
         if not len(self.ids):
-            return []
+            return Nearest([], None)
         allowed = np.ones(len(self.ids), dtype=bool) if include_internal else self.ids < INTERNAL_ID_BASE
         if sources is not None:
             wanted = [i for i, name in enumerate(self.source_names) if name in sources]
             allowed &= np.isin(self.sources, wanted)
         count = int(allowed.sum())
         if not count:
-            return []
+            return Nearest([], None)
         # einsum, not BLAS: one core's loop; a multi-threaded BLAS matvec was several times slower than it
         # while other work (other searches, the event loop) wanted the cores.
         scores = np.einsum("ij,j->i", self.matrix, query)
+        visible = scores if count == len(scores) else scores[allowed]
+        spread = float(visible.std())
         scores[~allowed] = -np.inf  # never ranked: not a candidate, whatever its similarity
         k = min(k, count)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [(int(self.ids[i]), float(scores[i])) for i in top]
+        ranking = [(int(self.ids[i]), float(scores[i])) for i in top]
+        z = (ranking[0][1] - float(visible.mean())) / spread if spread > 0 else 0.0
+        return Nearest(ranking, z)
+
+
+@dataclass(frozen=True)
+class Nearest:
+    """A dense ranking: (section id, cosine) best first, and ``z``, the best cosine's standard score
+    against the similarities of every section the asker may see (None when there are none)."""
+
+    ranking: list[tuple[int, float]]
+    z: float | None

@@ -253,7 +253,7 @@ async def test_support_commands_for_everyone_else(discord_rig: RigFactory, fake_
     assert not await rig.core.store.is_paused("discord", str(fake.guild.id), str(fake.support.id))
     customer_search = await rig.command(fake.alice, "kb", "search", query="refund approval")
     assert "(internal)" not in customer_search and "staff" not in customer_search
-    assert await rig.command(fake.alice, "kb", "search", query="zzzqqq") == "No articles matched _zzzqqq_."
+    assert await rig.command(fake.alice, "kb", "search", query="?!") == "No articles matched _?!_."
 
 
 async def test_what_leads_do_is_recorded_and_support_audit_shows_it(

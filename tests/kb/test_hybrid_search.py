@@ -37,17 +37,19 @@ def test_fusion_puts_a_section_both_halves_found_first() -> None:
     assert {section for section, _ in fused} == {1, 2, 3, 4}
 
 
-def test_relevance_needs_one_floor_reached() -> None:
-    assert Relevance(0.9, 0.0).relevant(0.5, 0.5)
-    assert Relevance(0.0, 0.9).relevant(0.5, 0.5)
-    assert not Relevance(0.2, 0.2).relevant(0.5, 0.5)
-    assert not Relevance(0.2, None).relevant(0.5, 0.5)  # dense half off: coverage alone decides
+def test_relevance_is_decided_by_the_model_over_its_signals() -> None:
+    assert Relevance(coverage=0.3, cosine=0.6, z=3.0, agree=True).relevant()
+    assert not Relevance(coverage=0.1, cosine=0.05, z=1.0, agree=False).relevant()
+    assert Relevance(coverage=1.0, cosine=0.05, z=1.0).relevant()  # every word in one section
+    assert Relevance(0.3, 0.6, 3.0, True).features() == (0.3, 0.6, 3.0, 1.0)
+    assert Relevance(0.2).features() == (0.2,)  # the dense half off: the lexical model on coverage
+    assert not Relevance(0.5, 0.9, 3.0, True).relevant((-1.0, 0.0, 0.0, 0.0, 0.0))
 
 
-def test_a_clearly_unrelated_question_is_below_the_floors(demo: KnowledgeBase) -> None:
-    unrelated = demo.relevance("zxqv blorft quandle", include_internal=False)
-    assert unrelated.coverage == 0.0 and not unrelated.relevant(0.2, 0.3)
-    assert demo.relevance("how do I reset my password", include_internal=False).relevant(0.2, 0.3)
+def test_a_question_in_the_articles_words_is_relevant_and_one_without_words_is_not(
+    demo: KnowledgeBase,
+) -> None:
+    assert demo.relevance("how do I reset my password", include_internal=False).relevant()
     assert demo.search("?!", include_internal=True) == []  # no words at all: nothing relevant
 
 

@@ -97,7 +97,7 @@ async def test_an_article_synced_on_one_instance_is_found_on_the_other(
         assert (summary.added, summary.updated, summary.removed) == (1, 1, 1)
 
         await eventually(lambda: two.titles("customs duties Germany") == ["Customs fees"])
-        await eventually(lambda: two.titles("gift card expire") == [])
+        await eventually(lambda: "Gift cards" not in two.titles("gift card expire"))
         hits = two.kb.search("how many days to send back", include_internal=False)
         assert "60 days" in hits[0].snippet and "30 days" not in hits[0].snippet
     finally:
