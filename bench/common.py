@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,10 @@ class StreamResults:
     idle_rtt: float
     edits: list[int]
     elapsed: float
+    final_after: list[float] = field(default_factory=list)
+    """Seconds from each question to its reply's final text, where the benchmark measures it."""
+    final_within: float | None = None
+    """The target for the slowest of them."""
 
     def show(self) -> None:
         show("429s seen", f"{self.rate_limited}  (target 0)")
@@ -254,6 +258,10 @@ class StreamResults:
         if self.edits:
             edits = self.edits
             show("edits per reply", f"mean {sum(edits) / len(edits):.1f}, min {min(edits)}, max {max(edits)}")
+        if self.final_after:
+            target = "" if self.final_within is None else f"  (target at most {self.final_within:.0f} s)"
+            p50, slowest = percentile(self.final_after, 0.5), max(self.final_after)
+            show("question -> final text", f"p50 {p50:.1f} s, slowest {slowest:.1f} s{target}")
         show("all replies settled after", f"{self.elapsed:.1f} s")
 
     def figures(self) -> list[Figure]:
@@ -275,5 +283,10 @@ class StreamResults:
         figures.append(Figure("fake API round trip (idle)", self.idle_rtt, "ms"))
         if self.edits:
             figures.append(Figure("edits per reply (mean)", sum(self.edits) / len(self.edits)))
+        if self.final_after:
+            slowest = max(self.final_after)
+            figures.append(
+                Figure("question -> final text (slowest)", slowest, "s", at_most=self.final_within)
+            )
         figures.append(Figure("all replies settled after", self.elapsed, "s"))
         return figures

@@ -56,6 +56,9 @@ from integrations.slack.app import SlackFrontEnd
 from integrations.slack.mrkdwn import to_mrkdwn
 from integrations.slack.server import SlackHttpServer
 
+TARGET_FINAL_S = 12.0
+"""Every reply's final text within this many seconds of its question (50 at once, 50 chat.update a minute)."""
+
 
 async def round_trip_ms(fake: FakeSlack) -> float:
     client = fake.client()
@@ -95,7 +98,7 @@ async def run(args: argparse.Namespace, model_url: str, workdir: Path) -> None:
             await asyncio.gather(*(sender.send_event(post.event) for _, post in posts))
             await front.tasks.wait_idle()
             elapsed = time.monotonic() - started
-            report(args, fake, posts, first_token, idle_rtt, elapsed)
+            report(args, fake, posts, first_token, idle_rtt, elapsed, started)
         finally:
             await server.stop()
             await front.close()
@@ -109,10 +112,12 @@ def report(
     first_token: dict[int, float],
     idle_rtt: float,
     elapsed: float,
+    asked_at: float,
 ) -> None:
     equal = 0
     latencies: list[float] = []
     edits: list[int] = []
+    final_after: list[float] = []
     for n, post in posts:
         thread_ts = post.ts  # type: ignore[attr-defined]
         channel = post.message_event["channel"]  # type: ignore[attr-defined]
@@ -132,9 +137,30 @@ def report(
         if shown and n in first_token:
             latencies.append((min(shown) - first_token[n]) * 1000)
         edits.append(sum(1 for c in fake.calls("chat.update") if c.args.get("ts") in reply_ts))
+        final = [  # the call that settled the reply: its message carries the feedback buttons
+            c.time
+            for c in fake.calls()
+            if c.ok
+            and c.method in ("chat.postMessage", "chat.update")
+            and c.args.get("channel") == channel
+            and c.response.get("ts") in reply_ts
+            and "feedback_buttons" in str(c.args.get("blocks", ""))
+        ]
+        if final:
+            final_after.append(max(final) - asked_at)
     show("replies streaming at once", f"{args.replies} in {args.channels} channel(s), one workspace")
     show("answers", pace_of(args).describe())
-    results = StreamResults(args.replies, fake.rate_limited_count, equal, latencies, idle_rtt, edits, elapsed)
+    results = StreamResults(
+        args.replies,
+        fake.rate_limited_count,
+        equal,
+        latencies,
+        idle_rtt,
+        edits,
+        elapsed,
+        final_after,
+        TARGET_FINAL_S,
+    )
     results.show()
     show("chat.update calls in all", str(len(fake.calls("chat.update"))))
     emit("slack_stream", results.figures())

@@ -8,6 +8,8 @@ workspace such as Slack's ``chat.update``. The rules are the same:
 - MIDDLE permits only while fewer than ``limit - reserve`` were, and no closer together than
   ``window / (limit - reserve)`` (the last MIDDLE grant of any instance counts), so streaming edits spread
   over the window and ``reserve`` permits stay free for first and final texts;
+- MIDDLE permits also only while the grants plus the replies streaming on any instance
+  (``holding_final``) are fewer than ``limit``, so every reply's final text keeps its permit;
 - a grant counts for ``window + margin`` seconds; ``pause(seconds)`` (a 429's ``Retry-After``) stops every
   instance's grants until then.
 
@@ -31,7 +33,8 @@ import itertools
 import logging
 import math
 import uuid
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.coordination.redis_client import RedisError, SharedRedis, Warner
@@ -42,12 +45,18 @@ log = logging.getLogger(__name__)
 POLL_MAX = 1.0
 """Longest sleep between two looks at Redis while waiting (another instance may give a permit back)."""
 
+HOLD_MAX = 900.0
+"""Seconds a reply's hold on a final permit lasts at most: longer than any answer may take, so that the
+holds of an instance that crashed expire."""
+
 _FALLBACK = ""
 """The grant of a waiter that must use the in-process fallback (Redis failed)."""
 
-# KEYS: grants (sorted set: member = grant id, score = ms), last MIDDLE grant (ms), paused until (ms).
-# ARGV: period ms, cap, spacing ms, is MIDDLE (1/0), grant id.
-# Returns {1, 0} when granted, {0, ms to wait} otherwise.
+# KEYS: grants (sorted set: member = grant id, score = ms), last MIDDLE grant (ms), paused until (ms),
+# holds (sorted set: member = hold id, score = expiry ms).
+# ARGV: period ms, cap, spacing ms, is MIDDLE (1/0), grant id, limit.
+# Returns {1, 0} when granted, {0, ms to wait} otherwise (a MIDDLE waiter blocked by holds is told to look
+# again after POLL_MAX; a released hold wakes this instance's waiters sooner).
 ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -66,6 +75,15 @@ if count >= cap then
     if free_at > wait then wait = free_at end
 end
 if middle then
+    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+    local hold_cap = tonumber(ARGV[6]) - redis.call('ZCARD', KEYS[4])
+    if hold_cap <= 0 then
+        if 1000 > wait then wait = 1000 end
+    elseif count >= hold_cap then
+        local entry = redis.call('ZRANGE', KEYS[1], count - hold_cap, count - hold_cap, 'WITHSCORES')
+        local free_at = tonumber(entry[2]) + period - now
+        if free_at > wait then wait = free_at end
+    end
     local last = redis.call('GET', KEYS[2])
     if last then
         local next_middle = tonumber(last) + spacing - now
@@ -77,6 +95,15 @@ redis.call('ZADD', KEYS[1], now, ARGV[5])
 redis.call('PEXPIRE', KEYS[1], period + 1000)
 if middle then redis.call('SET', KEYS[2], now, 'PX', math.ceil(spacing) + 1000) end
 return {1, 0}
+"""
+
+# KEYS: holds. ARGV: hold id, ms it lasts at most (a crashed instance's holds expire).
+HOLD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
+return 0
 """
 
 # KEYS: paused until (ms). ARGV: pause ms.
@@ -110,7 +137,7 @@ class RedisWindowBudget:
         self._name = name
         # A hash tag ({name}) keeps the three keys in one slot for Redis Cluster.
         base = shared.key("budget", "{" + name + "}")
-        self._keys = (f"{base}:grants", f"{base}:last-middle", f"{base}:paused")
+        self._keys = (f"{base}:grants", f"{base}:last-middle", f"{base}:paused", f"{base}:holds")
         self._limit = limit
         self._middle_limit = limit - reserve
         self._period_ms = max(1, math.ceil((window + margin) * 1000))
@@ -148,6 +175,25 @@ class RedisWindowBudget:
             await self._fallback.pause(seconds)
         self._wakeup.set()
 
+    @asynccontextmanager
+    async def holding_final(self) -> AsyncIterator[None]:
+        hold_id = uuid.uuid4().hex
+        try:
+            await self._shared.run_script(HOLD, [self._keys[3]], [hold_id, math.ceil(HOLD_MAX * 1000)])
+        except RedisError as exc:
+            self._warn(exc)
+            async with self._fallback.holding_final():
+                yield
+            return
+        try:
+            yield
+        finally:
+            try:
+                await self._shared.zrem(self._keys[3], hold_id)
+            except RedisError as exc:
+                self._warn(exc)  # the hold expires on its own
+            self._wakeup.set()
+
     async def _dispatch(self) -> None:
         """Serve the waiters, best first, until none is left."""
         while self._waiters:
@@ -169,6 +215,7 @@ class RedisWindowBudget:
                         self._spacing_ms,
                         int(middle),
                         grant_id,
+                        self._limit,
                     ],
                 )
             except RedisError as exc:

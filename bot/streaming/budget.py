@@ -15,9 +15,10 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from enum import IntEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from bot.streaming.clock import Clock, SystemClock
 
@@ -33,7 +34,12 @@ class Priority(IntEnum):
 
 
 class Budget(Protocol):
-    """A rate budget shared by the replies of one platform bucket."""
+    """A rate budget shared by the replies of one platform bucket.
+
+    A budget whose permits count over a window (``WindowBudget``) also keeps a permit for each streaming
+    reply's final text (``KeepsFinals``), so that when the window cannot cover every reply, streaming edits
+    give way first and no reply waits for the next window to show its final text.
+    """
 
     async def acquire(self, priority: Priority) -> None:
         """Wait until a call may be made, then take the permit for it."""
@@ -41,6 +47,17 @@ class Budget(Protocol):
 
     async def pause(self, seconds: float) -> None:
         """Grant no permit for ``seconds`` (the platform answered 429 with this ``Retry-After``)."""
+        ...
+
+
+@runtime_checkable
+class KeepsFinals(Protocol):
+    """A budget that keeps a permit for the final text of each reply streaming on it."""
+
+    def holding_final(self) -> AbstractAsyncContextManager[None]:
+        """While held (a reply's whole rendering), one permit of the window stays free for its final text:
+        MIDDLE permits are granted only while the grants in the window plus the replies holding stay
+        under the limit."""
         ...
 
 
@@ -153,7 +170,10 @@ class WindowBudget:
     - MIDDLE permits only while fewer than ``limit - reserve`` were, and no closer together than
       ``window / (limit - reserve)``: streaming edits spread over the window instead of spending it in a
       burst, and ``reserve`` permits stay free for the first and final texts of replies that start or end
-      meanwhile.
+      meanwhile;
+    - and only while the grants plus the replies streaming (``holding_final``) are fewer than ``limit``:
+      each reply's final text has its permit waiting, and when the window cannot cover them all, the
+      streaming edits are the ones left out.
 
     Within a priority, permits go in arrival order. A permit counts for ``window + margin`` seconds, since
     the platform counts a call when it arrives, a little after its permit. Used from one event loop; a
@@ -180,6 +200,7 @@ class WindowBudget:
         self._spacing = window / self._middle_limit
         self._clock: Clock = clock or SystemClock()
         self._granted: deque[float] = deque()  # grant times still counted, oldest first
+        self._holding = 0  # replies streaming, each keeping a permit for its final text
         self._last_middle = -math.inf
         self._paused_until = -math.inf
         self._waiters: list[tuple[Priority, int, asyncio.Future[float]]] = []
@@ -204,9 +225,23 @@ class WindowBudget:
         self._paused_until = max(self._paused_until, self._clock.monotonic() + seconds)
         self._dispatch()
 
+    @asynccontextmanager
+    async def holding_final(self) -> AsyncIterator[None]:
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            self._dispatch()  # a MIDDLE waiter may fit now
+
     def _wait(self, priority: Priority, now: float) -> float:
-        """Seconds until a permit of ``priority`` may be granted (0 when it may be granted now)."""
-        cap = self._middle_limit if priority is Priority.MIDDLE else self._limit
+        """Seconds until a permit of ``priority`` may be granted (0 when it may be granted now); infinite
+        for a MIDDLE permit while the replies holding finals fill the window (a release wakes it)."""
+        cap = self._limit
+        if priority is Priority.MIDDLE:
+            cap = min(self._middle_limit, self._limit - self._holding)
+            if cap <= 0:
+                return math.inf
         waits = [self._paused_until - now]
         if len(self._granted) >= cap:
             # The count falls below the cap when this grant leaves the window.
@@ -239,7 +274,7 @@ class WindowBudget:
         if self._timer is not None and (not self._waiters or wake_at < self._timer_at - _EPSILON):
             self._timer.cancel()  # nobody left to wake, or somebody to wake sooner
             self._timer = None
-        if self._waiters and self._timer is None:
+        if self._waiters and self._timer is None and math.isfinite(wake_at):
             self._timer_at = wake_at
             self._timer = asyncio.create_task(self._wake_after(wait))
 

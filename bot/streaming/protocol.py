@@ -22,7 +22,8 @@ class ReplyLimits:
     edit_interval: float = 1.0
     placeholder: bool = True
     """Post a placeholder at once. False where the platform shows a sign of life of its own (Discord's
-    typing indicator): the first message is then posted when the answer's first text arrives."""
+    typing indicator, Slack's thread status): the first message is then posted when the answer's first
+    text arrives."""
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,18 @@ class ReplyStream(Protocol):
     async def post(self, text: str, footer: Footer | None = None) -> MessageRef: ...
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None: ...
+
+
+class Progress(Protocol):
+    """A platform's own sign that an answer is being prepared (Slack's thread status: "is searching the
+    help center…"), which a post in the thread clears. A front end that has one hands it to the service
+    beside the reply's stream. Both calls are best effort: a failure is the sign's to log, never the
+    reply's."""
+
+    async def show_progress(self, tool: str | None) -> None:
+        """The answer is being prepared (``tool`` None), or the tool of that name runs for it."""
+        ...
+
+    async def clear_progress(self) -> None:
+        """Take the sign away (the answer is settled)."""
+        ...

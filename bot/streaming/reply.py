@@ -24,12 +24,13 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncIterable, Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from bot.agent.events import AgentEvent, Completed, Failed, TextDelta, ToolStarted
-from bot.streaming.budget import Budget, Priority
+from bot.streaming.budget import Budget, KeepsFinals, Priority
 from bot.streaming.clock import Clock, SystemClock
-from bot.streaming.protocol import DeliveryError, Footer, MessageRef, RateLimited, ReplyStream
+from bot.streaming.protocol import DeliveryError, Footer, MessageRef, Progress, RateLimited, ReplyStream
 from bot.streaming.splitter import close_open_fence, split_chunks
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,9 @@ DEFAULT_MARKER = " ▍"
 #: (a newline and the fence; a longer fence than seven characters goes unclosed until it is settled).
 FENCE_CLOSE_ROOM = 8
 """Ends the text while the answer is still being written."""
+
+PROGRESS_SETTLE_SECONDS = 5.0
+"""How long a settled reply waits for its last progress call (the platform's status) before clearing it."""
 
 DEFAULT_PLACEHOLDER = "_Thinking…_"
 """The first message's text until the answer's first text or a tool status comes."""
@@ -134,6 +138,7 @@ class StreamingReply:
         on_post: Callable[[MessageRef], Awaitable[None]] | None = None,
         tool_status: Callable[[str], str] = default_tool_status,
         retry: RetryPolicy = RetryPolicy(),
+        progress: Progress | None = None,
     ) -> None:
         self._stream = stream
         self._limits = stream.limits
@@ -159,6 +164,11 @@ class StreamingReply:
         self._first_text_at: float | None = None
         self._edits = self._posts = self._rate_limited = 0
 
+        self._progress_sign = progress
+        self._progress: asyncio.Task[None] | None = None  # the latest progress call; each waits for the last
+        self._progress_at: float | None = None  # when the latest progress call was made
+        self._posted_at: float | None = None  # when the first post was sent (a post clears the progress)
+
         self._wake = asyncio.Event()  # set when there is something new to show
         self._closing = False
         self._cancelled = False  # render() was cancelled: the notice says the answer was interrupted
@@ -175,27 +185,34 @@ class StreamingReply:
         """
         if self._writer is not None:
             raise RuntimeError("render() can be called once per StreamingReply")
-        self._writer = asyncio.create_task(self._write())
-        try:
-            await asyncio.sleep(0)  # let the writer post the placeholder before the first event is pulled
-            end = await self._consume(events)
-        except asyncio.CancelledError:
-            self._cancelled = True
-            await self._finish_shielded(None)
-            raise
-        except Exception:
-            logger.exception("the event stream of reply %s broke", self._reply_id)
-            end = None
-        return await self._finish_shielded(end)
+        # On a window budget, this reply's final text keeps its permit while it streams.
+        holding = self._budget.holding_final() if isinstance(self._budget, KeepsFinals) else nullcontext()
+        async with holding:
+            self._writer = asyncio.create_task(self._write())
+            if not self._limits.placeholder:
+                self._show_progress(None)
+            try:
+                await asyncio.sleep(0)  # let the writer post the placeholder before the first event is pulled
+                end = await self._consume(events)
+            except asyncio.CancelledError:
+                self._cancelled = True
+                await self._finish_shielded(None)
+                raise
+            except Exception:
+                logger.exception("the event stream of reply %s broke", self._reply_id)
+                end = None
+            return await self._finish_shielded(end)
 
     async def _consume(self, events: AsyncIterable[AgentEvent]) -> Completed | Failed | None:
         async for event in events:
             match event:
                 case TextDelta(text=text):
                     self._add_text(text)
-                case ToolStarted(name=name) if not self._text:
-                    self._status = self._tool_status(name)
-                    self._wake.set()
+                case ToolStarted(name=name):
+                    self._show_progress(name)
+                    if not self._text:
+                        self._status = self._tool_status(name)
+                        self._wake.set()
                 case Completed() | Failed():
                     return event
         logger.error("the event stream of reply %s ended without Completed or Failed", self._reply_id)
@@ -261,6 +278,8 @@ class StreamingReply:
         try:
             if message.ref is None:
                 self._posts += 1
+                if self._posted_at is None:
+                    self._posted_at = self._clock.monotonic()
                 message.ref = await self._stream.post(text, footer)
                 self._post_noted = asyncio.ensure_future(self._notify_post(message.ref, self._post_noted))
             else:
@@ -326,6 +345,7 @@ class StreamingReply:
             delivered = delivered and ok
         if self._post_noted is not None:
             await self._post_noted
+        await self._settle_progress()
         return RenderOutcome(
             text=text,
             refs=tuple(message.ref for message in self._messages if message.ref is not None),
@@ -338,6 +358,37 @@ class StreamingReply:
             settled_at=self._clock.monotonic(),
             end=end,
         )
+
+    def _show_progress(self, tool: str | None) -> None:
+        """Show the platform's own sign of progress, where it has one, without holding up the answer; the
+        calls go one after the other, in order."""
+        sign = self._progress_sign
+        if sign is None:
+            return
+        previous = self._progress
+
+        async def show() -> None:
+            if previous is not None:
+                await previous
+            self._progress_at = self._clock.monotonic()
+            await sign.show_progress(tool)
+
+        self._progress = asyncio.ensure_future(show())
+
+    async def _settle_progress(self) -> None:
+        """Wait for the progress calls (bounded), and clear the sign unless a post since cleared it."""
+        sign = self._progress_sign
+        if self._progress is None or sign is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._progress), PROGRESS_SETTLE_SECONDS)
+        except TimeoutError:
+            self._progress.cancel()
+        except Exception:  # a stream's progress is best effort: it must not fail the reply
+            logger.exception("showing the progress of reply %s failed", self._reply_id)
+        shown_after_post = self._progress_at is not None and self._progress_at >= (self._posted_at or 0.0)
+        if self._posted_at is None or shown_after_post:
+            await sign.clear_progress()
 
     async def _stop_writer(self) -> None:
         """Stop the writer between calls: a call under way is let finish, a wait is cancelled."""

@@ -74,5 +74,6 @@ class Answerer:
             stream,
             self._budgets.for_reply(message.team_id, message.channel_id),
             lambda: self._history.load(message, bot),
+            progress=stream,  # the thread's status
         )
         log.info("%s in %s: %s", message.dedup_key, message.ref.key, handled.status)

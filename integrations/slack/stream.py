@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -50,6 +51,14 @@ POST_EVENT = "supportbot_post"
 """The metadata event type of the bot's posts; its payload's ``post_id`` finds a post that went through
 although the bot saw it fail."""
 FIND_PAGES = 5
+THINKING = "is thinking…"
+PROGRESS = {
+    "lookup_order": "is looking up the order…",
+    "search_kb": "is searching the help center…",
+    "escalate_to_human": "is asking a support lead…",
+}
+"""The thread's status while a tool runs, by tool name."""
+TOOL_PROGRESS = "is working on it…"
 NO_UNFURL: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 """On every post and edit: Slack fetches no link in the text for a preview (a link the model was talked into
 writing would otherwise be requested with no click, data in its query string and all)."""
@@ -62,7 +71,14 @@ class Refused(DeliveryError):
 
 
 class SlackReplyStream:
-    """The messages of one reply in one conversation: a thread, or the top level of a DM."""
+    """The messages of one reply in one conversation: a thread, or the top level of a DM.
+
+    In a thread, the reply shows that it is being prepared with the thread's status (it is the reply's
+    ``Progress``: ``assistant.threads.setStatus``, "is searching the help center…") instead of a
+    placeholder message, and its first text is a post: each answer costs one ``chat.update`` fewer, from
+    the workspace's per-minute share of them. At the top level of a DM (no thread to give a status) the
+    placeholder stays.
+    """
 
     def __init__(
         self, client: AsyncWebClient, *, channel_id: str, thread_ts: str | None, limits: ReplyLimits
@@ -70,7 +86,7 @@ class SlackReplyStream:
         self._client = client
         self._channel = channel_id
         self._thread_ts = thread_ts
-        self._limits = limits
+        self._limits = replace(limits, placeholder=thread_ts is None)
         self._poster = Poster(client, channel_id, thread_ts)
 
     @property
@@ -82,6 +98,23 @@ class SlackReplyStream:
         arguments = {"text": fallback_text(mrkdwn), "blocks": message_blocks(mrkdwn, footer)}
         # An earlier attempt that went through is shown this text instead.
         return await self._poster.post(arguments, found=lambda ts: self.edit(ts, text, footer))
+
+    async def show_progress(self, tool: str | None) -> None:
+        await self._set_status(THINKING if tool is None else PROGRESS.get(tool, TOOL_PROGRESS))
+
+    async def clear_progress(self) -> None:
+        await self._set_status("")
+
+    async def _set_status(self, status: str) -> None:
+        """The thread's status (a post in the thread clears it; Slack drops it after two minutes)."""
+        if self._thread_ts is None:
+            return
+        try:
+            await self._client.assistant_threads_setStatus(
+                channel_id=self._channel, thread_ts=self._thread_ts, status=status
+            )
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("could not set the status of thread %s in %s: %s", self._thread_ts, self._channel, exc)
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         mrkdwn = to_mrkdwn(text)

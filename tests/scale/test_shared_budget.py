@@ -162,3 +162,18 @@ async def test_a_better_waiter_arriving_during_a_grant_is_served_too(
     monkeypatch.setattr(shared, "run_script", run_script)
     await asyncio.wait_for(budget.acquire(Priority.MIDDLE), 5)
     await asyncio.wait_for(late[0], 5)
+
+
+async def test_a_reply_streaming_on_one_instance_keeps_its_final_permit_from_the_others(
+    two_instances: tuple[SharedRedis, SharedRedis],
+) -> None:
+    a, b = (RedisWindowBudget(shared, "slack:edits:T9", 3, 2.0) for shared in two_instances)
+    async with a.holding_final(), a.holding_final():
+        await b.acquire(Priority.MIDDLE)  # 1 grant + 2 holds = 3: the window's middle share is gone
+        blocked = asyncio.create_task(b.acquire(Priority.MIDDLE))
+        await asyncio.sleep(0.3)
+        assert not blocked.done()
+        # Both replies' final texts are shown at once.
+        await asyncio.wait_for(asyncio.gather(a.acquire(Priority.FINAL), a.acquire(Priority.FINAL)), 0.5)
+    # The replies ended and their grants leave the window: streaming edits go on.
+    await asyncio.wait_for(blocked, 5)

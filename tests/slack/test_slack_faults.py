@@ -148,15 +148,19 @@ async def test_a_failed_edit_is_sent_again_and_the_answer_reads_complete(
     slack_rig: RigFactory, which: str, status: int, times: int, apply: bool
 ) -> None:
     rig = await slack_rig()
-    matches = {"first text": streaming, "middle edit": nth(2, streaming), "final edit": final}[which]
-    failed = fail_when(rig.fake, "chat.update", matches, status=status, times=times, apply=apply)
+    method, matches = {
+        "first text": ("chat.postMessage", streaming),  # the first text is the reply's post
+        "middle edit": ("chat.update", streaming),
+        "final edit": ("chat.update", final),
+    }[which]
+    failed = fail_when(rig.fake, method, matches, status=status, times=times, apply=apply)
     # A burst during the stream needs a stream that outlasts the bot's backoff (0.5 s, then 1 s).
     speed = 25 if which != "final edit" and times > 1 else 100
     thread = await ask(rig, rig.user("ann"), "where is ORD-10001?", ANSWER, tokens_per_second=speed)
     assert len(failed) == times, f"the {which} was never sent"
     assert_one_answer(rig, thread, ANSWER)
     [reply] = rig.bot_messages(rig.fake.general.id, thread)
-    assert reply.versions[0] == PLACEHOLDER
+    assert reply.versions[0] != PLACEHOLDER and reply.versions[0].endswith(MARKER)  # no placeholder
 
 
 def long_answer() -> str:

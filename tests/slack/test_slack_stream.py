@@ -22,7 +22,9 @@ async def test_post_in_the_thread_then_edit_with_sources_and_buttons(fake_slack:
     asker = fake_slack.add_user(name="ann")
     question = fake_slack.post_as_user(channel, asker.id, "where is my order?").ts
     replies = stream(fake_slack, channel, question)
-    assert replies.limits == LIMITS
+    # In a thread the status shows the answer being prepared: no placeholder message.
+    assert replies.limits == ReplyLimits(2900, 1.0, placeholder=False)
+    assert stream(fake_slack, fake_slack.add_dm(asker.id).id).limits == LIMITS  # a DM's top level keeps it
 
     ts = await replies.post("_Thinking…_")
     message = fake_slack.message(channel, ts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.agent.events import AgentEvent, Failed, TextDelta, ToolStarted
 from bot.streaming.budget import EditBudget
@@ -55,3 +55,56 @@ async def _then(events: AsyncIterator[AgentEvent], end: AgentEvent) -> AsyncIter
     async for event in events:
         yield event
     yield end
+
+
+@dataclass
+class StatusLine:
+    """A platform's own sign of progress (Slack's thread status), recording what it was told and when."""
+
+    clock: FakeClock
+    shown: list[tuple[float, str | None]] = field(default_factory=list)
+
+    async def show_progress(self, tool: str | None) -> None:
+        self.shown.append((self.clock.monotonic(), tool))
+
+    async def clear_progress(self) -> None:
+        self.shown.append((self.clock.monotonic(), "<cleared>"))
+
+
+async def test_the_progress_sign_shows_thinking_then_each_tool_and_is_cleared_after_a_late_tool() -> None:
+    clock = FakeClock()
+    stream = TypingStream(clock)
+    status = StatusLine(clock)
+    budget = EditBudget(100.0, 100, clock=clock)
+    rendering = StreamingReply(
+        stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock, progress=status
+    )
+    events = scripted(
+        clock,
+        ToolStarted("t1", "search_kb"),
+        1.0,
+        TextDelta("Let me check the order. "),
+        1.0,
+        ToolStarted("t2", "lookup_order"),  # after the first text was posted (which cleared the sign)
+        1.0,
+        TextDelta("It shipped."),
+    )
+    async with asyncio.timeout(10):
+        await rendering.render(_then(events, completed("Let me check the order. It shipped.")))
+    assert [tool for _, tool in status.shown] == [None, "search_kb", "lookup_order", "<cleared>"]
+    assert status.shown[0][0] == 0.0  # at once, before any text
+    assert stream.texts() == ["Let me check the order. It shipped."]
+
+
+async def test_the_progress_sign_is_left_to_the_post_when_nothing_ran_after_it() -> None:
+    clock = FakeClock()
+    stream = TypingStream(clock)
+    status = StatusLine(clock)
+    budget = EditBudget(100.0, 100, clock=clock)
+    rendering = StreamingReply(
+        stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock, progress=status
+    )
+    events = scripted(clock, 1.0, TextDelta("Returns are free."))
+    async with asyncio.timeout(10):
+        await rendering.render(_then(events, completed("Returns are free.")))
+    assert [tool for _, tool in status.shown] == [None]  # the post cleared it: no call to clear it

@@ -106,3 +106,32 @@ async def test_cancelled_waiters_take_no_permit_and_granted_ones_give_it_back() 
 def test_a_window_budget_checks_its_numbers(limit: int, window: float, reserve: int, margin: float) -> None:
     with pytest.raises(ValueError, match="window budget"):
         WindowBudget(limit, window, reserve=reserve, margin=margin, clock=FakeClock())
+
+
+async def test_replies_streaming_keep_a_permit_each_for_their_final_text() -> None:
+    """Five replies stream on a window of five: their middle edits give way, so every final text is shown
+    at once when it comes instead of waiting for the window to slide."""
+    clock = FakeClock()
+    budget = WindowBudget(5, 60.0, reserve=1, clock=clock)
+    holds = [budget.holding_final() for _ in range(5)]
+    for hold in holds:
+        await hold.__aenter__()
+    middle = asyncio.ensure_future(budget.acquire(Priority.MIDDLE))
+    await clock.sleep(10.0)
+    assert not middle.done()  # five grants and five holds: no room for a streaming edit
+    assert await _grant_times(clock, budget, [Priority.FINAL] * 5) == pytest.approx([10.0] * 5)
+    for hold in holds[:4]:
+        await hold.__aexit__(None, None, None)
+    await clock.sleep(0)
+    assert not middle.done()  # the window is full (five finals), and one reply still holds
+    await holds[4].__aexit__(None, None, None)
+    await middle
+    assert clock.monotonic() == pytest.approx(70.0)  # once the finals left the window
+
+
+async def test_one_reply_alone_still_streams_its_middle_edits() -> None:
+    clock = FakeClock()
+    budget = WindowBudget(50, 60.0, reserve=10, clock=clock)
+    async with budget.holding_final():
+        times = await _grant_times(clock, budget, [Priority.MIDDLE] * 3)
+    assert times == pytest.approx([0.0, 1.5, 3.0])  # 40 middle permits a minute, spread over it
