@@ -391,6 +391,58 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX kb_drafts_status ON kb_drafts (status, updated_at)",
         ),
     ),
+    Migration(
+        version=12,
+        name="handoff_outbox",
+        statements=(
+            # Escalations on their way to a helpdesk (bot.handoff): one row per escalation and target
+            # ('webhook', 'zendesk'), kept until delivered so a restart loses none; tried again with
+            # back-off. ``payload`` is the JSON sent (masked transcript, bounded); ``ticket_url`` is the
+            # helpdesk's link once a ticket exists.
+            """
+            CREATE TABLE handoff_outbox (
+                id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                escalation_id   BIGINT NOT NULL,
+                target          TEXT NOT NULL,
+                platform        TEXT NOT NULL,
+                space_id        TEXT NOT NULL,
+                channel_id      TEXT NOT NULL,
+                thread_id       TEXT NOT NULL,
+                payload         TEXT NOT NULL,
+                created_at      TEXT NOT NULL,
+                attempts        INTEGER NOT NULL,
+                next_attempt_at TEXT NOT NULL,
+                last_error      TEXT,
+                delivered_at    TEXT,
+                ticket_id       TEXT,
+                ticket_url      TEXT
+            )
+            """,
+            "CREATE UNIQUE INDEX handoff_outbox_one ON handoff_outbox (escalation_id, target)",
+            "CREATE INDEX handoff_outbox_due ON handoff_outbox (next_attempt_at) WHERE delivered_at IS NULL",
+        ),
+    ),
+    Migration(
+        version=13,
+        name="solved_threads",
+        statements=(
+            # Threads marked solved by their asker or staff (the Discord "Mark solved" button and message
+            # command): one row per thread, the first mark kept; counted by /support stats.
+            """
+            CREATE TABLE solved_threads (
+                platform   TEXT NOT NULL,
+                space_id   TEXT NOT NULL,
+                channel_id TEXT NOT NULL,
+                thread_id  TEXT NOT NULL,
+                solved_by  TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                solved_at  TEXT NOT NULL,
+                PRIMARY KEY (platform, space_id, channel_id, thread_id)
+            )
+            """,
+            "CREATE INDEX solved_threads_at ON solved_threads (solved_at)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
