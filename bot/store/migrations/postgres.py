@@ -442,27 +442,6 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX solved_threads_at ON solved_threads (solved_at)",
         ),
     ),
-    Migration(
-        version=13,
-        name="solved_threads",
-        statements=(
-            # Threads marked solved by their asker or staff (the Discord "Mark solved" button and message
-            # command): one row per thread, the first mark kept; counted by /support stats.
-            """
-            CREATE TABLE solved_threads (
-                platform   TEXT NOT NULL,
-                space_id   TEXT NOT NULL,
-                channel_id TEXT NOT NULL,
-                thread_id  TEXT NOT NULL,
-                solved_by  TEXT NOT NULL,
-                message_id TEXT NOT NULL,
-                solved_at  TIMESTAMPTZ NOT NULL,
-                PRIMARY KEY (platform, space_id, channel_id, thread_id)
-            )
-            """,
-            "CREATE INDEX solved_threads_at ON solved_threads (solved_at)",
-        ),
-    ),
 )
 
 __all__ = ["MIGRATIONS"]
