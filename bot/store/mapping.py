@@ -18,6 +18,7 @@ from bot.store.records import (
     AuditRecord,
     Escalation,
     FeedbackVote,
+    HandoffDelivery,
     LeadAction,
     PendingReply,
     ReplyRecord,
@@ -171,6 +172,17 @@ def escalation(row: Row, time: Time) -> Escalation:
         opened_at=time(row["opened_at"]),
         resolved_at=time(resolved_at) if resolved_at is not None else None,
         resolved_by=row["resolved_by"],
+    )
+
+
+def handoff_delivery(row: Row) -> HandoffDelivery:
+    return HandoffDelivery(
+        id=int(row["id"]),
+        escalation_id=int(row["escalation_id"]),
+        target=row["target"],
+        ref=thread_ref(row),
+        payload=row["payload"],
+        attempts=int(row["attempts"]),
     )
 
 

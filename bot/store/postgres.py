@@ -43,6 +43,7 @@ from bot.store.records import (
     Escalation,
     FeedbackVote,
     ForgetReport,
+    HandoffDelivery,
     KbDraft,
     LeadAction,
     PendingReply,
@@ -599,6 +600,53 @@ class PostgresStore:
     async def is_escalated(self, ref: ThreadRef) -> bool:
         value = await self._db.fetchval(_IS_ESCALATED, *thread_params(ref))
         return value is not None
+
+    # The helpdesk outbox.
+
+    async def enqueue_handoff(self, escalation_id: int, ref: ThreadRef, target: str, payload: str) -> None:
+        now = self._now()
+        await self._db.execute(
+            "INSERT INTO handoff_outbox (escalation_id, target, platform, space_id, channel_id, thread_id,"
+            " payload, created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $8)"
+            " ON CONFLICT (escalation_id, target) DO NOTHING",
+            escalation_id,
+            target,
+            *thread_params(ref),
+            _clean(payload),
+            now,
+        )
+
+    async def due_handoffs(self, now: datetime, limit: int) -> list[HandoffDelivery]:
+        rows = await self._db.fetch(
+            "SELECT * FROM handoff_outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1"
+            " ORDER BY next_attempt_at, id LIMIT $2",
+            aware(now),
+            limit,
+        )
+        return [mapping.handoff_delivery(row) for row in rows]
+
+    async def handoff_failed(self, delivery_id: int, next_attempt_at: datetime, error: str) -> None:
+        await self._db.execute(
+            "UPDATE handoff_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3"
+            " WHERE id = $1",
+            delivery_id,
+            aware(next_attempt_at),
+            _clean(error),
+        )
+
+    async def handoff_delivered(self, delivery_id: int, ticket_id: str | None, url: str | None) -> None:
+        await self._db.execute(
+            "UPDATE handoff_outbox SET attempts = attempts + 1, delivered_at = $2, last_error = NULL,"
+            " ticket_id = $3, ticket_url = $4 WHERE id = $1",
+            delivery_id,
+            self._now(),
+            ticket_id,
+            url,
+        )
+
+    async def escalation(self, escalation_id: int) -> Escalation | None:
+        row = await self._db.fetchrow("SELECT * FROM escalations WHERE id = $1", escalation_id)
+        return mapping.escalation(row, _utc) if row is not None else None
 
     # Feedback.
 

@@ -77,6 +77,19 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class HandoffDelivery:
+    """An escalation waiting in the outbox for one helpdesk target (``bot.handoff``)."""
+
+    id: int
+    escalation_id: int
+    target: str
+    ref: ThreadRef
+    payload: str
+    """The JSON body to send, as enqueued."""
+    attempts: int
+
+
+@dataclass(frozen=True)
 class ReplyRecord:
     """One answer the bot gave: how fast its first text showed and how it ended (for stats)."""
 

@@ -20,6 +20,7 @@ from bot.store.records import (
     Escalation,
     FeedbackVote,
     ForgetReport,
+    HandoffDelivery,
     KbDraft,
     LeadAction,
     PendingReply,
@@ -159,6 +160,29 @@ class EscalationLog(Protocol):
         ...
 
     async def is_escalated(self, ref: ThreadRef) -> bool: ...
+
+
+class HandoffOutbox(Protocol):
+    """Escalations on their way to a helpdesk, kept until delivered (``bot.handoff``)."""
+
+    async def enqueue_handoff(self, escalation_id: int, ref: ThreadRef, target: str, payload: str) -> None:
+        """Keep ``payload`` for ``target``, due now; enqueuing the same escalation and target again does
+        nothing."""
+        ...
+
+    async def due_handoffs(self, now: datetime, limit: int) -> list[HandoffDelivery]:
+        """Undelivered rows whose next attempt is at or before ``now``, oldest first, at most ``limit``."""
+        ...
+
+    async def handoff_failed(self, delivery_id: int, next_attempt_at: datetime, error: str) -> None:
+        """Count a failed attempt and when to try again."""
+        ...
+
+    async def handoff_delivered(self, delivery_id: int, ticket_id: str | None, url: str | None) -> None: ...
+
+    async def escalation(self, escalation_id: int) -> Escalation | None:
+        """The escalation of that id, open or resolved; None when there is none."""
+        ...
 
 
 class FeedbackLog(Protocol):
@@ -363,6 +387,7 @@ __all__ = [
     "EventClaims",
     "FeedbackLog",
     "GapsStore",
+    "HandoffOutbox",
     "IdentityLinks",
     "KbDrafts",
     "KnowledgeStore",

@@ -38,6 +38,7 @@ from bot.store.records import (
     Escalation,
     FeedbackVote,
     ForgetReport,
+    HandoffDelivery,
     KbDraft,
     LeadAction,
     PendingReply,
@@ -629,6 +630,43 @@ class SQLiteStore:
     async def is_escalated(self, ref: ThreadRef) -> bool:
         rows = await self._read(_IS_ESCALATED, thread_params(ref))
         return bool(rows)
+
+    # The helpdesk outbox.
+
+    async def enqueue_handoff(self, escalation_id: int, ref: ThreadRef, target: str, payload: str) -> None:
+        now = to_db_time(self._now())
+        await self._write_one(
+            "INSERT INTO handoff_outbox (escalation_id, target, platform, space_id, channel_id, thread_id,"
+            " payload, created_at, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
+            " ON CONFLICT (escalation_id, target) DO NOTHING",
+            (escalation_id, target, *thread_params(ref), payload, now, now),
+        )
+
+    async def due_handoffs(self, now: datetime, limit: int) -> list[HandoffDelivery]:
+        rows = await self._read(
+            "SELECT * FROM handoff_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?"
+            " ORDER BY next_attempt_at, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [mapping.handoff_delivery(row) for row in rows]
+
+    async def handoff_failed(self, delivery_id: int, next_attempt_at: datetime, error: str) -> None:
+        await self._write_one(
+            "UPDATE handoff_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ?",
+            (to_db_time(next_attempt_at), error, delivery_id),
+        )
+
+    async def handoff_delivered(self, delivery_id: int, ticket_id: str | None, url: str | None) -> None:
+        await self._write_one(
+            "UPDATE handoff_outbox SET attempts = attempts + 1, delivered_at = ?, last_error = NULL,"
+            " ticket_id = ?, ticket_url = ? WHERE id = ?",
+            (to_db_time(self._now()), ticket_id, url, delivery_id),
+        )
+
+    async def escalation(self, escalation_id: int) -> Escalation | None:
+        rows = await self._read("SELECT * FROM escalations WHERE id = ?", (escalation_id,))
+        return mapping.escalation(rows[0], from_db_time) if rows else None
 
     # Feedback.
 
