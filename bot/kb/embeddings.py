@@ -108,6 +108,10 @@ class Embedder:
                         out[row] = total / norm
         return out
 
+    def is_word(self, word: str) -> bool:
+        """Whether the model's vocabulary holds ``word`` whole (its tokenizer does not split it)."""
+        return len(self._tokenizer.encode(word, add_special_tokens=False).ids) == 1
+
     def _word_ids(self, words: list[str]) -> list[int]:
         """Each word's row in the word cache, tokenizing the words not seen yet (lock held)."""
         new = [word for word in dict.fromkeys(words) if word not in self._word_index]

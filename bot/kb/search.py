@@ -26,8 +26,9 @@ import numpy.typing as npt
 from bot.kb.embeddings import Embedder, unavailable_reason
 from bot.kb.fusion import Relevance, fuse, near_enough
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
-from bot.kb.lexical import match_expression, query_terms, stem, words
+from bot.kb.lexical import WORD, fold, match_expression, query_terms, stem, words
 from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
+from bot.kb.spelling import corrections
 from bot.kb.vectors import Nearest, VectorSnapshot
 
 logger = logging.getLogger(__name__)
@@ -226,6 +227,7 @@ class Searcher:
         if "generation" not in meta:
             return None
         pool = max(MIN_POOL, POOL_FACTOR * limit)
+        terms, query = self._spelled(conn, meta, terms, query)
         lexical, coverage = self._lexical(conn, meta, terms, include_internal, sources, pool)
         dense = self._dense(conn, meta, query, include_internal, sources, pool)
         by_id = {c.id: c for c in lexical}
@@ -253,6 +255,22 @@ class Searcher:
         )
         cosine = ranking[0][1] if ranking else 0.0
         return ranked, Relevance(coverage, cosine, dense.z if dense.z is not None else 0.0, agree)
+
+    def _spelled(
+        self, conn: sqlite3.Connection, meta: dict[str, str], terms: list[str], query: str
+    ) -> tuple[list[str], str]:
+        """``terms`` and ``query`` with each word no section holds replaced by its correction, if it has
+        one (:mod:`bot.kb.spelling`), for both halves. Without the embedding model nothing is corrected:
+        it is what tells a typing mistake from a real word the index lacks."""
+        embedder = self._embedder()
+        if embedder is None:
+            return terms, query
+        counts, _ = self._counts(conn, meta, list(dict.fromkeys(stem(term) for term in terms)))
+        fixes = corrections(conn, [term for term in terms if not counts[stem(term)]], embedder.is_word)
+        if not fixes:
+            return terms, query
+        spelled = WORD.sub(lambda word: fixes.get(fold(word[0]), word[0]), query)
+        return list(dict.fromkeys(fixes.get(term, term) for term in terms)), spelled
 
     def _dense(
         self,
