@@ -26,8 +26,8 @@ for _path in (str(ROOT / "tests"), str(ROOT)):
 
 from bench.report import Figure, emit  # noqa: E402
 from bot.kb.sources.base import SourceArticle  # noqa: E402
+from bot.kb.sources.config import WebsiteSourceConfig  # noqa: E402
 from bot.kb.sources.html import MAX_HTML_CHARS, html_to_markdown  # noqa: E402
-from bot.kb.sources.website import WebsiteSourceConfig  # noqa: E402
 
 ARTICLE = (
     "<p>You can return unused items within <strong>30 days</strong> of delivery.</p>"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from bot.kb.sources.base import Fetched, SourceArticle, SourceError
-from bot.kb.sources.folder import FolderSourceConfig
+from bot.kb.sources.config import FolderSourceConfig
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
@@ -377,3 +378,21 @@ def test_config_refuses_unknown_keys_and_bad_values() -> None:
         FolderSourceConfig.model_validate(
             {"name": "docs", "kind": "folder", "path": "kb", "visibility": "all"}
         )
+
+
+async def test_a_resync_reads_only_the_files_that_changed(tmp_path: Path) -> None:
+    write(tmp_path, {"a.md": "# Returns\n\nFree within 30 days.", "b.md": "# Gift cards\n\nNo expiry."})
+    source = FolderSourceConfig(name="docs", kind="folder", path=tmp_path).open(tmp_path)
+    first = by_key(await source.fetch({}, lambda done, total: None))
+    again = by_key(await source.fetch(first, lambda done, total: None))
+    assert all(again[key] is first[key] for key in first)  # handed back unread, validator and all
+
+    (tmp_path / "a.md").write_text("# Returns\n\nFree within 60 days.", encoding="utf-8")
+    os.utime(tmp_path / "a.md", ns=(1, 1))  # another modification time, whatever the clock's resolution
+    edited = by_key(await source.fetch(again, lambda done, total: None))
+    assert "60 days" in edited["a.md"].body and edited["b.md"] is first["b.md"]
+
+    # The source's own settings are part of every article's text: changing them reads every file again.
+    internal = FolderSourceConfig(name="docs", kind="folder", path=tmp_path, visibility="internal")
+    refetched = by_key(await internal.open(tmp_path).fetch(edited, lambda done, total: None))
+    assert {article.visibility for article in refetched.values()} == {"internal"}

@@ -20,7 +20,7 @@ from bot.kb import KnowledgeBase
 from bot.kb.follow import KnowledgeFollower
 from bot.kb.schedule import ConfiguredSource, KnowledgeSync
 from bot.kb.sources.base import Fetched, Progress, SourceArticle
-from bot.kb.sources.folder import FolderSourceConfig
+from bot.kb.sources.config import FolderSourceConfig
 from bot.store.open import open_store
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb.sources.base import Skipped
-from bot.kb.sources.folder import FolderSourceConfig
+from bot.kb.sources.config import FolderSourceConfig
 from bot.kb.sync import SyncSummary, sync_source, sync_sources
 from bot.store import Store
 from bot.store.open import open_store

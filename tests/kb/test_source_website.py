@@ -12,7 +12,7 @@ from fakes.website import FakeWebsite
 from pydantic import ValidationError
 
 from bot.kb.sources.base import Fetched, SourceArticle, SourceError
-from bot.kb.sources.website import DEFAULT_USER_AGENT, WebsiteSourceConfig
+from bot.kb.sources.config import DEFAULT_USER_AGENT, WebsiteSourceConfig
 
 SITE_FURNITURE = (
     "cookies",

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from bot.errors import ConfigError
 from bot.kb.sources.base import Fetched, SourceArticle, SourceError
-from bot.kb.sources.zendesk import ZendeskSource, ZendeskSourceConfig
+from bot.kb.sources.config import ZendeskSourceConfig
+from bot.kb.sources.zendesk import ZendeskSource
 
 TOKEN_ENV = "ZENDESK_TEST_TOKEN"
 

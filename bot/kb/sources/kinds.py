@@ -11,9 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.kb.sources.folder import FolderSourceConfig
-from bot.kb.sources.website import WebsiteSourceConfig
-from bot.kb.sources.zendesk import ZendeskSourceConfig
+from bot.kb.sources.config import FolderSourceConfig, WebsiteSourceConfig, ZendeskSourceConfig
 
 #: One ``[[kb.sources]]`` table, its model chosen by its ``kind``.
 SourceConfigs = Annotated[

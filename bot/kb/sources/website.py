@@ -28,24 +28,18 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
-from pydantic import Field, field_validator
 
 from bot.kb.sources.base import Fetched, Progress, Skipped, SourceArticle, SourceError
-from bot.kb.sources.config import SourceConfig
+from bot.kb.sources.config import WebsiteSourceConfig
 from bot.kb.sources.html import html_to_markdown
 from bot.kb.sources.sitemaps import SitemapError, parse_sitemap
 from bot.kb.sources.web_fetch import Failure, NotModified, Page, get
 from bot.kb.sources.web_urls import PathFilter, canonical_url, origin_of, page_key, scope_of
 
-#: The most pages one website source may fetch per sync, whatever ``max_pages`` says.
-MAX_PAGES = 10_000
-DEFAULT_USER_AGENT = "supportbot (knowledge base sync)"
 #: At most this many sitemaps are read per sync (an index and the sitemaps it lists), each this large.
 MAX_SITEMAPS = 50
 MAX_SITEMAP_BYTES = 50_000_000
@@ -54,44 +48,6 @@ MAX_ROBOTS_BYTES = 500_000
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _SITEMAP_SUFFIXES = (".xml", ".xml.gz")
 _MARKDOWN_LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
-
-
-class WebsiteSourceConfig(SourceConfig):
-    """``[[kb.sources]]`` with ``kind = "website"``."""
-
-    kind: Literal["website"]
-    #: The start page, or a sitemap (a URL ending in ``.xml``).
-    url: str = Field(pattern=r"^https?://[^\s/?#@]+(?:[/?]\S*)?$")
-    #: Globs on the URL path (``/help/*``; ``*`` also crosses ``/``): only matching pages become articles.
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    max_pages: int = Field(default=500, ge=1, le=MAX_PAGES)
-    #: Requests in flight at once.
-    concurrency: int = Field(default=4, ge=1, le=16)
-    #: Seconds for one request, from sending it to its last byte.
-    timeout: float = Field(default=20.0, ge=1.0, le=300.0)
-    #: A page larger than this is skipped.
-    max_page_bytes: int = Field(default=5_000_000, ge=10_000, le=50_000_000)
-    #: Sent with every request; robots.txt rules for its first word (``supportbot``) apply.
-    user_agent: str = Field(default=DEFAULT_USER_AGENT, pattern=r"^[ -~]{1,200}$")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if canonical_url(value) is None:
-            raise ValueError("must be an http(s) URL with a host")
-        return value
-
-    @field_validator("include", "exclude")
-    @classmethod
-    def _path_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(not pattern.startswith(("/", "*")) for pattern in value):
-            raise ValueError("patterns are globs on the URL path and start with '/' or '*'")
-        return value
-
-    def open(self, base_dir: Path) -> WebsiteSource:
-        """The source this config describes (a website needs nothing from ``base_dir``)."""
-        return WebsiteSource(self)
 
 
 class WebsiteSource:

@@ -22,64 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import Field, model_validator
 
-from bot.errors import ConfigError
 from bot.kb.sources.base import Fetched, Progress, Skipped, SourceArticle, SourceError
-from bot.kb.sources.config import SourceConfig
+from bot.kb.sources.config import ZendeskSourceConfig
 from bot.kb.sources.front_matter import clean_title
 from bot.kb.sources.html import html_to_markdown
 
 #: Seconds one request may take, connecting included.
 REQUEST_TIMEOUT = 30.0
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-class ZendeskSourceConfig(SourceConfig):
-    """``[[kb.sources]]`` with ``kind = "zendesk"``."""
-
-    kind: Literal["zendesk"]
-    #: The Help Center's base URL (``https://acme.zendesk.com``, or a brand's own subdomain).
-    url: str = Field(pattern=r"^https?://[^/\s?#]+/?$")
-    #: A locale such as ``en-us`` or ``de``; None: the Help Center's default.
-    locale: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-    #: The agent the token belongs to; with ``token_env``, or neither.
-    email: str | None = Field(default=None, pattern=r"^[^\s@/:]+@[^\s@/:]+$")
-    #: The name of the environment variable that holds the API token (never the token itself).
-    token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
-    page_size: int = Field(default=100, ge=1, le=100)
-    max_pages: int = Field(default=200, ge=1, le=10_000)
-
-    @model_validator(mode="after")
-    def _credentials(self) -> ZendeskSourceConfig:
-        if (self.email is None) != (self.token_env is None):
-            raise ValueError("email and token_env go together: set both for restricted articles, or neither")
-        host = urlsplit(self.url).hostname or ""
-        if self.token_env and self.url.startswith("http://") and host not in _LOCAL_HOSTS:
-            raise ValueError("url must be https:// when a token is sent")
-        return self
-
-    def open(self, base_dir: Path, environ: Mapping[str, str] = os.environ) -> ZendeskSource:
-        """The source this config describes (``base_dir`` is not needed: a Help Center has no local path).
-
-        Raises :class:`ConfigError` naming the variable when ``token_env`` names one that is not set.
-        """
-        token = None
-        if self.token_env is not None:
-            token = environ.get(self.token_env, "").strip()
-            if not token:
-                raise ConfigError(
-                    f"{self.token_env} is not set (knowledge source {self.name!r} reads its Zendesk "
-                    "API token from it)"
-                )
-        return ZendeskSource(self, token)
 
 
 class ZendeskSource:
