@@ -43,6 +43,9 @@ class ChannelOverride(_Strict):
     answer_bots: bool = False
     solved_tag: str | None = None
     forum: bool = False
+    step_back: bool = True
+    """When staff (a lead) writes in a thread the bot answers, the bot stops answering there until it is
+    mentioned again or ``/support resume`` is run in the thread (Discord)."""
     prompt: str | None = Field(default=None, min_length=1, max_length=200)
     """A file beside the system prompt whose text follows it in this channel (its voice; bot.channels)."""
     kb: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=100)

@@ -497,6 +497,14 @@ class SupportCommands:
                 return f"I'm paused in {channel} until a lead runs `/support resume` there."
             case Resume():
                 channel = markup.channel(invocation.channel_id)
+                thread = invocation.thread
+                # A thread the bot stepped back from (staff took over) is recorded as a paused channel of
+                # its own: resuming there ends that first.
+                if thread is not None and await self._store.resume_channel(
+                    platform, thread.space_id, thread.thread_id
+                ):
+                    await self._done(invocation, "resume", "thread")
+                    return "I'm answering in this thread again."
                 if await self._store.resume_channel(platform, invocation.space_id, invocation.channel_id):
                     await self._done(invocation, "resume")
                     return f"I'm answering in {channel} again."

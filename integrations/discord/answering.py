@@ -1,5 +1,6 @@
 """Answering one Discord message (docs/architecture.md §4): who asks, where the answer goes, then the core
-(``bot.gate`` decides whether to answer at all).
+(``bot.gate`` decides whether to answer at all, then ``integrations.discord.step_back`` whether this
+person is answered in the thread).
 
 The core's ``SupportService`` does the rest: dedup on the message id (a message delivered twice is
 answered once), stepping back in escalated threads, one reply per thread, the limits, the streamed render
@@ -24,6 +25,7 @@ from integrations.discord.budgets import DiscordBudgets
 from integrations.discord.history import ThreadHistory
 from integrations.discord.inbound import DiscordMessage, Trigger, thread_name
 from integrations.discord.principals import PrincipalResolver
+from integrations.discord.step_back import Say, StepBack
 from integrations.discord.stream import Destination, DiscordReplyStream, NewThread
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class Answerer:
     ) -> None:
         self._core = core
         self._gate = Gate(core.store)
+        self._step_back = StepBack(core.store, core.config.channels)
         self._people = people
         self._history = history
         self._budgets = budgets
@@ -52,6 +55,13 @@ class Answerer:
         principal = await self._people.resolve(message.source.author)
         if admission is Admission.KEEP:
             log.debug("%s: paused in %s", message.dedup_key, ref.channel_id)
+            await self._gate.keep(message.to_inbound(principal))
+            return
+        say = await self._step_back.decide(message, principal)
+        if say is Say.IGNORE:
+            log.debug("%s: not for the bot (no mention, not the asker)", message.dedup_key)
+            return
+        if say is Say.KEEP:
             await self._gate.keep(message.to_inbound(principal))
             return
         if message.trigger is Trigger.MENTION:

@@ -6,7 +6,8 @@ decided here too:
 - a mention in a text channel: a thread is opened on the message and the answer goes there;
 - a new post in a forum channel marked ``forum = true`` in ``config/bot.toml``: answered in the post;
 - a message in a thread: answered when it mentions the bot or the bot opened the thread; any other
-  message there is a follow-up, answered where the bot has answered before;
+  message there is a follow-up, answered where the bot has answered before; who wrote it decides the
+  rest (``integrations.discord.step_back``: the asker, a bystander, staff taking over);
 - a direct message: answered (unless DMs are switched off);
 - ignored: the bot's own messages, other bots and webhooks (unless the channel says ``answer_bots``),
   system messages (joins, pins, thread notices, …) and everything in other channels. Edits are never
@@ -84,6 +85,8 @@ class DiscordMessage:
     """The platform's message (the answer goes to its thread, or to a new thread on it)."""
     text: str
     """The text as the model should read it (see :func:`message_text`)."""
+    mentioned: bool = False
+    """The message mentions the bot."""
 
     @property
     def dedup_key(self) -> str:
@@ -209,14 +212,16 @@ def _classify(
         ref = thread_ref(guild.id, channel.parent_id, channel.id)
         override = channels.get(str(channel.parent_id))
         if message.id == channel.id and override is not None and override.forum:
-            return DiscordMessage(Trigger.FORUM_POST, ref, message, text)
+            return DiscordMessage(Trigger.FORUM_POST, ref, message, text, mentioned)
         if mentioned or channel.owner_id == bot_id:
-            return DiscordMessage(Trigger.THREAD, ref, message, text)
-        return DiscordMessage(Trigger.FOLLOW_UP, ref, message, text)
+            return DiscordMessage(Trigger.THREAD, ref, message, text, mentioned)
+        return DiscordMessage(Trigger.FOLLOW_UP, ref, message, text, mentioned)
     if isinstance(channel, discord.TextChannel):
         if not mentioned:
             return _ignore(message, "a channel message that is not for the bot")
-        return DiscordMessage(Trigger.MENTION, thread_ref(guild.id, channel.id, message.id), message, text)
+        return DiscordMessage(
+            Trigger.MENTION, thread_ref(guild.id, channel.id, message.id), message, text, mentioned
+        )
     return _ignore(message, f"a message in a {type(channel).__name__}")
 
 
