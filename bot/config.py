@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.handoff.config import HandoffConfig
 from bot.kb.sources.kinds import KnowledgeConfig
 from bot.settings import describe_validation_error
 
@@ -138,6 +139,8 @@ class BotConfig(_Strict):
     platforms: dict[str, PlatformFacts] = {}
     kb: KnowledgeConfig = KnowledgeConfig()
     """The knowledge sources (``[[kb.sources]]``); none: the ``KB_PATH`` folder (bot.kb.sources.kinds)."""
+    handoff: HandoffConfig = HandoffConfig()
+    """Where escalations go besides the leads' channel (``[handoff]``; bot.handoff)."""
 
     @field_validator("platforms")
     @classmethod

@@ -2,7 +2,9 @@
 
 ``EscalationNotifiers`` dispatches the ``escalate_to_human`` tool's notices to the thread's platform;
 ``Handover`` is the flow every front end shares (notice texts, opening, resolving), over a platform's
-``LeadsDesk``.
+``LeadsDesk``. With a helpdesk configured (``bot.handoff``), registering a platform's notifier connects its
+``Handover`` to it: an escalation is also kept for the helpdesk, a ticket's link is posted in the thread,
+and the helpdesk can resolve the escalation.
 """
 
 from __future__ import annotations
@@ -21,14 +23,37 @@ class EscalationNotifier(Protocol):
     async def notify(self, escalation: Escalation, requester: Principal) -> None: ...
 
 
+class PlatformEscalations(EscalationNotifier, Protocol):
+    """A platform's notifier, and the ``Handover`` behind it."""
+
+    @property
+    def handover(self) -> Handover: ...
+
+
+class HelpdeskQueue(Protocol):
+    """Where escalations go besides the leads' channel (``bot.handoff.Helpdesk``)."""
+
+    async def enqueue(self, escalation: Escalation, requester: Principal, link: str | None) -> None:
+        """Keep ``escalation`` for the helpdesk; failures are logged, not raised."""
+        ...
+
+    def attach(self, platform: str, desk: Handover) -> None:
+        """``desk`` posts ticket links and resolves escalations in ``platform``'s threads."""
+        ...
+
+
 class EscalationNotifiers:
     """Dispatches a notification to the notifier of the thread's platform; logs when there is none."""
 
-    def __init__(self) -> None:
-        self._by_platform: dict[str, EscalationNotifier] = {}
+    def __init__(self, helpdesk: HelpdeskQueue | None = None) -> None:
+        self._by_platform: dict[str, PlatformEscalations] = {}
+        self._helpdesk = helpdesk
 
-    def register(self, platform: str, notifier: EscalationNotifier) -> None:
+    def register(self, platform: str, notifier: PlatformEscalations) -> None:
         self._by_platform[platform] = notifier
+        if self._helpdesk is not None:
+            notifier.handover.hand_off_to(self._helpdesk)
+            self._helpdesk.attach(platform, notifier.handover)
 
     async def notify(self, escalation: Escalation, requester: Principal) -> None:
         notifier = self._by_platform.get(escalation.ref.platform)
@@ -61,6 +86,10 @@ class LeadsDesk(Protocol):
         """Where the thread is, for a lead: a link to it where there is one."""
         ...
 
+    async def link(self, ref: ThreadRef) -> str | None:
+        """The thread's web link; None where there is none (a direct message, or it cannot be read)."""
+        ...
+
     async def closed(self, ref: ThreadRef, lead: Principal) -> None:
         """``lead`` resolved the thread's escalations (Slack's leads' post says so; a Discord forum post is
         tagged solved and closed); failures are logged."""
@@ -81,6 +110,10 @@ def resolved_text(markup: Markup) -> str:
     )
 
 
+def ticket_text(markup: Markup, url: str) -> str:
+    return f"{markup.emoji('ticket')} The support team is tracking this in {markup.link(url, 'a ticket')}."
+
+
 def escalation_text(markup: Markup, escalation: Escalation, requester: Principal, where: str) -> str:
     """The leads' notice of ``escalation``; the summary (the model may have written it) shown literally."""
     summary = markup.plain(" ".join(escalation.summary.split())[:SUMMARY_CHARS])
@@ -99,12 +132,23 @@ class Handover:
         self._store = store
         self._desk = desk
         self._markup = markup
+        self._helpdesk: HelpdeskQueue | None = None
+
+    def hand_off_to(self, helpdesk: HelpdeskQueue) -> None:
+        """Escalations opened from now on are kept for ``helpdesk`` too."""
+        self._helpdesk = helpdesk
 
     async def notify(self, escalation: Escalation, requester: Principal) -> None:
         where = await self._desk.where(escalation.ref)
         await self._desk.post_escalation(
             escalation, escalation_text(self._markup, escalation, requester, where)
         )
+        if self._helpdesk is not None:
+            await self._helpdesk.enqueue(escalation, requester, await self._desk.link(escalation.ref))
+
+    async def ticket_opened(self, ref: ThreadRef, url: str) -> None:
+        """The helpdesk opened a ticket for the thread's escalation: the thread gets its link."""
+        await self._desk.post_in_thread(ref, ticket_text(self._markup, url))
 
     async def request_human(self, ref: ThreadRef, requester: Principal, summary: str) -> Escalation | None:
         """Open an escalation in the thread unless one is open; None when one already was."""

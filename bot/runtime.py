@@ -14,6 +14,7 @@ from bot.coordination.locks import ThreadLocks
 from bot.coordination.open import Coordination
 from bot.coordination.ratelimit import RateLimiter
 from bot.escalations import EscalationNotifiers
+from bot.handoff.outbox import Helpdesk
 from bot.kb import KnowledgeBase
 from bot.kb.schedule import KnowledgeSync
 from bot.metrics import BotMetrics
@@ -44,6 +45,9 @@ class App:
     knowledge: KnowledgeSync
     """The knowledge sources, their syncs into the store, and the local index that follows the store
     (bot.kb.schedule)."""
+    helpdesk: Helpdesk
+    """Escalations kept for a helpdesk and delivered by ``serve`` (bot.handoff); without ``[handoff]``
+    targets it keeps nothing."""
 
     @cached_property
     def drafts(self) -> KbDrafting:

@@ -4,6 +4,7 @@ concrete tools and outside-service clients."""
 from __future__ import annotations
 
 import logging
+import os
 
 from bot.agent.circuit import CircuitBreaker
 from bot.agent.context import ContextBudget, ContextBuilder, Summarizer
@@ -16,6 +17,9 @@ from bot.config import load_bot_config
 from bot.coordination.open import open_coordination
 from bot.errors import ConfigError
 from bot.escalations import EscalationNotifiers
+from bot.handoff.config import HandoffSecrets
+from bot.handoff.outbox import Helpdesk
+from bot.handoff.targets import open_targets
 from bot.kb import KnowledgeBase
 from bot.kb.follow import KnowledgeFollower
 from bot.kb.schedule import KnowledgeSync, open_sources
@@ -61,6 +65,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
     """Everything the front ends need. ``llm`` overrides the client built from the settings (tests);
     ``metrics=False`` records no Prometheus metrics (the terminal commands, which serve no ``/metrics``)."""
     config = load_bot_config(settings.bot_config_path)
+    handoff_secrets = HandoffSecrets.from_env(config.handoff, os.environ)
     try:
         system_prompt = settings.system_prompt_path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -89,7 +94,14 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         await store.close()
         raise
     orders = await open_orders(settings)
-    notifiers = EscalationNotifiers()
+    helpdesk = Helpdesk(
+        store,
+        config.handoff,
+        open_targets(config.handoff, handoff_secrets),
+        coordination.locks,
+        inbound_secret=handoff_secrets.inbound,
+    )
+    notifiers = EscalationNotifiers(helpdesk if helpdesk.enabled else None)
     recorded = BotMetrics(platforms=PLATFORMS) if metrics else None
     toolbox = ToolBox(
         [LookupOrder(orders), ListMyOrders(orders), SearchKb(kb), EscalateToHuman(notifiers)],
@@ -145,6 +157,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         recorded,
         coordination,
         knowledge,
+        helpdesk,
     )
 
 

@@ -9,6 +9,7 @@ One HTTP server on ``PORT`` answers
   billing, model name, URL) the answers met since the last answer the model gave;
 - ``GET /metrics``: the Prometheus text format (``bot.metrics``, through ``prometheus_client``);
 - ``/dashboard``: the leads' dashboard (``bot.dashboard``; off, saying so, without ``DASHBOARD_SECRET``);
+- ``POST /hooks/helpdesk``: a helpdesk's signed call that resolves an escalation (``bot.handoff.inbound``);
 - the routes a front end brings, e.g. Slack's ``POST /slack/events``.
 
 A front end is anything with the small :class:`FrontEnd` shape; the composition root (``bot.run.platforms``)
@@ -35,6 +36,7 @@ from bot.agent.llm import LLM, AnthropicLLM, ModelRejected, ModelUnavailable
 from bot.dashboard.auth import DashboardAccess
 from bot.dashboard.server import Dashboard
 from bot.errors import ConfigError
+from bot.handoff.inbound import HelpdeskHook
 from bot.metrics import BotMetrics
 from bot.privacy import keep_pruning
 from bot.runtime import App, freeze_startup_heap
@@ -160,6 +162,10 @@ class Server:
         access = DashboardAccess.from_settings(self._core.settings)
         dashboard = Dashboard(self._core.store, access, self._core.drafts)
         app.router.add_routes(dashboard.routes())
+        helpdesk = self._core.helpdesk
+        secret = helpdesk.inbound_secret.get_secret_value() if helpdesk.inbound_secret else None
+        hook = HelpdeskHook(helpdesk, self._core.store, secret, self._core.config.handoff.replay_seconds)
+        app.router.add_routes(hook.routes())
         for front_end in self._front_ends:
             app.router.add_routes(front_end.routes())
         return app
@@ -221,6 +227,8 @@ async def serve(
     )
     # Knowledge (bot.kb.schedule): sources synced on their sync_every, the index following the store.
     knowledge = asyncio.create_task(core.knowledge.run(), name="knowledge")
+    # Hand-off (bot.handoff): the outbox delivered to the helpdesk, one instance at a time.
+    handoff = asyncio.create_task(core.helpdesk.run(), name="handoff")
     try:
         if port is not None:
             runner = web.AppRunner(server.application(), access_log=None, handle_signals=False)
@@ -244,6 +252,7 @@ async def serve(
         server.draining = True
         retention.cancel()
         knowledge.cancel()
+        handoff.cancel()
         results = await asyncio.gather(
             *(front_end.stop(drain_seconds) for front_end in started), return_exceptions=True
         )
@@ -252,7 +261,7 @@ async def serve(
                 log.error("front end %s did not stop cleanly", front_end.name, exc_info=result)
         if runner is not None:
             await runner.cleanup()
-        await asyncio.gather(retention, knowledge, return_exceptions=True)
+        await asyncio.gather(retention, knowledge, handoff, return_exceptions=True)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     log.info("stopped")

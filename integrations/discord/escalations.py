@@ -81,19 +81,33 @@ class DiscordEscalations:
 
     async def where(self, ref: ThreadRef) -> str:
         """Where the thread is, for a lead: a link to it (or to the question, when answered in a channel)."""
-        if ref.space_id == DM_SPACE:
+        found = await self._link(ref)
+        if found is None:
             return "in a direct message with the bot"
-        channel = await find_channel(self._client, ref.thread_id)
-        if isinstance(channel, discord.Thread):
-            link = DISCORD_MARKUP.link(web_link(ref.space_id, ref.thread_id), "this thread")
-        else:
-            link = DISCORD_MARKUP.link(web_link(ref.space_id, ref.channel_id, ref.thread_id), "this message")
-        return f"in {link} in {DISCORD_MARKUP.channel(ref.channel_id)}"
+        return f"in {DISCORD_MARKUP.link(*found)} in {DISCORD_MARKUP.channel(ref.channel_id)}"
+
+    async def link(self, ref: ThreadRef) -> str | None:
+        """The thread's link (or the question's, when answered in a channel); None in a direct message."""
+        found = await self._link(ref)
+        return found[0] if found else None
+
+    async def _link(self, ref: ThreadRef) -> tuple[str, str] | None:
+        """The link and its title; None in a direct message."""
+        if ref.space_id == DM_SPACE:
+            return None
+        if isinstance(await find_channel(self._client, ref.thread_id), discord.Thread):
+            return web_link(ref.space_id, ref.thread_id), "this thread"
+        return web_link(ref.space_id, ref.channel_id, ref.thread_id), "this message"
 
     async def closed(self, ref: ThreadRef, lead: Principal) -> None:
         """The leads' notices of the thread say who resolved it and offer a KB draft; a resolved forum post
         gets its forum's solved tag and is archived; other threads stay open."""
         await self._mark_notices(ref, lead)
+        await self.close_post(ref)
+
+    async def close_post(self, ref: ThreadRef) -> None:
+        """A forum post gets its forum's solved tag and is archived (resolved, or marked solved by its
+        asker: ``integrations.discord.solved``); any other thread is left as it is."""
         thread = await find_channel(self._client, ref.thread_id)
         if not isinstance(thread, discord.Thread) or not isinstance(thread.parent, discord.ForumChannel):
             return

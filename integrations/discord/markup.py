@@ -23,6 +23,7 @@ _EMOJI = {
     "raising_hand": "🙋",
     "white_check_mark": "✅",
     "rotating_light": "🚨",
+    "ticket": "🎫",
 }
 
 

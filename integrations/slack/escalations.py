@@ -95,12 +95,21 @@ class SlackEscalations:
         """Where the thread is, for a lead: a link to it, or the channel when there is no link."""
         if ref.thread_id == DM_THREAD:
             return "in a direct message with the bot"
+        link = await self.link(ref)
+        if link is None:
+            return f"in a thread in <#{ref.channel_id}>"
+        return f"in <{link}|this thread> in <#{ref.channel_id}>"
+
+    async def link(self, ref: ThreadRef) -> str | None:
+        """The thread's permalink (``chat.getPermalink``); None in a direct message or when it fails."""
+        if ref.thread_id == DM_THREAD:
+            return None
         try:
             response = await self._client.chat_getPermalink(channel=ref.channel_id, message_ts=ref.thread_id)
-            return f"in <{response['permalink']}|this thread> in <#{ref.channel_id}>"
+            return str(response["permalink"])
         except (SlackClientError, aiohttp.ClientError, TimeoutError, KeyError) as exc:
             log.warning("chat.getPermalink failed for %s: %s", ref.key, exc)
-            return f"in a thread in <#{ref.channel_id}>"
+            return None
 
     async def post_in_thread(self, ref: ThreadRef, text: str) -> None:
         thread_ts = None if ref.thread_id == DM_THREAD else ref.thread_id

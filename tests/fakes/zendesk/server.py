@@ -1,8 +1,10 @@
-"""The fake Help Center API's aiohttp server: routes, authentication, visibility and pagination."""
+"""The fake Zendesk's aiohttp server: the Help Center routes (authentication, visibility and pagination)
+and the Support API's ticket creation (``fakes.zendesk.support``)."""
 
 from __future__ import annotations
 
 import base64
+import json
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +13,7 @@ from aiohttp import web
 from yarl import URL
 
 from fakes.zendesk.help_center import FakeArticle, FakeSection, demo_help_center
+from fakes.zendesk.support import RECORD_INVALID, FakeTicket, new_ticket
 
 DEFAULT_LOCALE = "en-us"
 #: The API's page sizes: 30 items by default (offset pagination), at most 100 (both kinds).
@@ -35,6 +38,7 @@ class FakeZendesk:
         self.sections, self.articles = demo_help_center()
         self.locales = ("en-us", "de")
         self.requests: list[RecordedRequest] = []
+        self.tickets: list[FakeTicket] = []
         #: False: ``page[size]`` is ignored and every list is offset-paginated (as some endpoints are).
         self.cursor_pagination = True
         self._failures: list[int | None] = []
@@ -61,6 +65,8 @@ class FakeZendesk:
             for path in (f"/api/v2/help_center/{kind}", f"/api/v2/help_center/{{locale}}/{kind}"):
                 app.router.add_get(path, self._handle)
                 app.router.add_get(path + ".json", self._handle)
+        app.router.add_post("/api/v2/tickets", self._create_ticket)
+        app.router.add_post("/api/v2/tickets.json", self._create_ticket)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -112,6 +118,24 @@ class FakeZendesk:
                 if article.locale == locale and (who == "agent" or not (article.draft or article.restricted))
             ]
         return self._page(request, kind, items)
+
+    async def _create_ticket(self, request: web.Request) -> web.Response:
+        who = self._authorization(request)
+        self.requests.append(RecordedRequest(request.path, dict(request.query), who))
+        status = self._failures.pop(0) if self._failures else None
+        if status is not None:
+            return web.json_response(_error_body(status), status=status)
+        if who != "agent":
+            return web.json_response(_error_body(401), status=401)
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            return web.json_response(_error_body(400), status=400)
+        ticket = new_ticket(len(self.tickets) + 1, body)
+        if ticket is None:
+            return web.json_response(RECORD_INVALID, status=422)
+        self.tickets.append(ticket)
+        return web.json_response({"ticket": ticket.json(self.base_url)}, status=201)
 
     def _page(
         self, request: web.Request, kind: str, items: list[FakeArticle] | list[FakeSection]
