@@ -69,6 +69,8 @@ class EscalationNotifiers:
 
 
 SUMMARY_CHARS = 500
+HELPDESK_USER = "helpdesk"
+"""The user id of the "lead" when a helpdesk resolved an escalation (``bot.handoff.inbound``)."""
 
 
 class LeadsDesk(Protocol):
@@ -108,6 +110,13 @@ def resolved_text(markup: Markup) -> str:
         f"{markup.emoji('white_check_mark')} A support lead marked this resolved. Mention me or ask here if "
         "you need more help."
     )
+
+
+def resolver_text(markup: Markup, lead: Principal) -> str:
+    """Who resolved an escalation, as the leads read it: a mention, or the helpdesk agent's name."""
+    if lead.user_id == HELPDESK_USER:
+        return markup.plain(f"{lead.display_name} (helpdesk)")
+    return markup.user(lead.user_id)
 
 
 def ticket_text(markup: Markup, url: str) -> str:

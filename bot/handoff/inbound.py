@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.escalations import HELPDESK_USER
 from bot.handoff.outbox import Helpdesk
 from bot.handoff.signing import verify
 from bot.store import HandoffOutbox
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 PATH = "/hooks/helpdesk"
 MAX_BODY = 64 * 1024
 RESOLVING = frozenset({"solved", "closed"})
-HELPDESK_USER = "helpdesk"
-"""Who resolved an escalation the helpdesk solved, as the store records it."""
 NAME_CHARS = 80
 
 

@@ -19,7 +19,7 @@ import aiohttp
 import discord
 
 from bot.config import ChannelOverride, DiscordRoles
-from bot.escalations import Handover
+from bot.escalations import Handover, resolver_text
 from bot.store import Escalation, EscalationLog
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
@@ -133,7 +133,9 @@ class DiscordEscalations:
         if not isinstance(channel, discord.abc.Messageable) or me is None:
             return
         resolve = custom_id(RESOLVE, ref.key)
-        done = f"\n{DISCORD_MARKUP.emoji('white_check_mark')} Resolved by {DISCORD_MARKUP.user(lead.user_id)}"
+        done = (
+            f"\n{DISCORD_MARKUP.emoji('white_check_mark')} Resolved by {resolver_text(DISCORD_MARKUP, lead)}"
+        )
         try:
             notices = [
                 message

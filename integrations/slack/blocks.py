@@ -115,9 +115,9 @@ def resolve_block(thread_key: str) -> Block:
     return {"type": "actions", "elements": [_button("Mark resolved", RESOLVE, thread_key, style="primary")]}
 
 
-def resolved_blocks(blocks: Sequence[Block], lead_user_id: str, thread_key: str) -> list[Block]:
-    """An escalation post's ``blocks`` once resolved: its "Mark resolved" button gives way to who did it,
-    and to a "Draft KB article" button (``bot.quality.drafts``)."""
+def resolved_blocks(blocks: Sequence[Block], resolver: str, thread_key: str) -> list[Block]:
+    """An escalation post's ``blocks`` once resolved: its "Mark resolved" button gives way to who did it
+    (``resolver``, mrkdwn), and to a "Draft KB article" button (``bot.quality.drafts``)."""
     kept = [
         block
         for block in blocks
@@ -126,7 +126,7 @@ def resolved_blocks(blocks: Sequence[Block], lead_user_id: str, thread_key: str)
             and any(element.get("action_id") == RESOLVE for element in block.get("elements") or ())
         )
     ]
-    done = f"✅ Resolved by {SLACK_MARKUP.user(lead_user_id)}"
+    done = f"✅ Resolved by {resolver}"
     draft = {"type": "actions", "elements": [_button("📝 Draft KB article", DRAFT_KB, thread_key)]}
     return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": done}]}, draft]
 

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import SlackRoles
-from bot.escalations import Handover, handed_over_text, resolved_text
+from bot.escalations import Handover, handed_over_text, resolved_text, resolver_text
 from bot.store import Escalation, EscalationLog
 from bot.streaming.notice import post_with_retries
 from bot.types import Principal, ThreadRef
@@ -126,7 +126,7 @@ class SlackEscalations:
                 channel=channel,
                 ts=str(post["ts"]),
                 text=str(post.get("text", "")),
-                blocks=resolved_blocks(post.get("blocks") or [], lead.user_id, ref.key),
+                blocks=resolved_blocks(post.get("blocks") or [], resolver_text(SLACK_MARKUP, lead), ref.key),
             )
             await post_with_retries(
                 partial(_deliver_call, update, "chat.update"),

@@ -23,14 +23,15 @@ from fakes.zendesk import FakeZendesk
 from bot.handoff.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers, verify
 from integrations.slack.blocks import ESCALATE
 from integrations.slack.escalations import HANDED_OVER, RESOLVED
-from tests.serve.rig import ROOT, Supportbot, slack_environment
+from tests.serve.rig import ROOT, Supportbot, run_quietly, slack_environment
 from tests.serve.test_serve import QUESTION, ask, click, replies, wait_for_text
-from tests.slack.rig import reply_text, section_text, toml_text
+from tests.slack.rig import reply_text, section_text, sources_line, toml_text
 
 WEBHOOK_SECRET = "whsec-test-0123456789"
 INBOUND_SECRET = "inbound-test-9876543210"
 ZENDESK_TOKEN = "zd-secret-token-123"
 ASKED = QUESTION.removeprefix("<@U0BOT> ")
+LEADS = "C0LEADS"
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def handoff_env(
 ) -> dict[str, str]:
     """The repository's bot.toml with a fast ``[handoff]`` table, and the secrets it names."""
     data = tomllib.loads((ROOT / "config" / "bot.toml").read_text(encoding="utf-8"))
+    data["slack"] = {"leads_channel": LEADS}
     data["handoff"] = {
         "targets": targets,
         "webhook_url": receiver.url,
@@ -110,6 +112,7 @@ async def test_an_escalation_reaches_the_webhook_signed_and_zendesk_and_the_help
     zendesk: FakeZendesk,
 ) -> None:
     env = handoff_env(tmp_path, ["webhook", "zendesk"], receiver, zendesk)
+    fake_slack.add_channel(LEADS, name="support-leads")
     bot, sender = await started(tmp_path, fake_slack, fake_anthropic, env)
     try:
         ann = fake_slack.add_user(name="ann")
@@ -148,6 +151,8 @@ async def test_an_escalation_reaches_the_webhook_signed_and_zendesk_and_the_help
         await fake_slack.wait_for(
             lambda: section_text(replies(fake_slack, thread_ts)[-1]) == RESOLVED, what="the resolved notice"
         )
+        [leads_post] = fake_slack.bot_messages(LEADS)
+        assert sources_line(leads_post) == "✅ Resolved by Dana (helpdesk)"
 
         # The bot answers in the thread again.
         fake_anthropic.script(Reply.text("Happy to help again."))
@@ -195,3 +200,43 @@ async def test_a_failing_receiver_is_retried_and_gets_the_escalation_after_a_res
     finally:
         assert await restarted.stop() == 0
     assert len(receiver.deliveries) == 1
+
+
+@pytest.mark.parametrize(
+    ("handoff", "env", "named"),
+    [
+        ({"targets": ["webhook"]}, {}, "webhook_url"),
+        (
+            {"targets": ["webhook"], "webhook_url": "http://helpdesk.example/hook"},
+            {},
+            "webhook_url must use https",
+        ),
+        (
+            {"targets": ["webhook"], "webhook_url": "https://helpdesk.example/hook"},
+            {},
+            "HANDOFF_WEBHOOK_SECRET",
+        ),
+        ({"targets": ["zendesk"], "zendesk_url": "https://acme.zendesk.com"}, {}, "zendesk_email"),
+        (
+            {
+                "targets": ["zendesk"],
+                "zendesk_url": "https://acme.zendesk.com",
+                "zendesk_email": "bot@acme.example",
+            },
+            {},
+            "ZENDESK_API_TOKEN",
+        ),
+        ({"targets": ["fax"]}, {}, "handoff.targets"),
+        ({"poll_seconds": 0}, {}, "handoff.poll_seconds"),
+    ],
+)
+async def test_bad_handoff_settings_exit_2_naming_the_key(
+    tmp_path: Path, handoff: dict[str, Any], env: dict[str, str], named: str
+) -> None:
+    data = tomllib.loads((ROOT / "config" / "bot.toml").read_text(encoding="utf-8"))
+    data["handoff"] = handoff
+    path = tmp_path / "bot.toml"
+    path.write_text(toml_text(data), encoding="utf-8")
+    status, output = await run_quietly(tmp_path, "serve", BOT_CONFIG_PATH=str(path), **env)
+    assert status == 2, output
+    assert named in output and "Traceback" not in output
