@@ -45,8 +45,9 @@ DENSE_MODEL: tuple[float, ...] = (-0.9206, 0.0, 7.0886, 0.0, 0.0)
 LEXICAL_MODEL: tuple[float, ...] = (0.0, 1.6499)
 
 
-#: The dense half ranks only the sections within this similarity of its best one: every section has
-#: *some* similarity to any query, and a distant one must not ride on rank alone.
+#: The dense half ranks only the sections within this similarity of its best one (``VectorSnapshot.nearest``
+#: cuts there): every section has *some* similarity to any query, and a distant one must not ride on rank
+#: alone.
 DENSE_MARGIN = 0.15
 
 
@@ -85,12 +86,3 @@ def fuse(lexical: Sequence[int], dense: Sequence[int]) -> list[tuple[int, float]
         for rank, section in enumerate(ranking, start=1):
             scores[section] = scores.get(section, 0.0) + weight / (RRF_K + rank)
     return sorted(scores.items(), key=lambda item: item[1], reverse=True)
-
-
-def near_enough(dense: Sequence[tuple[int, float]]) -> list[int]:
-    """The ids of a dense ranking ((id, cosine), best first) that are close enough to count (see
-    :data:`DENSE_MARGIN`)."""
-    if not dense:
-        return []
-    floor = dense[0][1] - DENSE_MARGIN
-    return [section for section, cosine in dense if cosine >= floor]

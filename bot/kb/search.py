@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.kb.embeddings import Embedder, unavailable_reason
-from bot.kb.fusion import Relevance, fuse, near_enough
+from bot.kb.fusion import DENSE_MARGIN, Relevance, fuse
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
 from bot.kb.lexical import WORD, fold, match_expression, query_terms, stem, words
 from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
@@ -232,7 +232,7 @@ class Searcher:
         dense = self._dense(conn, meta, query, include_internal, sources, pool)
         by_id = {c.id: c for c in lexical}
         ranking = dense.ranking if dense is not None else []
-        fused = fuse([c.id for c in lexical], near_enough(ranking))
+        fused = fuse([c.id for c in lexical], [section for section, _ in ranking])
         missing = [
             section
             for section in {s for s, _ in fused} | {s for s, _ in ranking[:AGREE_TOP]}
@@ -295,7 +295,9 @@ class Searcher:
         vector = embedder.embed([query])[0]
         if not vector.any():
             return Nearest([], 0.0)
-        return snapshot.nearest(vector, include_internal=include_internal, sources=sources, k=pool)
+        return snapshot.nearest(
+            vector, include_internal=include_internal, sources=sources, k=pool, margin=DENSE_MARGIN
+        )
 
     def _lexical(
         self,

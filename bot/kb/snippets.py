@@ -42,7 +42,10 @@ def snippet(text: str, terms: Iterable[str], *, truncated: bool) -> str:
     Linear in ``len(text)``: one pass to find the words, one sliding window over the matches.
     ``truncated``: ``text`` is only the beginning of the section.
     """
-    words = [(m.start(), m.end(), fold(m.group())) for m in WORD.finditer(text)]
+    if text.isascii():  # folding is lower-casing then, and keeps every offset: fold the text at once
+        words = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text.lower())]
+    else:
+        words = [(m.start(), m.end(), fold(m.group())) for m in WORD.finditer(text)]
     if not words:
         return clip(text)
     prefixes: dict[int, dict[str, int]] = {}  # prefix length -> prefix -> term number

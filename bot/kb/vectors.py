@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,9 @@ from bot.kb.layout import INTERNAL_ID_BASE
 
 #: Sections embedded per batch while indexing.
 EMBED_BATCH = 256
+
+#: Rows read at a time when the vectors are loaded into memory.
+READ_CHUNK = 4_096
 
 #: Characters of a section's text that are embedded after its title and heading.
 EMBED_CHARS = 2_000
@@ -88,22 +92,33 @@ class VectorSnapshot:
 
     @classmethod
     def read(cls, conn: sqlite3.Connection, generation: str | None) -> VectorSnapshot:
-        """All vectors of the index file (an empty snapshot if it has none)."""
+        """All vectors of the index file (an empty snapshot if it has none), read in chunks of
+        :data:`READ_CHUNK` rows straight into the matrix (a list of every row's bytes would outweigh it)."""
         try:
-            rows = conn.execute(
+            count = conn.execute("SELECT count(*) FROM kb_vectors").fetchone()[0]
+            cursor = conn.execute(
                 "SELECT v.id, s.source, v.vec FROM kb_vectors AS v JOIN kb_sections AS s ON s.id = v.id"
-            ).fetchall()
+            )
         except sqlite3.OperationalError:  # no vectors table: an index written without the model
             return cls.empty(generation)
         names: dict[str, int] = {}
-        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        sources = np.fromiter(
-            (names.setdefault(row[1], len(names)) for row in rows), dtype=np.int32, count=len(rows)
-        )
-        matrix = np.empty((len(rows), DIMENSIONS), dtype=np.float32)
-        for i, row in enumerate(rows):
-            matrix[i] = np.frombuffer(row[2], dtype=np.float32)
-        return cls(generation, ids, sources, tuple(names), matrix)
+        ids = np.empty(count, dtype=np.int64)
+        sources = np.empty(count, dtype=np.int32)
+        matrix = np.empty((count, DIMENSIONS), dtype=np.float32)
+        filled = 0
+        while rows := cursor.fetchmany(READ_CHUNK):
+            end = filled + len(rows)
+            if end > len(ids):  # rows written since the count: make room
+                ids, sources, matrix = (
+                    np.resize(a, (end + READ_CHUNK, *a.shape[1:])) for a in (ids, sources, matrix)
+                )
+            ids[filled:end] = [row[0] for row in rows]
+            sources[filled:end] = [names.setdefault(row[1], len(names)) for row in rows]
+            matrix[filled:end] = np.frombuffer(b"".join(row[2] for row in rows), dtype=np.float32).reshape(
+                -1, DIMENSIONS
+            )
+            filled = end
+        return cls(generation, ids[:filled], sources[:filled], tuple(names), matrix[:filled])
 
     def patched(
         self,
@@ -133,30 +148,44 @@ class VectorSnapshot:
         include_internal: bool,
         sources: Collection[str] | None,
         k: int,
+        margin: float,
     ) -> Nearest:
-        """The ``k`` sections most similar to ``query`` among those the asker may see, with the best
-        one's standard score among them (see :class:`Nearest`)."""
+        """The ``k`` sections most similar to ``query`` among those the asker may see and within
+        ``margin`` of the best one's similarity, with the best one's standard score among them (see
+        :class:`Nearest`).
+
+        Cut at the margin before sorting: usually a few sections are near the best one, so only they are
+        sorted (a partition of every similarity cost more than the similarities themselves).
+        """
         if not len(self.ids):
             return Nearest([], None)
-        allowed = np.ones(len(self.ids), dtype=bool) if include_internal else self.ids < INTERNAL_ID_BASE
+        allowed = None if include_internal else self._public
         if sources is not None:
             wanted = [i for i, name in enumerate(self.source_names) if name in sources]
-            allowed &= np.isin(self.sources, wanted)
-        count = int(allowed.sum())
+            in_sources = np.isin(self.sources, wanted)
+            allowed = in_sources if allowed is None else allowed & in_sources
+        count = len(self.ids) if allowed is None else int(np.count_nonzero(allowed))
         if not count:
             return Nearest([], None)
         # einsum, not BLAS: one core's loop; a multi-threaded BLAS matvec was several times slower than it
         # while other work (other searches, the event loop) wanted the cores.
         scores = np.einsum("ij,j->i", self.matrix, query)
-        visible = scores if count == len(scores) else scores[allowed]
-        spread = float(visible.std())
-        scores[~allowed] = -np.inf  # never ranked: not a candidate, whatever its similarity
-        k = min(k, count)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        ranking = [(int(self.ids[i]), float(scores[i])) for i in top]
-        z = (ranking[0][1] - float(visible.mean())) / spread if spread > 0 else 0.0
-        return Nearest(ranking, z)
+        if allowed is not None:  # the others are never ranked nor counted, whatever their similarity
+            scores = np.where(allowed, scores, np.float32(np.nan))
+        best = float(np.nanmax(scores))
+        near = np.flatnonzero(scores >= best - margin)  # NaN compares false
+        if len(near) > k:
+            near = near[np.argpartition(-scores[near], k - 1)[:k]]
+        near = near[np.argsort(-scores[near], kind="stable")]
+        ranking = [(int(self.ids[i]), float(scores[i])) for i in near]
+        mean = float(np.nanmean(scores)) if allowed is not None else float(scores.mean())
+        spread = float(np.nanstd(scores)) if allowed is not None else float(scores.std())
+        return Nearest(ranking, (best - mean) / spread if spread > 0 else 0.0)
+
+    @cached_property
+    def _public(self) -> npt.NDArray[np.bool_]:
+        """Which rows are public sections (internal ones have ids from INTERNAL_ID_BASE up)."""
+        return self.ids < INTERNAL_ID_BASE
 
 
 @dataclass(frozen=True)

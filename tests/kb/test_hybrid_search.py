@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot.kb import KnowledgeBase
+from bot.kb import KnowledgeBase, vectors
 from bot.kb.embeddings import Embedder, shared_embedder
 from bot.kb.fusion import Relevance, fuse
+from bot.kb.layout import INTERNAL_ID_BASE
 from bot.kb.sources.base import ArticleChange, SourceArticle, Visibility
+from bot.kb.vectors import VectorSnapshot
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "config" / "kb"
 
@@ -134,3 +137,38 @@ def test_the_embedder_gives_unit_vectors_and_zeros_for_no_words() -> None:
     assert vectors.shape == (3, embedder.dimensions)
     assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
     assert not vectors[1].any() and not vectors[2].any()
+
+
+def test_vectors_read_from_the_file_in_chunks_find_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vectors, "READ_CHUNK", 2)  # five sections: three chunks
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    topics = ("Opening hours", "Electric bicycles", "Tent repairs", "Gift vouchers", "Ski rental")
+    kb.apply(
+        [article(f"a{i}", title, f"All about {title.lower()}.") for i, title in enumerate(topics)], seq=1
+    )
+    kb.close()
+    other = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")  # another process reads the file
+    for i, title in enumerate(topics):
+        assert other.search(title, include_internal=False)[0].slug == f"a{i}"
+    other.close()
+
+
+def test_the_dense_ranking_keeps_what_the_asker_may_see_within_the_margin_of_the_best() -> None:
+    rows = np.array([[1.0, 0.0], [0.9, 0.436], [0.0, 1.0], [0.99, 0.141]], dtype=np.float32)
+    snapshot = VectorSnapshot(
+        "g",
+        np.array([1, 2, 3, INTERNAL_ID_BASE + 4], dtype=np.int64),
+        np.zeros(4, dtype=np.int32),
+        ("docs",),
+        rows,
+    )
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    staff = snapshot.nearest(query, include_internal=True, sources=None, k=10, margin=0.15)
+    assert [section for section, _ in staff.ranking] == [1, INTERNAL_ID_BASE + 4, 2]  # 3 is too far
+    customer = snapshot.nearest(query, include_internal=False, sources=None, k=1, margin=0.15)
+    assert [section for section, _ in customer.ranking] == [1]
+    visible = np.array([1.0, 0.9, 0.0])
+    assert customer.z == pytest.approx((1.0 - visible.mean()) / visible.std(), rel=1e-4)
+    assert snapshot.nearest(query, include_internal=True, sources={"other"}, k=5, margin=0.15).ranking == []
