@@ -9,7 +9,8 @@ front end formats them its own way; :func:`format_table` is the terminal's, :fun
   escalated thread or a paused channel, and redelivered events, are not);
 - answers: replies that completed, with the model or without it (``fallback``); ``failed`` ones ended with
   a notice, ``limited`` ones were a limit notice instead of an answer;
-- helpful / not helpful: the votes on those replies; escalations: opened in the period;
+- helpful / not helpful: the votes on those replies; escalations: opened in the period; solved: threads
+  marked solved in the period (in total only);
 - median first text: over answers and failed replies that showed text; tokens and cost: the model's.
 """
 
@@ -79,6 +80,8 @@ class Stats:
     """Spaces (``platform:space id``: a Slack workspace, a Discord guild) with activity, costliest first."""
     top_threads: tuple[tuple[ThreadRef, Figures], ...] = ()
     """The ``TOP_THREADS`` costliest threads of the period (summaries included), costliest first."""
+    solved: int = 0
+    """Threads their asker or staff marked solved in the period."""
 
 
 @dataclass
@@ -153,6 +156,7 @@ async def gather_stats(
         open_escalations=len(open_now),
         per_space=tuple(spaces),
         top_threads=tuple(threads[:TOP_THREADS]),
+        solved=sum(ours(ref) for ref in await store.solved_since(since)),
     )
 
 
@@ -284,6 +288,7 @@ def stats_json(stats: Stats) -> dict[str, Any]:
         "days": stats.days,
         "platform": stats.platform,
         "open_escalations": stats.open_escalations,
+        "solved": stats.solved,
         "total": asdict(stats.total),
         "per_day": [{"day": day.isoformat(), **asdict(f)} for day, f in stats.per_day],
         "per_channel": [

@@ -630,6 +630,7 @@ def format_stats(stats: Stats, days: int, dialect: Dialect) -> str:
         f"• Answers: {total.answers} ({total.fallback} without the AI model); {total.failed} failed",
         f"• Feedback: {total.helpful} helpful, {total.not_helpful} not helpful",
         f"• Escalations: {total.escalations} opened; {stats.open_escalations} open now",
+        f"• Solved threads: {stats.solved}",
         f"• Median time to first text: {seconds(total.median_first_text_ms)}",
         f"• Tokens: {total.input_tokens + total.cache_read_tokens + total.cache_write_tokens:,} in "
         f"({total.cache_read_tokens:,} from the cache), {total.output_tokens:,} out; "

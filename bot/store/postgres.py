@@ -872,6 +872,28 @@ class PostgresStore:
         )
         return value is not None
 
+    # Solved threads.
+
+    async def mark_solved(self, ref: ThreadRef, solved_by: str, message_id: str) -> bool:
+        status = await self._db.execute(
+            "INSERT INTO solved_threads (platform, space_id, channel_id, thread_id, solved_by, message_id,"
+            " solved_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id) DO NOTHING",
+            *thread_params(ref),
+            solved_by,
+            message_id,
+            aware(self._now()),
+        )
+        return _rowcount(status) > 0
+
+    async def solved_since(self, since: datetime) -> list[ThreadRef]:
+        rows = await self._db.fetch(
+            "SELECT platform, space_id, channel_id, thread_id FROM solved_threads WHERE solved_at >= $1"
+            " ORDER BY solved_at",
+            aware(since),
+        )
+        return [ThreadRef(*row) for row in rows]
+
     # Pending replies.
 
     async def add_pending_reply(self, pending: PendingReply) -> None:

@@ -26,6 +26,7 @@ from bot.store.roles import (
     KnowledgeStore,
     LeadActionLog,
     PendingReplies,
+    SolvedThreads,
     ToolAudit,
     UsageLog,
 )
@@ -37,6 +38,7 @@ class Store(
     PendingReplies,
     IdentityLinks,
     ChannelPauses,
+    SolvedThreads,
     UsageLog,
     EscalationLog,
     FeedbackLog,

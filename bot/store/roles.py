@@ -124,6 +124,19 @@ class ChannelPauses(Protocol):
     async def is_paused(self, platform: str, space_id: str, channel_id: str) -> bool: ...
 
 
+class SolvedThreads(Protocol):
+    """Threads their asker or staff marked solved."""
+
+    async def mark_solved(self, ref: ThreadRef, solved_by: str, message_id: str) -> bool:
+        """Record ``ref`` as solved (by whom, on which message); False when it was already, the first mark
+        kept."""
+        ...
+
+    async def solved_since(self, since: datetime) -> list[ThreadRef]:
+        """The threads marked solved since ``since``, oldest first."""
+        ...
+
+
 class UsageLog(Protocol):
     """What answering cost and how the answers went: usage rows and one row per answer (for stats)."""
 
@@ -326,8 +339,8 @@ class ContextStore(Conversations, UsageLog, Protocol):
     """The context builder's: the thread's summary, and the usage of summarising it."""
 
 
-class StatsStore(UsageLog, FeedbackLog, EscalationLog, Protocol):
-    """The stats': usage, replies, feedback and escalations over a period."""
+class StatsStore(UsageLog, FeedbackLog, EscalationLog, SolvedThreads, Protocol):
+    """The stats': usage, replies, feedback, escalations and solved threads over a period."""
 
 
 class DashboardStore(

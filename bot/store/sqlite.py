@@ -866,6 +866,25 @@ class SQLiteStore:
         )
         return bool(rows)
 
+    # Solved threads.
+
+    async def mark_solved(self, ref: ThreadRef, solved_by: str, message_id: str) -> bool:
+        cursor = await self._write_one(
+            "INSERT INTO solved_threads (platform, space_id, channel_id, thread_id, solved_by, message_id,"
+            " solved_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, space_id, channel_id, thread_id) DO NOTHING",
+            (*thread_params(ref), solved_by, message_id, to_db_time(self._now())),
+        )
+        return cursor.rowcount > 0
+
+    async def solved_since(self, since: datetime) -> list[ThreadRef]:
+        rows = await self._read(
+            "SELECT platform, space_id, channel_id, thread_id FROM solved_threads WHERE solved_at >= ?"
+            " ORDER BY solved_at",
+            (to_db_time(since),),
+        )
+        return [ThreadRef(*row) for row in rows]
+
     # Pending replies.
 
     async def add_pending_reply(self, pending: PendingReply) -> None:

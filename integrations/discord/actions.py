@@ -1,6 +1,6 @@
-"""The Discord buttons (``bot.buttons`` handles them): under an answer (helpful, not helpful, talk to a
-human) and on an escalation's notice (resolve, then "Draft KB article" once resolved). The reply is shown
-only to the person who clicked."""
+"""The Discord buttons (``bot.buttons`` handles them; "Mark solved" ``integrations.discord.solved``): under
+an answer (helpful, not helpful, talk to a human, mark solved) and on an escalation's notice (resolve, then
+"Draft KB article" once resolved). The reply is shown only to the person who clicked."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from integrations.discord.inbound import ButtonClick, click_from_interaction, pa
 from integrations.discord.markup import DISCORD_MARKUP
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.respond import reply_privately
-from integrations.discord.ui import DRAFT_KB, ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE
+from integrations.discord.solved import Solver
+from integrations.discord.ui import DRAFT_KB, ESCALATE, HELPFUL, NOT_HELPFUL, RESOLVE, SOLVE
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,11 @@ class ButtonActions:
         core: App,
         people: PrincipalResolver,
         escalations: DiscordEscalations,
+        solver: Solver,
         tasks: BackgroundTasks,
     ) -> None:
         self._people = people
+        self._solver = solver
         self._buttons = Buttons(
             core.store, escalations.handover, core.drafts, DISCORD_MARKUP, drafts_page(core.settings)
         )
@@ -49,12 +52,15 @@ class ButtonActions:
         user_id = str(click.user.id)
         if click.action in (HELPFUL, NOT_HELPFUL):
             return await self._buttons.vote(click.value, user_id, helpful=click.action == HELPFUL)
-        if click.action not in (ESCALATE, RESOLVE, DRAFT_KB):
+        if click.action not in (ESCALATE, SOLVE, RESOLVE, DRAFT_KB):
             log.info("unknown button %s ignored", click.action)
             return None
         person = await self._people.resolve(click.user)
         if click.action == ESCALATE:
             return await self._buttons.talk_to_human(click.ref, person)
+        if click.action == SOLVE:
+            message = click.message
+            return None if message is None else await self._solver.solve(click.ref, person, message)
         if click.action == DRAFT_KB:
             return await self._buttons.draft_article(parse_thread_key(click.value), person)
         return await self._buttons.resolve(parse_thread_key(click.value), person)

@@ -12,7 +12,8 @@ set here (only when they differ from Discord's own) while the front end runs, an
 Events are read in ``events`` and the work goes to tracked background tasks (answers) or is answered
 within Discord's 3 s (``/support`` and the buttons, deferred when slower), so that :meth:`stop` can wait
 for the work in progress. On start the replies a previous run left unfinished are settled, the buttons'
-handlers are registered (clicks on old messages work) and ``/support`` is synced to every guild.
+handlers are registered (clicks on old messages work) and ``/support`` and the "Mark solved" message
+command are synced to every guild.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from integrations.discord.history import ThreadHistory
 from integrations.discord.inbound import PLATFORM, classify
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.recovery import settle_interrupted
+from integrations.discord.solved import Solver, solved_menu
 from integrations.discord.stream import QUIET
 from integrations.discord.ui import DYNAMIC_ITEMS
 
@@ -285,9 +287,11 @@ class DiscordFrontEnd:
         history = ThreadHistory(client, user.id, core.store, limit=core.config.agent.history_turns + 10)
         self._answerer = Answerer(core, people, history, self.budgets)
         self._commands = DiscordCommands(core, client, people, escalations, self.tasks)
-        self._actions = ButtonActions(core, people, escalations, self.tasks)
+        solver = Solver(core.store, escalations)
+        self._actions = ButtonActions(core, people, escalations, solver, self.tasks)
         client.add_dynamic_items(*DYNAMIC_ITEMS)
         client.tree.add_command(self._commands.group())
+        client.tree.add_command(solved_menu(people, solver, self.tasks))
         settled = await settle_interrupted(core.store, client)
         if settled:
             log.info("settled %d Discord reply(ies) cut off by the last shutdown", settled)

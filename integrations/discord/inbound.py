@@ -113,12 +113,14 @@ class ButtonClick:
     """A click on one of the bot's buttons."""
 
     action: str
-    """``helpful``, ``not_helpful``, ``escalate`` or ``resolve``."""
+    """``helpful``, ``not_helpful``, ``escalate``, ``solve``, ``resolve`` or ``draft_kb``."""
     value: str
     """The reply id (feedback buttons) or the thread key (resolve)."""
     user: discord.User | discord.Member
     ref: ThreadRef
     """The conversation of the message the button is on."""
+    message: discord.Message | None = None
+    """The message the button is on."""
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,7 @@ def click_from_interaction(interaction: discord.Interaction) -> ButtonClick | No
     if ref is None:
         log.warning("dropped a click in a channel the bot does not answer in: %s", message.channel)
         return None
-    return ButtonClick(match["action"], match["value"], interaction.user, ref)
+    return ButtonClick(match["action"], match["value"], interaction.user, ref, message)
 
 
 def message_thread(message: discord.Message) -> ThreadRef | None:

@@ -19,13 +19,13 @@ run in the thread ends it, and ``/support pause`` / ``resume`` in the parent cha
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Protocol
 
 from bot.config import ChannelOverride
 from bot.store import ChannelPauses, Conversations, EscalationLog
-from bot.types import Principal, ThreadRef
+from bot.types import Principal, ThreadRef, Turn
 from integrations.discord.inbound import DiscordMessage, Trigger
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,12 @@ class StepBack:
         return override is None or override.step_back
 
     async def _is_asker(self, ref: ThreadRef, person: Principal) -> bool:
-        turns = await self._store.load_turns(ref)
-        first = next((turn for turn in turns if turn.role == "user"), None)
-        if first is not None and first.user_id == person.user_id:
-            return True
-        return any(turn.role == "assistant" and turn.answered_for == person.user_id for turn in turns)
+        return is_asker(await self._store.load_turns(ref), person.user_id)
+
+
+def is_asker(turns: Sequence[Turn], user_id: str) -> bool:
+    """``user_id`` wrote the thread's first stored message, or the bot answered them there."""
+    first = next((turn for turn in turns if turn.role == "user"), None)
+    if first is not None and first.user_id == user_id:
+        return True
+    return any(turn.role == "assistant" and turn.answered_for == user_id for turn in turns)

@@ -1,4 +1,5 @@
-"""What the bot's messages carry besides text: the sources embed and the buttons.
+"""What the bot's messages carry besides text: the sources embed and the buttons (under an answer: helpful,
+not helpful, talk to a human, mark solved).
 
 The buttons are ``DynamicItem``\\s: their custom ids (``supportbot:<action>:<value>``) carry all they need
 (the reply id, or the thread of an escalation), and the classes are registered with the client at start,
@@ -23,12 +24,14 @@ NOT_HELPFUL = "not_helpful"
 ESCALATE = "escalate"
 RESOLVE = "resolve"
 DRAFT_KB = "draft_kb"
+SOLVE = "solve"
 MAX_SOURCES = 5
 
 _LOOK: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     HELPFUL: ("Helpful", "👍", discord.ButtonStyle.secondary),
     NOT_HELPFUL: ("Not helpful", "👎", discord.ButtonStyle.secondary),
     ESCALATE: ("Talk to a human", "🙋", discord.ButtonStyle.primary),
+    SOLVE: ("Mark solved", "✅", discord.ButtonStyle.success),
     RESOLVE: ("Mark resolved", "✅", discord.ButtonStyle.success),
     DRAFT_KB: ("Draft KB article", "📝", discord.ButtonStyle.secondary),
 }
@@ -54,10 +57,10 @@ def _button(action: str, value: str) -> discord.ui.Button[discord.ui.View]:
 class ReplyButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=re.compile(
-        rf"{CUSTOM_ID_PREFIX}:(?P<action>{HELPFUL}|{NOT_HELPFUL}|{ESCALATE}):(?P<reply_id>[0-9a-f]{{32}})"
+        rf"{CUSTOM_ID_PREFIX}:(?P<action>{HELPFUL}|{NOT_HELPFUL}|{ESCALATE}|{SOLVE}):(?P<reply_id>[0-9a-f]{{32}})"
     ),
 ):
-    """Helpful, not helpful, talk to a human: under a finished answer."""
+    """Helpful, not helpful, talk to a human, mark solved: under a finished answer."""
 
     def __init__(self, action: str, reply_id: str) -> None:
         super().__init__(_button(action, reply_id))
@@ -109,7 +112,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[discord.ui.Button[discord.ui.Vi
 
 def feedback_view(reply_id: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    for action in (HELPFUL, NOT_HELPFUL, ESCALATE):
+    for action in (HELPFUL, NOT_HELPFUL, ESCALATE, SOLVE):
         view.add_item(ReplyButton(action, reply_id))
     return view
 

@@ -57,6 +57,7 @@ async def test_a_mention_opens_a_thread_named_from_the_question_and_streams_the_
         f"supportbot:helpful:{reply_id}",
         f"supportbot:not_helpful:{reply_id}",
         f"supportbot:escalate:{reply_id}",
+        f"supportbot:solve:{reply_id}",
     ]
     assert not fake.pinged(reply) and reply.allowed_mentions == {"parse": []}
     assert fake.rate_limited_count == 0

@@ -91,7 +91,7 @@ async def test_serve_only_discord_serves_discord_alone_until_sigterm(
     try:
         report = await bot.wait_ready()
         assert report["front_ends"] == {"discord": True} and report["store"] == "ok", report
-        assert [c["name"] for c in fake.commands(fake.guild)] == ["support"]
+        assert [c["name"] for c in fake.commands(fake.guild)] == ["support", "Mark solved"]
         fake_anthropic.script(Reply.text("Order ORD-10001 is **on its way**.", tokens_per_second=200))
         question = await fake.post_as_user(
             fake.support, fake.alice, f"{fake.bot_user.mention} where is ORD-10001?"

@@ -457,6 +457,15 @@ async def test_pause_resume_per_channel_and_platform(store: Store) -> None:
     assert await store.is_paused("slack", "T1", "C1") is False
 
 
+async def test_a_thread_is_marked_solved_once_and_listed_since_a_time(store: Store) -> None:
+    before = datetime.now(UTC) - timedelta(minutes=1)
+    assert await store.mark_solved(THREAD, "U-asker", "M1") is True
+    assert await store.mark_solved(THREAD, "U-lead", "M2") is False  # the first mark is kept
+    assert await store.mark_solved(OTHER_THREAD, "U-lead", "M3") is True
+    assert await store.solved_since(before) == [THREAD, OTHER_THREAD]
+    assert await store.solved_since(datetime.now(UTC) + timedelta(minutes=1)) == []
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Contract: pending replies
 

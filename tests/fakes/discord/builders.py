@@ -22,7 +22,7 @@ from .state import (
 
 
 class UserSide:
-    """What users do: messages, edits, DMs, forum posts, slash commands and button clicks."""
+    """What users do: messages, edits, DMs, forum posts, slash and message commands, button clicks."""
 
     # ------------------------------------------------------------------ builders (user side)
 
@@ -247,6 +247,38 @@ class UserSide:
         if registered is not None and registered.get("guild_id"):
             data["guild_id"] = registered["guild_id"]
         interaction = self._interaction_base(2, ch, user, data)
+        await self.dispatch("INTERACTION_CREATE", copy.deepcopy(interaction.payload))
+        return interaction
+
+    async def message_command(
+        self, message: FakeMessage | int, member: FakeMember | FakeUser | int, name: str
+    ) -> FakeInteraction:
+        """A user runs the message command ``name`` (right-click a message > Apps > ``name``):
+        INTERACTION_CREATE type 2 with a command of type 3, ``target_id`` the message and the message under
+        ``resolved``, as Discord documents it. The command id comes from the registered commands."""
+        msg = message if isinstance(message, FakeMessage) else self.message(message)
+        channel = self.channels[msg.channel_id]
+        registered = next(
+            (
+                c
+                for key in (channel.guild_id, None)
+                for c in self._commands.get(key, [])
+                if c["name"] == name and c["type"] == 3
+            ),
+            None,
+        )
+        if registered is None:
+            raise ValueError(f"no message command {name!r} is registered")
+        data: JSON = {
+            "id": registered["id"],
+            "name": name,
+            "type": 3,
+            "target_id": str(msg.id),
+            "resolved": {"messages": {str(msg.id): self.message_json(msg)}},
+        }
+        if registered.get("guild_id"):
+            data["guild_id"] = registered["guild_id"]
+        interaction = self._interaction_base(2, channel, self._user(member), data)
         await self.dispatch("INTERACTION_CREATE", copy.deepcopy(interaction.payload))
         return interaction
 
