@@ -1,8 +1,9 @@
 """The Discord front end under test: the real discord.py client of ``DiscordFrontEnd`` against the fake
 Discord REST API and gateway on 127.0.0.1, answering with the real anthropic SDK against the fake model.
 
-``discord_rig`` starts one: ``rig = await discord_rig()`` (options: the ``discord`` and ``channels``
-tables of bot.toml, ``fast`` platform facts for tests that are not about rates, settings overrides).
+``discord_rig`` starts one: ``rig = await discord_rig()`` (options: the ``discord``, ``channels`` and
+``handoff`` tables of bot.toml, ``fast`` platform facts for tests that are not about rates, settings
+overrides).
 Everything is closed at the end of the test.
 """
 
@@ -38,13 +39,18 @@ async def discord_rig(
         fast: bool = True,
         discord_roles: Mapping[str, Any] | None = None,
         channels: Mapping[str, Mapping[str, Any]] | None = None,
+        handoff: Mapping[str, Any] | None = None,
         folder: Path | None = None,
         **settings: Any,
     ) -> DiscordRig:
         # fast: quick platform facts; the fake keeps Discord's own limits either way.
         home = folder or tmp_path
         config = bot_toml(
-            home / f"bot{len(started)}.toml", fast=fast, discord_roles=discord_roles, channels=channels
+            home / f"bot{len(started)}.toml",
+            fast=fast,
+            discord_roles=discord_roles,
+            channels=channels,
+            handoff=handoff,
         )
         core = await build_app(rig_settings(home, fake_discord, fake_anthropic, config, **settings))
         front = DiscordFrontEnd(

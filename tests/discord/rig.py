@@ -47,11 +47,14 @@ def bot_toml(
     fast: bool,
     discord_roles: Mapping[str, Any] | None = None,
     channels: Mapping[str, Mapping[str, Any]] | None = None,
+    handoff: Mapping[str, Any] | None = None,
 ) -> Path:
-    """The repository's bot.toml with the given ``[discord]`` and ``[channels]`` tables (and fast facts)."""
+    """The repository's bot.toml with the given ``[discord]``, ``[channels]`` and ``[handoff]`` tables (and
+    fast facts)."""
     data = tomllib.loads((ROOT / "config" / "bot.toml").read_text(encoding="utf-8"))
     data["discord"] = dict(discord_roles or {})
     data["channels"] = {key: dict(value) for key, value in (channels or {}).items()}
+    data["handoff"] = dict(handoff or {})
     if fast:
         data["platforms"]["discord"] = dict(FAST_FACTS)
     path.write_text(toml_text(data), encoding="utf-8")
