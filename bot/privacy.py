@@ -100,6 +100,7 @@ def describe_prune(report: PruneReport) -> str:
             (report.pending_replies, "pending reply record(s)"),
             (report.tool_calls, "tool audit row(s)"),
             (report.answer_records, "record(s) of what answers did"),
+            (report.handoffs, "delivered helpdesk hand-off(s)"),
         ]
     )
     cleared = _counted([(report.replies, "answer record(s)"), (report.escalations, "resolved escalation(s)")])
@@ -118,6 +119,7 @@ def describe_forget(report: ForgetReport) -> str:
             (report.links, "customer link"),
             (report.feedback, "feedback vote(s)"),
             (report.answer_records, "record(s) of what answers did"),
+            (report.handoffs, "helpdesk hand-off(s)"),
         ]
     )
     cleared = _counted([(report.replies, "answer record(s)"), (report.escalations, "escalation(s)")])

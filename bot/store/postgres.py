@@ -744,6 +744,10 @@ class PostgresStore:
                 "DELETE FROM answer_records WHERE reply_id IN"
                 " (SELECT reply_id FROM answer_records WHERE at < $1 LIMIT $2)"
             ),
+            handoffs=await run(
+                "DELETE FROM handoff_outbox WHERE id IN"
+                " (SELECT id FROM handoff_outbox WHERE delivered_at < $1 LIMIT $2)"
+            ),
         )
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
@@ -757,6 +761,10 @@ class PostgresStore:
                 "DELETE FROM thread_summaries WHERE (platform, space_id, channel_id, thread_id) IN"
                 " (SELECT platform, space_id, channel_id, thread_id FROM turns"
                 "  WHERE platform = $1 AND (user_id = $2 OR answered_for = $2))"
+            )
+            handoffs = await run(  # before their escalations lose the asker
+                "DELETE FROM handoff_outbox WHERE escalation_id IN"
+                " (SELECT id FROM escalations WHERE platform = $1 AND user_id = $2)"
             )
             return ForgetReport(
                 messages=await run("DELETE FROM turns WHERE platform = $1 AND user_id = $2"),
@@ -772,6 +780,7 @@ class PostgresStore:
                     "UPDATE escalations SET user_id = '', summary = '' WHERE platform = $1 AND user_id = $2"
                 ),
                 answer_records=await run("DELETE FROM answer_records WHERE platform = $1 AND user_id = $2"),
+                handoffs=handoffs,
             )
 
     # What each answer did, and the KB drafts (bot.quality).

@@ -157,6 +157,8 @@ class PruneReport:
     """Answer records unlinked from the person they answered (the row still counts)."""
     answer_records: int = 0
     """Records of what an answer did (its question, searches and citations), deleted."""
+    handoffs: int = 0
+    """Escalations delivered to a helpdesk, deleted from the outbox with the transcript they carried."""
 
     def __add__(self, other: PruneReport) -> PruneReport:
         return PruneReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -186,6 +188,8 @@ class ForgetReport:
     """Escalations they asked for, their summary and asker cleared (the row still counts)."""
     answer_records: int = 0
     """Records of what the answers to them did (their question, the searches, the citations)."""
+    handoffs: int = 0
+    """Their escalations in the helpdesk outbox (``bot.handoff``), delivered or not."""
 
     @property
     def total(self) -> int:

@@ -757,6 +757,10 @@ class SQLiteStore:
                 "DELETE FROM answer_records WHERE reply_id IN"
                 " (SELECT reply_id FROM answer_records WHERE at < ? LIMIT ?)"
             ),
+            handoffs=await run(
+                "DELETE FROM handoff_outbox WHERE id IN"
+                " (SELECT id FROM handoff_outbox WHERE delivered_at < ? LIMIT ?)"
+            ),
         )
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
@@ -771,6 +775,10 @@ class SQLiteStore:
                 " (SELECT platform, space_id, channel_id, thread_id FROM turns"
                 "  WHERE platform = ? AND (user_id = ? OR answered_for = ?))",
                 (platform, user_id, user_id),
+            )
+            handoffs = await run(  # before their escalations lose the asker
+                "DELETE FROM handoff_outbox WHERE escalation_id IN"
+                " (SELECT id FROM escalations WHERE platform = ? AND user_id = ?)"
             )
             return ForgetReport(
                 messages=await run("DELETE FROM turns WHERE platform = ? AND user_id = ?"),
@@ -787,6 +795,7 @@ class SQLiteStore:
                     "UPDATE escalations SET user_id = '', summary = '' WHERE platform = ? AND user_id = ?"
                 ),
                 answer_records=await run("DELETE FROM answer_records WHERE platform = ? AND user_id = ?"),
+                handoffs=handoffs,
             )
 
     # What each answer did, and the KB drafts (bot.quality).

@@ -45,3 +45,33 @@ async def test_an_escalation_is_found_by_its_id(store: Store) -> None:
     found = await store.escalation(escalation.id)
     assert found is not None and (found.ref, found.summary) == (THREAD, "wants a refund")
     assert await store.escalation(escalation.id + 1000) is None
+
+
+async def test_pruning_deletes_delivered_handoffs_and_keeps_the_undelivered(store: Store) -> None:
+    first = await store.open_escalation(THREAD, "U0ANN", "wants a refund")
+    other = ThreadRef("slack", "T1", "C1", "2000.000100")
+    second = await store.open_escalation(other, "U0BOB", "parcel lost")
+    assert first is not None and second is not None
+    await store.enqueue_handoff(first.id, THREAD, "webhook", '{"a": 1}')
+    await store.enqueue_handoff(second.id, other, "webhook", '{"b": 1}')
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    delivered, waiting = await store.due_handoffs(soon, 10)
+    await store.handoff_delivered(delivered.id, None, None)
+
+    report = await store.prune(soon + timedelta(minutes=1), batch=100)
+    assert report.handoffs == 1
+    assert [d.id for d in await store.due_handoffs(soon, 10)] == [waiting.id]
+
+
+async def test_forgetting_a_person_deletes_their_handoffs(store: Store) -> None:
+    mine = await store.open_escalation(THREAD, "U0ANN", "wants a refund")
+    other = ThreadRef("slack", "T1", "C1", "2000.000100")
+    theirs = await store.open_escalation(other, "U0BOB", "parcel lost")
+    assert mine is not None and theirs is not None
+    await store.enqueue_handoff(mine.id, THREAD, "webhook", '{"text": "card [card ending 4242]"}')
+    await store.enqueue_handoff(theirs.id, other, "webhook", '{"b": 1}')
+
+    report = await store.forget_user("slack", "U0ANN")
+    assert report.handoffs == 1
+    due = await store.due_handoffs(datetime.now(UTC) + timedelta(seconds=1), 10)
+    assert [d.escalation_id for d in due] == [theirs.id]
