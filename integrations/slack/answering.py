@@ -19,8 +19,8 @@ from integrations.slack.history import ThreadHistory
 from integrations.slack.inbound import (
     BotIdentity,
     SlackMessage,
-    clean_text,
     mentioned_users,
+    said_text,
 )
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.stream import SlackReplyStream
@@ -59,7 +59,7 @@ class Answerer:
         if len(message.text) <= self._core.config.limits.max_input_chars:
             # Size first: a message the limits turn away costs no look-ups (its mentions stay ids).
             names = await self._people.names(u for u in mentioned_users(message.text) if u != bot.user_id)
-        text = clean_text(message.text, bot_user_id=bot.user_id, names=names)
+        text = said_text(message.text, message.files, bot_user_id=bot.user_id, names=names)
         if admission is Admission.KEEP:
             await self._gate.keep(message.to_inbound(principal, text))
             return

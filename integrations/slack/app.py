@@ -33,6 +33,7 @@ from integrations.slack.answering import Answerer
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.commands import SlackCommands
 from integrations.slack.escalations import SlackEscalations
+from integrations.slack.files import SlackFiles
 from integrations.slack.history import ThreadHistory
 from integrations.slack.inbound import (
     PLATFORM,
@@ -79,6 +80,7 @@ class SlackFrontEnd:
             self._people,
             dm_window=timedelta(hours=settings.slack_dm_history_hours),
             dm_turns=settings.slack_dm_history_turns,
+            files=SlackFiles(session, bot_token, settings.slack_api_url),
         )
         self._escalations = SlackEscalations(self._writes, core.store, self._budgets, core.config.slack)
         core.notifiers.register(PLATFORM, self._escalations)

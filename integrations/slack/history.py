@@ -12,7 +12,9 @@ reply that finished meanwhile is part of it.
   from the store; read once with ``conversations.history`` when the store has never seen the DM.
 
 The bot's messages become assistant turns, everyone else's user turns with their display names, the bot's
-mention is stripped, and consecutive turns of one role are merged. If Slack cannot be read, the store's
+mention is stripped, and consecutive turns of one role are merged. A shared file is a line naming it in
+its message's text; the files of the message answered are read for the model (``integrations.slack.files``)
+with this answer only, never stored (``bot.attachments``). If Slack cannot be read, the store's
 record is the history.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,12 +33,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.store import Conversations
 from bot.turns import merge_turns
 from bot.types import ThreadRef, Turn
+from integrations.slack.files import SlackFiles
 from integrations.slack.inbound import (
     SPOKEN_SUBTYPES,
     BotIdentity,
     SlackMessage,
-    clean_text,
+    files_of,
     mentioned_users,
+    said_text,
     ts_time,
 )
 from integrations.slack.principals import PrincipalResolver
@@ -60,10 +65,13 @@ class ThreadHistory:
         *,
         dm_window: timedelta,
         dm_turns: int,
+        files: SlackFiles | None = None,
         page_size: int = 200,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
+        """``files`` reads the files shared with the message answered (None: they are only named)."""
         self._client = client
+        self._files = files
         self._store = store
         self._people = people
         self._dm_window = dm_window
@@ -72,19 +80,32 @@ class ThreadHistory:
         self._clock = clock
 
     async def load(self, message: SlackMessage, bot: BotIdentity) -> list[Turn]:
-        """The history of ``message``'s conversation, the message included (see the module docstring)."""
+        """The history of ``message``'s conversation, the message included (see the module docstring),
+        with the files it shares read for the model (``integrations.slack.files``)."""
+        turns = await self._turns(message, bot)
+        if message.files and self._files is not None:
+            blocks = tuple(await self._files.blocks(message.files))
+            turns = [
+                replace(turn, attachments=blocks)
+                if turn.role == "user" and turn.message_id == message.ts
+                else turn
+                for turn in turns
+            ]
+        return merge_turns(turns)
+
+    async def _turns(self, message: SlackMessage, bot: BotIdentity) -> list[Turn]:
         if message.in_dm_exchange:
-            return merge_turns(await self._dm(message, bot))
+            return await self._dm(message, bot)
         ref = message.ref
         stored = await self._store.load_turns(ref)
         if any(turn.message_id == ref.thread_id for turn in stored):
-            return merge_turns(stored)
+            return stored
         try:
             fetched = await self._replies(message.channel_id, ref.thread_id)
         except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("conversations.replies failed for %s (%s); answering from the store", ref.key, exc)
-            return merge_turns(stored)
-        return merge_turns(await self._remember(ref, fetched, bot))
+            return stored
+        return await self._remember(ref, fetched, bot)
 
     async def _dm(self, message: SlackMessage, bot: BotIdentity) -> list[Turn]:
         ref = message.ref
@@ -152,7 +173,8 @@ def api_turn(message: SlackAPIMessage, bot: BotIdentity, names: Mapping[str, str
     else:
         profile = message.get("bot_profile") or {}
         author = str(profile.get("name") or message.get("username") or bot_id or "someone")
-    return Turn("user", author, clean_text(text, bot_user_id=bot.user_id, names=names), ts, ts_time(ts))
+    said = said_text(text, files_of(message), bot_user_id=bot.user_id, names=names)
+    return Turn("user", author, said, ts, ts_time(ts))
 
 
 def _is_reply(message: SlackAPIMessage) -> bool:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.attachments import file_line
 from bot.config import ChannelOverride
 from bot.inbound import Inbound
+from bot.names import one_line_name
 from bot.types import Principal, ThreadRef
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ _TS = re.compile(r"\d{1,10}\.\d{1,6}")  # seconds since 1970 (ten digits last un
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 _CHANNEL_LINK = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>|<!subteam\^[A-Z0-9]+(?:\|([^>]*))?>")
+MAX_FILES = 10
+"""Files read from one message (Slack attaches at most 10 to a message)."""
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 
 
@@ -66,6 +70,23 @@ class BotIdentity:
 
 
 @dataclass(frozen=True)
+class SlackFile:
+    """A file object of a message (the fields the bot reads; ``integrations.slack.files`` downloads it)."""
+
+    name: str
+    mimetype: str | None
+    size: int
+    url: str | None
+    """``url_private_download``, else ``url_private``; None when Slack gave neither (e.g. a file hidden
+    by the workspace's retention, or an external file)."""
+
+    @property
+    def line(self) -> str:
+        """The line naming it in its message's text (``bot.attachments.file_line``)."""
+        return file_line(self.name, self.mimetype, self.size)
+
+
+@dataclass(frozen=True)
 class SlackMessage:
     """A message the bot may answer."""
 
@@ -85,6 +106,8 @@ class SlackMessage:
     """Set when another bot wrote it."""
     enterprise_id: str | None = None
     """The installing workspace's Enterprise Grid organisation."""
+    files: tuple[SlackFile, ...] = ()
+    """The files shared with it."""
 
     @property
     def in_dm_exchange(self) -> bool:
@@ -225,7 +248,45 @@ def _message(
         follow_up=follow_up,
         bot_name=bot_name,
         enterprise_id=enterprise_id,
+        files=files_of(event),
     )
+
+
+def files_of(message: Mapping[str, Any]) -> tuple[SlackFile, ...]:
+    """The files of a message (an event or a message of ``conversations.replies``); malformed ones left
+    out, at most :data:`MAX_FILES`."""
+    files = message.get("files")
+    if not isinstance(files, list):
+        return ()
+    out: list[SlackFile] = []
+    for item in files[:MAX_FILES]:
+        if not isinstance(item, Mapping):
+            continue
+        name = item.get("name") or item.get("title")
+        size = item.get("size")
+        url = item.get("url_private_download") or item.get("url_private")
+        mimetype = item.get("mimetype")
+        if not isinstance(name, str) or not name or not isinstance(size, int) or isinstance(size, bool):
+            continue
+        out.append(
+            SlackFile(
+                name=one_line_name(name),
+                mimetype=mimetype if isinstance(mimetype, str) and mimetype else None,
+                size=size,
+                url=url if isinstance(url, str) and url else None,
+            )
+        )
+    return tuple(out)
+
+
+def said_text(text: str, files: Sequence[SlackFile], *, bot_user_id: str, names: Mapping[str, str]) -> str:
+    """A message's text as the model and the store read it: :func:`clean_text`, then a line naming each
+    shared file. A file shared with nothing said is its line alone, so the answer is about the file."""
+    lines = [file.line for file in files]
+    cleaned = _cleaned(text, bot_user_id, names)
+    if lines:
+        return "\n".join([cleaned, *lines] if cleaned else lines)
+    return clean_text(text, bot_user_id=bot_user_id, names=names)
 
 
 def command_from_payload(body: Mapping[str, Any], *, bot: BotIdentity) -> SlashCommand | None:
@@ -283,6 +344,11 @@ def clean_text(text: str, *, bot_user_id: str, names: Mapping[str, str], bot_nam
     ``@bot_name``), other mentions and channel links become ``@name`` and ``#name``, links show their text
     and address, and entities are unescaped.
     """
+    return _cleaned(text, bot_user_id, names) or f"@{bot_name}"
+
+
+def _cleaned(text: str, bot_user_id: str, names: Mapping[str, str]) -> str:
+    """:func:`clean_text` without its stand-in for an empty message ("" then)."""
 
     def user(match: re.Match[str]) -> str:
         user_id, label = match.group(1), match.group(2)
@@ -297,8 +363,7 @@ def clean_text(text: str, *, bot_user_id: str, names: Mapping[str, str], bot_nam
     cleaned = _USER_MENTION.sub(user, cleaned)
     cleaned = _CHANNEL_LINK.sub(lambda m: "#" + (m.group(2) or m.group(1)), cleaned)
     cleaned = _SPECIAL.sub(lambda m: "@" + (m.group(1) or m.group(2) or "group"), cleaned)
-    cleaned = html.unescape(_LINK.sub(link, cleaned)).strip()
-    return cleaned or f"@{bot_name}"
+    return html.unescape(_LINK.sub(link, cleaned)).strip()
 
 
 def _ignore(body: Mapping[str, Any], why: str) -> SlackMessage | None:

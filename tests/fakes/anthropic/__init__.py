@@ -45,8 +45,8 @@ as JSON Lines once the batch has ended (after ``fake.batch_polls`` retrieves tha
 
 Where each part lives (import from the package): ``server`` (:class:`FakeAnthropic`, the fixture),
 ``batches`` (the Message Batches routes, :class:`FakeBatch`), ``replies`` (:class:`Reply` and its
-rendering), ``validation`` (the request checks), ``cache`` (:class:`PromptCache`), ``recorded``
-(:class:`RecordedRequest`), ``wire`` (error types and bodies).
+rendering), ``validation`` (the request checks; ``media``: image and document blocks), ``cache``
+(:class:`PromptCache`), ``recorded`` (:class:`RecordedRequest`), ``wire`` (error types and bodies).
 """
 
 from .batches import FakeBatch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .media import check_media_block
 from .wire import _TOOL_NAME_RE, ACCEPTED_BLOCK_TYPES, JSON, MAX_CACHE_BREAKPOINTS, TOOL_RESULT_CONTENT_TYPES
 
 # --------------------------------------------------------------------------------------------------------
@@ -279,6 +280,9 @@ def _check_messages(messages: list[Any], has_tools: bool, errors: list[str], bre
                     errors.append(
                         f"{bpath}.content: Input should be a valid string or list of content blocks"
                     )
+            elif btype in ("image", "document"):
+                seen_other = True
+                check_media_block(block, role, bpath, errors)
             else:
                 seen_other = True
                 _check_block_shape(block, bpath, errors)

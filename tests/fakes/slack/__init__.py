@@ -39,6 +39,10 @@ Where each part lives (import from the package, ``from fakes.slack import FakeSl
 - ``chat``, ``conversations``, ``users``, ``assistant``, ``reactions``: the Web API methods, one module
   per method family (a mixin of :class:`FakeSlack` each); ``socket_mode`` and ``response_urls``: the
   other two ways an app talks to Slack;
+- ``files``: shared files: the file objects on messages (:meth:`FakeSlack.upload`, then
+  ``post_as_user(..., files=...)``), the fake's own file host (``url_private`` on its origin, token
+  checked, :meth:`FakeSlack.redirect_files`) and :class:`FileHost`, another host that records the
+  ``Authorization`` headers it is sent;
 - ``limits``: :class:`SlackLimits`, :class:`ManualClock` and the rate limiters;
 - ``blocks``: Block Kit validation (:func:`validate_blocks`) and the text a user sees (:func:`blocks_text`);
 - ``events``: the Events API side: payload builders and :class:`EventSender`, which signs like Slack;
@@ -59,6 +63,7 @@ from .events import (
     message_event_payload,
     slack_signature,
 )
+from .files import FileHost, FileRequest
 from .limits import ManualClock, SlackLimits
 from .server import FakeSlack, fake_slack
 from .state import (
@@ -81,6 +86,7 @@ from .state import (
     ChannelKind,
     Ephemeral,
     FakeChannel,
+    FakeFile,
     FakeMessage,
     FakeUser,
     RecordedCall,
@@ -111,9 +117,12 @@ __all__ = [
     "Ephemeral",
     "EventSender",
     "FakeChannel",
+    "FakeFile",
     "FakeMessage",
     "FakeSlack",
     "FakeUser",
+    "FileHost",
+    "FileRequest",
     "ManualClock",
     "MessageSubtype",
     "RecordedCall",

@@ -15,6 +15,7 @@ from .args import (
     _req_str,
     _ts_key,
 )
+from .files import file_json
 from .state import APP_ID, BOT_ID, BOT_NAME, JSON, FakeChannel, FakeMessage
 
 
@@ -69,6 +70,9 @@ class ConversationsRoutes:
             data["attachments"] = copy.deepcopy(message.attachments)
         if message.metadata is not None:
             data["metadata"] = copy.deepcopy(message.metadata)
+        if message.files:
+            data["files"] = [file_json(f, self.base_url, self.team_id) for f in message.files]
+            data["upload"] = False
         if message.edited is not None:
             data["edited"] = dict(message.edited)
         if message.thread_ts is not None:

@@ -21,6 +21,7 @@ from .assistant import AssistantRoutes
 from .chat import ChatRoutes
 from .conversations import ConversationsRoutes
 from .events import EventSender
+from .files import FileRequest, FilesRoutes, add_file_routes
 from .limits import RateLimits, SlackLimits
 from .reactions import ReactionsRoutes
 from .response_urls import ResponseUrls
@@ -41,6 +42,7 @@ from .state import (
     AssistantStatus,
     Ephemeral,
     FakeChannel,
+    FakeFile,
     FakeMessage,
     FakeUser,
     RecordedCall,
@@ -60,6 +62,7 @@ class FakeSlack(
     UsersRoutes,
     AssistantRoutes,
     ReactionsRoutes,
+    FilesRoutes,
     SocketMode,
     ResponseUrls,
 ):
@@ -105,6 +108,9 @@ class FakeSlack(
         self._current_status: dict[tuple[str, str], str] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
         self.response_url_posts: list[ResponseUrlPost] = []
+        self.files: dict[str, FakeFile] = {}
+        self.file_requests: list[FileRequest] = []
+        self._file_redirect: str | None = None
 
         self._calls: list[RecordedCall] = []
         self._rate_limited = 0
@@ -154,6 +160,7 @@ class FakeSlack(
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_get("/socket/{socket_id}", self._handle_socket)
+        add_file_routes(app, self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

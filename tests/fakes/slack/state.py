@@ -104,6 +104,24 @@ class FakeUser:
         return user
 
 
+@dataclass(frozen=True)
+class FakeFile:
+    """A file uploaded to the workspace (served by the fake's file host, see ``files``)."""
+
+    id: str
+    name: str
+    mimetype: str
+    filetype: str
+    data: bytes
+    user: str
+    size_claimed: int | None = None
+    """The ``size`` Slack reports, when a test wants it to differ from the bytes."""
+
+    @property
+    def size(self) -> int:
+        return self.size_claimed if self.size_claimed is not None else len(self.data)
+
+
 @dataclass
 class FakeMessage:
     """The current state of one message in the fake workspace."""
@@ -124,6 +142,7 @@ class FakeMessage:
     unfurl_links: bool | None = None
     unfurl_media: bool | None = None
     metadata: JSON | None = None
+    files: list[FakeFile] = field(default_factory=list)
     reactions: dict[str, list[str]] = field(default_factory=dict)
     deleted: bool = False
     update_count: int = 0

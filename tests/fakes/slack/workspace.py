@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
 
 from .args import _ts_key
 from .blocks import rich_text_blocks
 from .events import app_mention_event, message_event_payload
+from .files import file_json
 from .state import (
     BOT_USER_ID,
     EXTERNAL_TEAM_ID,
     ChannelKind,
     FakeChannel,
+    FakeFile,
     FakeMessage,
     FakeUser,
     UserPost,
@@ -133,8 +136,28 @@ class Workspace:
             if parent is not None and parent.thread_ts is None:
                 parent.thread_ts = parent.ts
 
-    def post_as_user(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> UserPost:
-        """Store a human's message as Slack would, returning its ts and the events Slack would send."""
+    def upload(
+        self, user: str, name: str, data: bytes, mimetype: str, *, size: int | None = None
+    ) -> FakeFile:
+        """A file ``user`` uploads, to share with :meth:`post_as_user`; ``size``: the size Slack reports,
+        when it should differ from the bytes'."""
+        filetype = PurePosixPath(name).suffix.lstrip(".").lower() or "binary"
+        file = FakeFile(self._new_id("F"), name, mimetype, filetype, data, user, size)
+        self.files[file.id] = file
+        return file
+
+    def post_as_user(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        thread_ts: str | None = None,
+        files: Sequence[FakeFile] = (),
+    ) -> UserPost:
+        """Store a human's message as Slack would, returning its ts and the events Slack would send.
+
+        With ``files`` (see :meth:`upload`) the message shares them: its events carry ``subtype:
+        file_share`` and the file objects, as Slack's do."""
         if channel not in self.channels:
             raise KeyError(f"unknown channel {channel!r}: add it with add_channel() or add_dm() first")
         if user not in self.users:
@@ -153,6 +176,8 @@ class Workspace:
             blocks=rich_text_blocks(text),
             thread_ts=thread_ts,
             team=team,
+            subtype="file_share" if files else None,
+            files=list(files),
         )
         self._store(message)
         parent_user = self._parent_user(conversation, thread_ts) if thread_ts else None
@@ -167,12 +192,17 @@ class Workspace:
             team=team,
             blocks=message.blocks,
         )
+        shared = [file_json(f, self.base_url, self.team_id) for f in files]
+        if shared:
+            message_event.update(subtype="file_share", files=shared, upload=True, display_as_bot=False)
         mention_event = None
         if conversation.kind != "im" and mention(BOT_USER_ID) in text:
             mention_event = app_mention_event(
                 user=user, text=text, channel=channel, ts=message.ts, thread_ts=thread_ts, team=team
             )
             mention_event["blocks"] = copy.deepcopy(message.blocks)
+            if shared:
+                mention_event.update(files=copy.deepcopy(shared), upload=True)
             if parent_user is not None:
                 mention_event["parent_user_id"] = parent_user
         return UserPost(ts=message.ts, message_event=message_event, app_mention_event=mention_event)

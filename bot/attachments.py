@@ -1,0 +1,127 @@
+"""Files people share with a question, as the model reads them (docs/architecture.md §4 step 5).
+
+A front end downloads a shared file (within :data:`LIMITS`) and turns it into Messages API content that
+goes with the asker's turn: an image (PNG, JPEG, GIF, WebP) as an ``image`` block, a PDF as a
+``document`` block, a text or code file as a ``text`` block with its content in a fence (masked like
+people's text, cut to :data:`MAX_TEXT_CHARS`). A file that is not read (too big, of a type the model
+does not take, failed to download) becomes a short ``text`` note saying so, so the answer can tell the
+asker. The kind of an image or PDF is read from its first bytes, not taken from the name or the claimed
+type (the API refuses an image whose declared type is not its real one).
+
+Files are never stored: the turn's text keeps a line naming each file (:func:`file_line`), so later
+turns know a file was shared and what it was called; its content goes to the model only with the
+answer to the message that shared it.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import PurePosixPath
+from typing import Any
+
+from bot.masking import mask
+
+Block = dict[str, Any]
+
+
+class FileKind(Enum):
+    IMAGE = "image"
+    PDF = "pdf"
+    TEXT = "text"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """Bytes of one file read, by kind, and of all the files of one message together."""
+
+    image_bytes: int = 3_750_000
+    """An image the API takes: 5 MB once base64-encoded."""
+    pdf_bytes: int = 10_000_000
+    text_bytes: int = 256 * 1024
+    message_bytes: int = 20_000_000
+    """All files of one message together (a request may be at most 32 MB, base64 adds a third)."""
+    files: int = 5
+    """Files read per message; the others are named only."""
+
+    def for_kind(self, kind: FileKind) -> int:
+        return {FileKind.IMAGE: self.image_bytes, FileKind.PDF: self.pdf_bytes}.get(kind, self.text_bytes)
+
+
+LIMITS = FileLimits()
+MAX_TEXT_CHARS = 8000
+"""Characters of one text file given to the model."""
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+TEXT_TYPES = frozenset({"application/json", "application/xml", "application/x-yaml", "application/yaml"})
+TEXT_SUFFIXES = frozenset(
+    {".txt", ".log", ".md", ".csv", ".json", ".yaml", ".yml", ".xml", ".ini", ".toml", ".cfg", ".conf"}
+    | {".py", ".js", ".ts", ".java", ".go", ".rs", ".rb", ".php", ".sql", ".sh", ".html", ".css"}
+)
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+def claimed_kind(name: str, mimetype: str | None) -> FileKind:
+    """What a file says it is (its name and type), to decide whether to download it at all."""
+    kind = (mimetype or "").split(";")[0].strip().lower()
+    if kind in IMAGE_TYPES:
+        return FileKind.IMAGE
+    if kind == "application/pdf" or PurePosixPath(name).suffix.lower() == ".pdf":
+        return FileKind.PDF
+    if kind.startswith("text/") or kind in TEXT_TYPES or PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES:
+        return FileKind.TEXT
+    return FileKind.OTHER
+
+
+def sniffed_type(data: bytes) -> str | None:
+    """The media type an image or PDF's first bytes show, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((media for magic, media in _MAGIC if data.startswith(magic)), None)
+
+
+def content_block(name: str, kind: FileKind, data: bytes) -> Block:
+    """The block that gives the model ``data`` (a file of ``kind`` by its claim), or a note why not."""
+    media = sniffed_type(data)
+    if kind is FileKind.IMAGE and media is not None and media.startswith("image/"):
+        return _base64_block("image", media, data)
+    if kind is FileKind.PDF and media == "application/pdf":
+        return _base64_block("document", media, data)
+    if kind is FileKind.TEXT and b"\x00" not in data:
+        text = mask(data.decode("utf-8", errors="replace"))
+        cut = " (cut)" if len(text) > MAX_TEXT_CHARS else ""
+        fence = "````" if "```" in text else "```"
+        body = text[:MAX_TEXT_CHARS].rstrip("\n")
+        return {"type": "text", "text": f"[content of {name}{cut}]\n{fence}\n{body}\n{fence}"}
+    return skipped_note(name, "its content is not what its type says")
+
+
+def skipped_note(name: str, why: str) -> Block:
+    """The note that stands in the model's context for a file that was not read."""
+    return {"type": "text", "text": f"[{name} was not read: {why}]"}
+
+
+def file_line(name: str, mimetype: str | None, size: int) -> str:
+    """The line naming a shared file in its turn's text (stored)."""
+    kind = (mimetype or "").split(";")[0].strip() or "file"
+    return f"[attached: {name} ({kind}, {size_text(size)})]"
+
+
+def size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _base64_block(kind: str, media: str, data: bytes) -> Block:
+    encoded = base64.b64encode(data).decode("ascii")
+    return {"type": kind, "source": {"type": "base64", "media_type": media, "data": encoded}}
