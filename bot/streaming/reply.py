@@ -445,9 +445,9 @@ def _in_progress(text: str, marker: str) -> str:
     """An interim edit: a code block still being written is closed, so that it shows as code (not as raw
     backticks with its ``*`` and ``_`` read as emphasis), and the marker follows the block."""
     closed = close_open_fence(text)
-    if closed == text or len(closed) - len(text) > FENCE_CLOSE_ROOM:
+    if closed == text or len(closed) - len(text) >= FENCE_CLOSE_ROOM:  # the marker's line takes one more
         return text + marker
-    return f"{closed}\n{marker.strip()}"
+    return f"{closed}\n{marker}"  # still ends with the marker, which is how every front end knows it
 
 
 def _italic(line: str) -> str:
