@@ -341,6 +341,8 @@ class KnowledgeBase:
         emptied first (its ``seq`` reads 0, so the caller replays the store from the start).
         """
 
+        changes = list(changes)
+
         def write(conn: sqlite3.Connection, writer: SectionWriter) -> dict[str, str]:
             for change in changes:
                 writer.remove(change.source, change.key)
@@ -348,7 +350,7 @@ class KnowledgeBase:
                     writer.add(change.source, change.article)
             return {"seq": str(seq)}
 
-        self._transaction(write, fresh=False)
+        self._transaction(write, fresh=False, embeds=any(c.article is not None for c in changes))
         self._ready = True
 
     async def aapply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
@@ -482,12 +484,20 @@ class KnowledgeBase:
         conn.executemany("INSERT INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
 
     def _transaction(
-        self, write: Callable[[sqlite3.Connection, SectionWriter], dict[str, str]], *, fresh: bool
+        self,
+        write: Callable[[sqlite3.Connection, SectionWriter], dict[str, str]],
+        *,
+        fresh: bool,
+        embeds: bool = True,
     ) -> None:
         """Run ``write`` in one write transaction on a current layout (emptied first when ``fresh`` or
         when the file holds an older layout), then record its meta, the section count, the embedding
-        model and a new generation; the in-memory vectors follow this process's own changes."""
-        embedder = self._embedder()
+        model and a new generation; the in-memory vectors follow this process's own changes.
+
+        ``embeds`` False: ``write`` adds no section, so the embedding model is not loaded for it (a
+        process that only marks its index current, or removes articles, never loads it) unless the
+        layout is created anew and must name its model."""
+        embedder = None
         conn = self._connect()
         try:
             if fresh:
@@ -495,7 +505,10 @@ class KnowledgeBase:
                 conn.execute("PRAGMA cache_size=-65536")
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if fresh or not self._schema_current(conn):
+                create = fresh or not self._schema_current(conn)
+                if create or embeds:
+                    embedder = self._embedder()
+                if create:
                     self._create(conn, embedding=embedder.name if embedder else "")
                 before = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
                 vectors = (
@@ -518,8 +531,9 @@ class KnowledgeBase:
                 raise
         finally:
             conn.close()
-        if vectors is not None and not fresh:
-            self._search.take_patch(before.get("generation"), generation, writer.removed, vectors.added)
+        if not fresh and before.get("embedding"):
+            added = vectors.added if vectors is not None else []
+            self._search.take_patch(before.get("generation"), generation, writer.removed, added)
 
     # -- search ---------------------------------------------------------------------------------------
 

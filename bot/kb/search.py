@@ -16,6 +16,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -61,6 +62,10 @@ COMMON_TERM_MIN_DOCS = 2_000
 COMMON_TERM_FRACTION = 0.05
 
 _DOC_COUNT_CACHE_SIZE = 10_000
+
+#: Threads that rank the dense half while the calling thread ranks the lexical one.
+DENSE_THREADS = 2
+_DENSE_WORKERS = ThreadPoolExecutor(DENSE_THREADS, thread_name_prefix="kb-dense")
 
 Reading = Callable[[], AbstractContextManager[sqlite3.Connection]]
 
@@ -228,8 +233,11 @@ class Searcher:
             return None
         pool = max(MIN_POOL, POOL_FACTOR * limit)
         terms, query = self._spelled(conn, meta, terms, query)
+        vectors = self._vectors(conn, meta)
+        if vectors is not None:  # the dense half runs beside the lexical one (both release the GIL)
+            dense_work = _DENSE_WORKERS.submit(_nearest, *vectors, query, include_internal, sources, pool)
         lexical, coverage = self._lexical(conn, meta, terms, include_internal, sources, pool)
-        dense = self._dense(conn, meta, query, include_internal, sources, pool)
+        dense = None if vectors is None else dense_work.result()
         by_id = {c.id: c for c in lexical}
         ranking = dense.ranking if dense is not None else []
         fused = fuse([c.id for c in lexical], [section for section, _ in ranking])
@@ -272,16 +280,11 @@ class Searcher:
         spelled = WORD.sub(lambda word: fixes.get(fold(word[0]), word[0]), query)
         return list(dict.fromkeys(fixes.get(term, term) for term in terms)), spelled
 
-    def _dense(
-        self,
-        conn: sqlite3.Connection,
-        meta: dict[str, str],
-        query: str,
-        include_internal: bool,
-        sources: Collection[str] | None,
-        pool: int,
-    ) -> Nearest | None:
-        """The sections nearest to the query's vector, or None when the dense half is off."""
+    def _vectors(
+        self, conn: sqlite3.Connection, meta: dict[str, str]
+    ) -> tuple[Embedder, VectorSnapshot] | None:
+        """The embedder and the in-memory vectors of the index's generation (read once after another
+        process wrote it), or None when the dense half is off."""
         embedder = self._embedder()
         if embedder is None or meta.get("embedding") != embedder.name:
             return None
@@ -292,12 +295,7 @@ class Searcher:
                 if snapshot is None or snapshot.generation != meta["generation"]:
                     snapshot = VectorSnapshot.read(conn, meta["generation"])
                     self._snapshot = snapshot
-        vector = embedder.embed([query])[0]
-        if not vector.any():
-            return Nearest([], 0.0)
-        return snapshot.nearest(
-            vector, include_internal=include_internal, sources=sources, k=pool, margin=DENSE_MARGIN
-        )
+        return embedder, snapshot
 
     def _lexical(
         self,
@@ -380,6 +378,23 @@ class Searcher:
                 if self._generation == meta.get("generation"):
                     self._doc_counts.update({s: counts[s] for s in missing})
         return counts, total
+
+
+def _nearest(
+    embedder: Embedder,
+    snapshot: VectorSnapshot,
+    query: str,
+    include_internal: bool,
+    sources: Collection[str] | None,
+    pool: int,
+) -> Nearest:
+    """The dense half: the sections nearest to the query's vector."""
+    vector = embedder.embed([query])[0]
+    if not vector.any():
+        return Nearest([], 0.0)
+    return snapshot.nearest(
+        vector, include_internal=include_internal, sources=sources, k=pool, margin=DENSE_MARGIN
+    )
 
 
 def _json_list(values: Collection[str]) -> str:

@@ -172,3 +172,23 @@ def test_the_dense_ranking_keeps_what_the_asker_may_see_within_the_margin_of_the
     visible = np.array([1.0, 0.9, 0.0])
     assert customer.z == pytest.approx((1.0 - visible.mean()) / visible.std(), rel=1e-4)
     assert snapshot.nearest(query, include_internal=True, sources={"other"}, k=5, margin=0.15).ranking == []
+
+
+def test_applying_no_new_article_does_not_load_the_model(tmp_path: Path) -> None:
+    loads: list[str] = []
+
+    def embedder() -> Embedder | None:
+        loads.append("load")
+        return shared_embedder()
+
+    KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none").apply(
+        [article("hours", "Opening hours", "We open at nine.")], seq=1
+    )
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none", embedder=embedder)
+    kb.apply([], seq=2)  # a process marking its index current
+    kb.apply([ArticleChange("docs", "hours", None)], seq=3)
+    assert loads == []
+    assert kb.seq == 3
+    kb.apply([article("bikes", "Electric bicycles", "We sell e-bikes.")], seq=4)
+    assert loads and kb.search("ebike", include_internal=False)[0].slug == "bikes"
+    kb.close()
