@@ -8,7 +8,8 @@ tools, summary, and the turns after it, which only grow at the end) stays the sa
 is served from the prompt cache; a thread of hundreds of messages costs about what a short one costs.
 
 Tokens are estimated locally, without a model call: characters / 4 (``CHARS_PER_TOKEN``), counting a tool
-exchange by the length of its JSON, plus a few tokens per message and ``IMAGE_TOKENS`` per attached image.
+exchange by the length of its JSON, plus a few tokens per message, ``IMAGE_TOKENS`` per attached image or
+document and the characters of an attached text block.
 That is close for English prose and errs on the high side for JSON; the budget is a cost control, not a
 hard context limit (an overflow still ends in the agent's "trim harder" retry).
 """
@@ -76,8 +77,11 @@ def estimate_tokens(turn: Turn) -> int:
         size = len(json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":")))
     else:
         size = len(turn.text) + len(turn.author) + 2
-    images = IMAGE_TOKENS * len(turn.attachments)
-    return size // CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS + images
+    attached = sum(
+        len(block.get("text", "")) // CHARS_PER_TOKEN if block.get("type") == "text" else IMAGE_TOKENS
+        for block in turn.attachments
+    )
+    return size // CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS + attached
 
 
 def estimate_total(turns: Sequence[Turn]) -> int:

@@ -213,6 +213,7 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
         "commands",
         "users:read",
         "usergroups:read",
+        "files:read",
     }
     assert set(manifest_list(text, "bot_events")) == {
         "app_mention",
