@@ -21,10 +21,12 @@ class TypingStream(RecordingStream):
         return ReplyLimits(self.max_chars, self.edit_interval, placeholder=False)
 
 
-def reply(stream: TypingStream) -> StreamingReply:
+def reply(stream: TypingStream, progress: StatusLine | None = None) -> StreamingReply:
     clock = stream.clock
     budget = EditBudget(100.0, 100, clock=clock)
-    return StreamingReply(stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock)
+    return StreamingReply(
+        stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock, progress=progress
+    )
 
 
 async def test_the_first_message_comes_with_the_first_text_not_before() -> None:
@@ -75,10 +77,7 @@ async def test_the_progress_sign_shows_thinking_then_each_tool_and_is_cleared_af
     clock = FakeClock()
     stream = TypingStream(clock)
     status = StatusLine(clock)
-    budget = EditBudget(100.0, 100, clock=clock)
-    rendering = StreamingReply(
-        stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock, progress=status
-    )
+    rendering = reply(stream, progress=status)
     events = scripted(
         clock,
         ToolStarted("t1", "search_kb"),
@@ -100,10 +99,7 @@ async def test_the_progress_sign_is_left_to_the_post_when_nothing_ran_after_it()
     clock = FakeClock()
     stream = TypingStream(clock)
     status = StatusLine(clock)
-    budget = EditBudget(100.0, 100, clock=clock)
-    rendering = StreamingReply(
-        stream, budget=budget, post_budget=budget, reply_id="r-1", clock=clock, progress=status
-    )
+    rendering = reply(stream, progress=status)
     events = scripted(clock, 1.0, TextDelta("Returns are free."))
     async with asyncio.timeout(10):
         await rendering.render(_then(events, completed("Returns are free.")))
