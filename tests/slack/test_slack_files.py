@@ -89,17 +89,23 @@ async def test_too_big_and_unsupported_files_are_skipped_with_a_note(slack_rig: 
     archive = rig.fake.upload(alice.id, "logs.zip", b"PK\x03\x04" + bytes(20), "application/zip")
     fake_pdf = rig.fake.upload(alice.id, "report.pdf", b"<html>not a pdf</html>", "application/pdf")
     log = rig.fake.upload(alice.id, "error.log", b"ERROR checkout: card declined (code 51)\n", "text/plain")
-    await share(rig, "here are my files", huge, archive, fake_pdf, log)
+    liar = rig.fake.upload(alice.id, "tiny.gif", b"GIF89a" + bytes(4_000_000), "image/gif", size=100)
+    gone = rig.fake.upload(alice.id, "gone.txt", b"deleted meanwhile", "text/plain")
+    del rig.fake.files[gone.id]  # the file host answers 404
+    await share(rig, "here are my files", huge, archive, fake_pdf, liar, gone, log)
 
     content = last_user_content(rig, 0)
-    assert [b["type"] for b in content] == ["text"] * 5  # nothing went as an image or a document
+    assert [b["type"] for b in content] == ["text"] * 7  # nothing went as an image or a document
+    assert "[tiny.gif was not read: the download failed (larger than 3.6 MB)]" in texts(content)
     notes = texts(content)
     assert "[scan.png was not read: it is too big (11.4 MB; the limit is 3.6 MB)]" in notes
     assert "[logs.zip was not read: the type application/zip cannot be read]" in notes
     assert "[report.pdf was not read: its content is not what its type says]" in notes
-    assert "[content of error.log]\n```\nERROR checkout: card declined (code 51)\n```" in notes
+    assert "[gone.txt was not read: the download failed (HTTP 404)]" in notes
+    assert "[error.log was not read: only 5 files are read per message]" in notes
     downloaded = sorted(r.path.rsplit("/", 1)[-1] for r in rig.fake.file_requests)
-    assert downloaded == ["error.log", "report.pdf"]  # the too big and the unreadable never downloaded
+    # The too big, the unreadable and the sixth are never downloaded.
+    assert downloaded == ["gone.txt", "report.pdf", "tiny.gif"]
     rig.model.assert_clean()
 
 
