@@ -7,14 +7,21 @@ answered once), stepping back in escalated threads, one reply per thread, the li
 and the store. The history is read from Discord when the core asks for it (with the thread's lock held),
 and the typing indicator starts then, until the answer's first text is posted.
 
+An edited question (``revise``) restarts its answer while that is not final (the cancelled answer's
+messages are settled, then deleted) and is answered as a follow-up once it is; at most
+``MAX_EDIT_ANSWERS`` edits of one message are answered.
+
 Nothing is sent to Discord before the core posts: the thread of a mention is opened with the first post,
 so a message the core leaves without a reply (a flood over the rate limit, say) costs no call at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.gate import Admission, Gate
 from bot.inbound import Budgets
@@ -29,6 +36,10 @@ from integrations.discord.step_back import Say, StepBack
 from integrations.discord.stream import Destination, DiscordReplyStream, NewThread
 
 log = logging.getLogger(__name__)
+
+MAX_EDIT_ANSWERS = 3
+"""An edited message is answered again at most this many times; later edits are left alone."""
+REVISIONS_KEPT = 10_000
 
 
 class Answerer:
@@ -45,9 +56,48 @@ class Answerer:
         self._people = people
         self._history = history
         self._budgets = budgets
+        self._running: dict[int, _Running] = {}
+        """The answers in progress, by the id of the message they answer (one per message)."""
+        self._revisions: dict[int, int] = {}
+        """How many edits of a message were taken up, by its id (the newest ``REVISIONS_KEPT``)."""
+
+    async def revise(self, message: DiscordMessage) -> None:
+        """``message`` was edited: while its answer is not final, that answer is cancelled, its messages
+        deleted, and the new text answered instead; once it is final, the new text is answered as a
+        follow-up. An edited message is answered at most ``MAX_EDIT_ANSWERS`` times."""
+        key = message.source.id
+        revision = self._revisions.get(key, 0) + 1
+        if revision > MAX_EDIT_ANSWERS:
+            log.info(
+                "%s: edited again, past %d answered edits; left alone", message.dedup_key, MAX_EDIT_ANSWERS
+            )
+            return
+        if key not in self._revisions and len(self._revisions) >= REVISIONS_KEPT:
+            del self._revisions[next(iter(self._revisions))]
+        self._revisions[key] = revision
+        running = self._running.get(key)
+        if running is not None and not running.final and not running.task.done():
+            log.info("%s: edited before its answer was final; answering the new text", message.dedup_key)
+            running.task.cancel()
+            await asyncio.wait({running.task})
+            if running.stream is not None:
+                await running.stream.withdraw()
+        await self.answer(replace(message, revision=revision))
 
     async def answer(self, message: DiscordMessage) -> None:
         """Answer ``message``, or keep its turn in a paused channel (``bot.gate``)."""
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("an answer runs in a task")
+        running = _Running(task)
+        self._running[message.source.id] = running
+        try:
+            await self._answer(message, running)
+        finally:
+            if self._running.get(message.source.id) is running:
+                del self._running[message.source.id]
+
+    async def _answer(self, message: DiscordMessage, running: _Running) -> None:
         ref = message.ref
         admission = await self._gate.admit(ref, follow_up=message.trigger is Trigger.FOLLOW_UP)
         if admission is Admission.IGNORE:
@@ -69,6 +119,7 @@ class Answerer:
         else:
             destination = Destination(message.source.channel)
         stream = DiscordReplyStream(destination, limits=self._budgets.limits)
+        running.stream = stream
 
         async def history() -> list[Turn]:
             stream.start_typing()
@@ -84,9 +135,19 @@ class Answerer:
                 ),
                 history,
             )
+            running.final = True
         finally:
             await stream.close()
         log.info("%s in %s: %s", message.dedup_key, ref.key, handled.status)
+
+
+@dataclass
+class _Running:
+    """An answer in progress: its task, its stream once there is one, and whether it is final."""
+
+    task: asyncio.Task[Any]
+    stream: DiscordReplyStream | None = None
+    final: bool = False
 
 
 class _OpenedBudget:

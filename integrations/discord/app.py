@@ -9,11 +9,11 @@ Content is privileged: switch it on in the developer portal). Its REST and gatew
 ``DISCORD_API_URL`` and ``DISCORD_GATEWAY_URL``; discord.py keeps them in two class attributes, which are
 set here (only when they differ from Discord's own) while the front end runs, and put back when it stops.
 
-Events are read in ``events`` and the work goes to tracked background tasks (answers) or is answered
-within Discord's 3 s (``/support`` and the buttons, deferred when slower), so that :meth:`stop` can wait
-for the work in progress. On start the replies a previous run left unfinished are settled, the buttons'
-handlers are registered (clicks on old messages work) and ``/support`` and the "Mark solved" message
-command are synced to every guild.
+Events are read in ``events`` (edited messages too: ``MESSAGE_UPDATE``) and the work goes to tracked
+background tasks (answers) or is answered within Discord's 3 s (``/support`` and the buttons, deferred
+when slower), so that :meth:`stop` can wait for the work in progress. On start the replies a previous
+run left unfinished are settled, the buttons' handlers are registered (clicks on old messages work) and
+``/support`` and the "Mark solved" message command are synced to every guild.
 """
 
 from __future__ import annotations
@@ -130,6 +130,9 @@ class _Events:
 
     async def on_message(self, message: discord.Message) -> None:
         self.front.received(message)
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        self.front.edited(payload)
 
     async def on_support_button(self, interaction: discord.Interaction) -> None:
         await self.front.clicked(interaction)
@@ -326,6 +329,21 @@ class DiscordFrontEnd:
         )
         if found is not None:
             self.tasks.spawn(self._answerer.answer(found), name=f"answer {found.dedup_key}")
+
+    def edited(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """A MESSAGE_UPDATE: a message's text edited by its author (not an embed added by Discord, which
+        comes without ``edited_timestamp``) is classified like a new one and handed to ``Answerer.revise``."""
+        user = self.client.user
+        if self._stopping or self._answerer is None or user is None:
+            return
+        if "content" not in payload.data or not payload.data.get("edited_timestamp"):
+            return
+        core = self._core
+        found = classify(
+            payload.message, bot_id=user.id, channels=core.config.channels, dms=core.settings.discord_dms
+        )
+        if found is not None:
+            self.tasks.spawn(self._answerer.revise(found), name=f"revise {found.dedup_key}")
 
     async def clicked(self, interaction: discord.Interaction) -> None:
         if self._actions is not None and not self._stopping:

@@ -10,8 +10,9 @@ decided here too:
   rest (``integrations.discord.step_back``: the asker, a bystander, staff taking over);
 - a direct message: answered (unless DMs are switched off);
 - ignored: the bot's own messages, other bots and webhooks (unless the channel says ``answer_bots``),
-  system messages (joins, pins, thread notices, …) and everything in other channels. Edits are never
-  delivered here: the front end does not listen for them.
+  system messages (joins, pins, thread notices, …) and everything in other channels. An edited message
+  is classified the same way (``integrations.discord.answering.Answerer.revise`` decides what an edit
+  means for its answer).
 
 A conversation's ``ThreadRef`` is (``discord``, guild id, channel id, thread id): for a thread, the
 channel it lives in and the thread itself; for a direct message, ``@me``, the DM channel, the DM channel.
@@ -87,11 +88,15 @@ class DiscordMessage:
     """The text as the model should read it (see :func:`message_text`)."""
     mentioned: bool = False
     """The message mentions the bot."""
+    revision: int = 0
+    """How many times the message was edited before this version was taken up (0: as first sent)."""
 
     @property
     def dedup_key(self) -> str:
-        """The same for every delivery of this message (a redelivery after a gateway RESUME, say)."""
-        return f"{PLATFORM}:{self.source.id}"
+        """The same for every delivery of this version of the message (a redelivery after a gateway RESUME,
+        say); each answered edit has its own."""
+        tail = f":edit{self.revision}" if self.revision else ""
+        return f"{PLATFORM}:{self.source.id}{tail}"
 
     @property
     def sent_at(self) -> datetime:

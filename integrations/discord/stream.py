@@ -136,6 +136,7 @@ class DiscordReplyStream:
         self._limits = limits
         self._typing: asyncio.Task[None] | None = None
         self._posted = False
+        self._sent: list[discord.Message] = []
 
     @property
     def limits(self) -> ReplyLimits:
@@ -176,7 +177,18 @@ class DiscordReplyStream:
         except FAILURES as exc:
             raise delivery_error(exc, "post", editing=False) from exc
         self._posted = True
+        self._sent.append(sent)
         return str(sent.id)
+
+    async def withdraw(self) -> None:
+        """Delete the messages this reply posted (an answer restarted for an edited question); a message
+        that cannot be deleted is logged and left (it was settled when its reply was cancelled)."""
+        for sent in self._sent:
+            try:
+                await sent.delete()
+            except FAILURES as exc:
+                log.warning("could not delete the withdrawn answer message %s: %s", sent.id, exc)
+        self._sent.clear()
 
     async def edit(self, ref: MessageRef, text: str, footer: Footer | None = None) -> None:
         channel = await self._destination.channel()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import discord
 from fakes.anthropic import FakeAnthropic
 from fakes.discord import (
     JSON,
@@ -91,6 +92,26 @@ class DiscordRig:
     front: DiscordFrontEnd
     seen: set[int] = field(default_factory=set)
     """Ids of the messages the client got from the gateway."""
+    edits_seen: list[int] = field(default_factory=list)
+    """Ids of the messages whose edits (MESSAGE_UPDATE) the front end got, one entry per edit."""
+
+    def __post_init__(self) -> None:
+        edited = self.front.edited
+
+        def recording(payload: discord.RawMessageUpdateEvent) -> None:
+            self.edits_seen.append(payload.message_id)
+            edited(payload)
+
+        self.front.edited = recording  # type: ignore[method-assign]
+
+    async def edit(self, message: FakeMessage, text: str) -> None:
+        """The author edits ``message`` to ``text`` (MESSAGE_UPDATE); returns once the bot handled it."""
+        before = self.edits_seen.count(message.id)
+        await self.fake.edit_as_user(message, text)
+        await self.fake.wait_for(
+            lambda: self.edits_seen.count(message.id) > before, what=f"the edit of {message.id} received"
+        )
+        await self.settle()
 
     async def settle(self) -> None:
         """Wait until the front end has finished everything it started."""
