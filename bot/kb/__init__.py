@@ -4,6 +4,7 @@
 below are what the rest of the bot uses.
 """
 
+from bot.kb.hits import KbHit, Visibility
 from bot.kb.index import (
     FOLDER_SOURCE,
     MAX_ARTICLE_CHARS,
@@ -18,7 +19,6 @@ from bot.kb.index import (
 )
 from bot.kb.lexical import STOPWORDS, query_terms
 from bot.kb.markdown import markdown_to_text
-from bot.kb.search import KbHit, Visibility
 
 __all__ = [
     "FOLDER_SOURCE",

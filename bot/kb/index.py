@@ -44,17 +44,21 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
-from bot.kb.embeddings import Embedder, shared_embedder
 from bot.kb.fusion import Relevance
+from bot.kb.hits import KbHit, Visibility
 from bot.kb.layout import DROP, SCHEMA, SCHEMA_VERSION, SectionWriter
 from bot.kb.markdown import cut_text
-from bot.kb.search import KbHit, Searcher, Visibility
 from bot.kb.sources.base import ArticleChange, SourceArticle
-from bot.kb.vectors import VectorWriter
+
+if TYPE_CHECKING:
+    from bot.kb.embeddings import Embedder
+    from bot.kb.search import Searcher
+    from bot.kb.vectors import VectorWriter
 
 logger = logging.getLogger(__name__)
 
@@ -295,6 +299,20 @@ def _as_source_article(article: Article) -> SourceArticle:
     )
 
 
+def _shared_embedder() -> Embedder | None:
+    """The process's embedding model (:func:`bot.kb.embeddings.shared_embedder`), imported only when
+    something is embedded or searched."""
+    from bot.kb.embeddings import shared_embedder
+
+    return shared_embedder()
+
+
+def _vector_writer(conn: sqlite3.Connection, embedder: Embedder) -> VectorWriter:
+    from bot.kb.vectors import VectorWriter
+
+    return VectorWriter(conn, embedder)
+
+
 class KnowledgeBase:
     """A searchable index of knowledge articles, kept in the SQLite file ``index_path``.
 
@@ -314,7 +332,7 @@ class KnowledgeBase:
         index_path: Path,
         source_dir: Path,
         *,
-        embedder: Callable[[], Embedder | None] = shared_embedder,
+        embedder: Callable[[], Embedder | None] = _shared_embedder,
     ) -> None:
         self.index_path = index_path
         self.source_dir = source_dir
@@ -322,7 +340,19 @@ class KnowledgeBase:
         self._lock = threading.Lock()  # guards the idle connections and the search's caches
         self._idle: list[sqlite3.Connection] = []
         self._ready = False
-        self._search = Searcher(self._reading, self._lock, embedder)
+        self._searcher: Searcher | None = None  # made at the first search (it needs numpy)
+
+    @property
+    def _search(self) -> Searcher:
+        """The searcher of this index, made on first use: a process that only feeds the index (or
+        marks it current) never imports numpy or loads the model."""
+        if self._searcher is None:
+            from bot.kb.search import Searcher
+
+            with self._lock:
+                if self._searcher is None:
+                    self._searcher = Searcher(self._reading, self._lock, self._embedder)
+        return self._searcher
 
     # -- the store's changes --------------------------------------------------------------------------
 
@@ -512,7 +542,7 @@ class KnowledgeBase:
                     self._create(conn, embedding=embedder.name if embedder else "")
                 before = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
                 vectors = (
-                    VectorWriter(conn, embedder)
+                    _vector_writer(conn, embedder)
                     if embedder and before.get("embedding") == embedder.name
                     else None
                 )
@@ -531,7 +561,7 @@ class KnowledgeBase:
                 raise
         finally:
             conn.close()
-        if not fresh and before.get("embedding"):
+        if not fresh and before.get("embedding") and self._searcher is not None:
             added = vectors.added if vectors is not None else []
             self._search.take_patch(before.get("generation"), generation, writer.removed, added)
 

@@ -19,13 +19,13 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.kb.embeddings import Embedder, unavailable_reason
 from bot.kb.fusion import DENSE_MARGIN, Relevance, fuse
+from bot.kb.hits import MAX_LIMIT, KbHit, Visibility
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
 from bot.kb.lexical import WORD, fold, match_expression, query_terms, stem, words
 from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
@@ -33,8 +33,6 @@ from bot.kb.spelling import corrections
 from bot.kb.vectors import Nearest, VectorSnapshot
 
 logger = logging.getLogger(__name__)
-
-Visibility = Literal["public", "internal"]
 
 #: bm25 column weights, in the order of the FTS5 columns (title, heading, tags, body).
 BM25_WEIGHTS = (10.0, 5.0, 4.0, 1.0)
@@ -52,9 +50,6 @@ COVERAGE_SECTIONS = 3
 #: How many of each half's first hits are compared for the halves' agreement (bot.kb.fusion).
 AGREE_TOP = 3
 
-#: The most hits one search returns.
-MAX_LIMIT = 50
-
 #: A query word found in more than this many sections *and* this share of all sections is "common":
 #: its bm25 weight (idf) is small while ranking every section that contains it dominates query time,
 #: so it is dropped from queries that have rarer words. Small knowledge bases never reach the floor.
@@ -68,25 +63,6 @@ DENSE_THREADS = 2
 _DENSE_WORKERS = ThreadPoolExecutor(DENSE_THREADS, thread_name_prefix="kb-dense")
 
 Reading = Callable[[], AbstractContextManager[sqlite3.Connection]]
-
-
-@dataclass(frozen=True)
-class KbHit:
-    """One search result: a section of an article (or a whole short article).
-
-    ``title`` is the article's; ``section`` the heading of the section found (None for an article's
-    opening part or a short article); ``url`` links to the section (``url#anchor``). ``slug`` is the
-    article's key within its ``source``. ``score``: higher is better, comparable within one search.
-    """
-
-    slug: str
-    title: str
-    url: str
-    visibility: Visibility
-    snippet: str
-    score: float
-    source: str
-    section: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from bot.kb.search import MAX_LIMIT
+from bot.kb.hits import MAX_LIMIT
 
 if TYPE_CHECKING:
     from bot.kb import KbHit, KnowledgeBase
