@@ -7,12 +7,14 @@ by hand (at most :data:`MAX_REDIRECTS`): the header goes along only while the re
 origin, so a file host that sends the download elsewhere (a CDN) never hands the token on. A file
 whose address is on no such origin is not downloaded.
 
+The files of a message are read one after the other, within :data:`MESSAGE_DOWNLOAD_SECONDS` together.
 Each file is checked against the limits before it is downloaded (its ``size`` as Slack gives it) and
 while it is read, so a file that lied about its size costs at most the limit and one more chunk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +39,8 @@ SLACK_FILE_HOST = "https://files.slack.com"
 MAX_REDIRECTS = 3
 DOWNLOAD_TIMEOUT = 20.0
 """Seconds one file may take, redirects included."""
+MESSAGE_DOWNLOAD_SECONDS = 30.0
+"""Seconds all the files of one message may take (the answer waits for them)."""
 _CHUNK = 64 * 1024
 
 
@@ -64,36 +68,46 @@ class SlackFiles:
         """A block for each file, in order: its content for the model, or a note why it was not read."""
         out: list[Block] = []
         left = self._limits.message_bytes
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + MESSAGE_DOWNLOAD_SECONDS
         for index, file in enumerate(files):
             kind = claimed_kind(file.name, file.mimetype)
-            limit = self._limits.for_kind(kind)
-            if index >= self._limits.files:
-                out.append(skipped_note(file.name, f"only {self._limits.files} files are read per message"))
-            elif kind is FileKind.OTHER:
-                out.append(skipped_note(file.name, f"the type {file.mimetype or 'unknown'} cannot be read"))
-            elif file.size > limit:
-                too_big = f"it is too big ({size_text(file.size)}; the limit is {size_text(limit)})"
-                out.append(skipped_note(file.name, too_big))
-            elif file.size > left:
-                out.append(skipped_note(file.name, "the message's files together are too big"))
-            elif file.url is None:
-                out.append(skipped_note(file.name, "Slack gave no address to download it from"))
-            else:
-                try:
-                    data = await self.download(file.url, limit)
-                except DownloadError as exc:
-                    log.warning("could not download a shared file: %s", exc)
-                    out.append(skipped_note(file.name, f"the download failed ({exc})"))
-                    continue
-                left -= len(data)
-                out.append(content_block(file.name, kind, data))
+            limit = min(self._limits.for_kind(kind), left)
+            why = self._not_read(index, file, kind, limit) or (
+                "the time for reading the message's files ran out" if clock() >= deadline else None
+            )
+            if why is not None or file.url is None:
+                out.append(skipped_note(file.name, why or "Slack gave no address to download it from"))
+                continue
+            try:
+                data = await self.download(file.url, limit, min(DOWNLOAD_TIMEOUT, deadline - clock()))
+            except DownloadError as exc:
+                log.warning("could not download a shared file: %s", exc)
+                out.append(skipped_note(file.name, f"the download failed ({exc})"))
+                continue
+            left -= len(data)
+            out.append(content_block(file.name, kind, data))
         return out
 
-    async def download(self, url: str, limit: int) -> bytes:
-        """The bytes at ``url`` (at most ``limit``), the token sent only to Slack's file host."""
+    def _not_read(self, index: int, file: SlackFile, kind: FileKind, limit: int) -> str | None:
+        """Why ``file`` (the ``index``-th of its message) is not downloaded at all, or None."""
+        if index >= self._limits.files:
+            return f"only {self._limits.files} files are read per message"
+        if kind is FileKind.OTHER:
+            return f"the type {file.mimetype or 'unknown'} cannot be read"
+        most = self._limits.for_kind(kind)
+        if file.size > most:
+            return f"it is too big ({size_text(file.size)}; the limit is {size_text(most)})"
+        if file.size > limit:
+            return "the message's files together are too big"
+        return None
+
+    async def download(self, url: str, limit: int, seconds: float = DOWNLOAD_TIMEOUT) -> bytes:
+        """The bytes at ``url`` (at most ``limit``, within ``seconds`` a request), the token sent only to
+        Slack's file host."""
         if _origin(url) not in self._origins:
             raise DownloadError("not on Slack's file host")
-        timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT)
+        timeout = aiohttp.ClientTimeout(total=seconds)
         for _ in range(MAX_REDIRECTS + 1):
             headers = {"Authorization": f"Bearer {self._token}"} if _origin(url) in self._origins else {}
             try:

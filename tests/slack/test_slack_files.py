@@ -7,9 +7,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import aiohttp
 from fakes.anthropic import Reply
-from fakes.slack import FakeFile, FileHost, UserPost, mention
+from fakes.slack import FakeFile, FakeSlack, FileHost, UserPost, mention
 
+from bot.attachments import FileLimits
+from integrations.slack.files import SlackFiles
+from integrations.slack.inbound import files_of
 from tests.slack.rig import RigFactory, SlackRig, section_text
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
@@ -176,3 +180,22 @@ async def test_a_file_whose_address_is_not_on_the_file_host_is_not_downloaded(sl
         last_user_content(rig, 0)
     )
     rig.model.assert_clean()
+
+
+async def test_a_message_s_files_together_stay_within_the_message_limit(wall_clock_slack: FakeSlack) -> None:
+    """The per-message limit counts the bytes downloaded, so a file that under-reports its size stops at
+    what is left of it."""
+    fake = wall_clock_slack
+    alice = fake.add_user(name="alice")
+    first = fake.upload(alice.id, "a.png", PNG, "image/png")
+    second = fake.upload(alice.id, "b.png", PNG, "image/png")
+    liar = fake.upload(alice.id, "c.txt", b"x" * 200, "text/plain", size=10)
+    post = fake.post_as_user(fake.general.id, alice.id, "three", files=[first, second, liar])
+    async with aiohttp.ClientSession() as session:
+        files = SlackFiles(
+            session, fake.bot_token, fake.api_url, limits=FileLimits(message_bytes=len(PNG) + 50)
+        )
+        blocks = await files.blocks(files_of(post.message_event))
+    assert blocks[0]["type"] == "image"
+    assert blocks[1]["text"] == "[b.png was not read: the message's files together are too big]"
+    assert blocks[2]["text"] == "[c.txt was not read: the download failed (larger than 50 bytes)]"
