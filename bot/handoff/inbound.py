@@ -2,7 +2,8 @@
 
 The body is JSON ``{"escalation_id": 12, "status": "solved", "solved_by": "Dana"}`` (the id as a number
 or a decimal string, e.g. a Zendesk trigger's ``{{ticket.external_id}}``), signed as ``bot.handoff.signing``
-describes with the secret named by ``[handoff] inbound_secret_env``. A missing or wrong signature, or a
+describes (our scheme, or Zendesk's webhook signature) with the secret named by
+``[handoff] inbound_secret_env``. A missing or wrong signature, or a
 timestamp further than ``replay_seconds`` from now, is refused with 401 (and so is every call while the
 secret is not set). ``solved`` and ``closed`` resolve the escalation through the thread's platform, which
 posts the resolved notice in the thread: the bot answers there again. Other statuses are taken (202) and

@@ -1,5 +1,6 @@
 """Hand-off to a helpdesk on Discord: an escalation becomes a Zendesk ticket (on the fake Support API)
-whose link is posted in the thread, and the helpdesk's signed call to ``POST /hooks/helpdesk`` resolves it:
+whose link is posted in the thread, and a Zendesk webhook's call to ``POST /hooks/helpdesk``, signed as
+Zendesk signs, resolves it:
 the thread is told, the leads' notice says who resolved it, and the bot answers in the thread again."""
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,7 +20,7 @@ from fakes.discord import FakeDiscord
 from fakes.zendesk import FakeZendesk
 
 from bot.handoff.inbound import HelpdeskHook
-from bot.handoff.signing import signed_headers
+from bot.handoff.signing import ZENDESK_SIGNATURE_HEADER, ZENDESK_TIMESTAMP_HEADER, zendesk_signature
 from bot.runtime import App
 from tests.discord.rig import RigFactory
 from tests.discord.test_discord_leads import RESOLVED, answered, button, lead_tables, leads_channel
@@ -58,9 +59,15 @@ async def serving(core: App) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def signed_post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
+async def zendesk_post(url: str, body: dict[str, Any], secret: str = INBOUND) -> tuple[int, Any]:
+    """``body`` posted as a Zendesk webhook sends it, signed with its signing secret."""
     raw = json.dumps(body).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(INBOUND, int(time.time()), raw)}
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = {
+        "Content-Type": "application/json",
+        ZENDESK_TIMESTAMP_HEADER: stamp,
+        ZENDESK_SIGNATURE_HEADER: zendesk_signature(secret, stamp, raw),
+    }
     async with aiohttp.ClientSession() as session, session.post(url, data=raw, headers=headers) as response:
         return response.status, await response.json()
 
@@ -98,7 +105,8 @@ async def test_a_zendesk_ticket_is_linked_in_the_thread_and_solving_it_resolves_
         assert ticket.tags == ["supportbot", "supportbot_discord"]
 
         solved = {"escalation_id": ticket.external_id, "status": "Solved", "solved_by": "Dana"}
-        assert await signed_post(hook_url, solved) == (200, {"resolved": 1})
+        assert (await zendesk_post(hook_url, solved, secret="another-secret"))[0] == 401
+        assert await zendesk_post(hook_url, solved) == (200, {"resolved": 1})
         assert rig.answers(thread)[-1].content == RESOLVED
         [lead_notice] = rig.answers(leads_channel(fake))
         assert lead_notice.content.endswith("Resolved by Dana (helpdesk)")

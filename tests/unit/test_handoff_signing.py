@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime
 
 from bot.handoff.payload import transcript
-from bot.handoff.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers, verify
+from bot.handoff.signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    ZENDESK_SIGNATURE_HEADER,
+    ZENDESK_TIMESTAMP_HEADER,
+    signed_headers,
+    verify,
+)
 from bot.types import Turn
 
 SECRET = "whsec-0123456789"
@@ -48,3 +56,17 @@ def test_the_transcript_keeps_the_newest_turns_within_its_bounds_with_people_mas
     assert [t["text"] for t in kept] == ["f", "second", "card [card ending 4242]"] and cut
     assert sum(len(t["text"]) for t in kept) <= 30
     assert transcript(turns, 0, 1000) == ([], True)
+
+
+def test_zendesk_signed_calls_are_verified_as_zendesk_documents() -> None:
+    stamp = datetime.fromtimestamp(NOW, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    digest = base64.b64encode(
+        hmac.new(SECRET.encode(), stamp.encode() + BODY, hashlib.sha256).digest()
+    ).decode()
+    headers = {ZENDESK_SIGNATURE_HEADER: digest, ZENDESK_TIMESTAMP_HEADER: stamp}
+    assert verify(SECRET, headers, BODY, NOW + 10, 300)
+    assert not verify(SECRET, headers, BODY + b" ", NOW, 300)
+    assert not verify("another-secret", headers, BODY, NOW, 300)
+    assert not verify(SECRET, headers, BODY, NOW + 301, 300)
+    assert not verify(SECRET, {**headers, ZENDESK_TIMESTAMP_HEADER: "2026-13-01T00:00:00Z"}, BODY, NOW, 300)
+    assert not verify(SECRET, {**headers, ZENDESK_TIMESTAMP_HEADER: "2027-01-15T08:00:00"}, BODY, NOW, 300)
