@@ -85,7 +85,8 @@ class Helpdesk:
         if not self._targets:
             return
         try:
-            turns = await self._store.load_turns(escalation.ref, self._config.transcript_turns or None)
+            limit = self._config.transcript_turns
+            turns = await self._store.load_turns(escalation.ref, limit) if limit else []
             payload = encode(
                 escalation_payload(
                     escalation,
