@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -103,6 +104,14 @@ class ModelPrice(_Strict):
     cache_write: float = Field(ge=0, le=10_000)
 
 
+class SuggestedPrompt(_Strict):
+    """A prompt Slack offers when someone opens the bot in its agent view (``title`` shown, ``message``
+    sent when clicked)."""
+
+    title: str = Field(min_length=1, max_length=75)
+    message: str = Field(min_length=1, max_length=1000)
+
+
 class PlatformFacts(_Strict):
     """Rate and size facts of one platform (docs/architecture.md §5), overridable here.
 
@@ -120,6 +129,10 @@ class PlatformFacts(_Strict):
     edit_reserve: int = Field(default=0, ge=0, le=10_000)
     posts_per_second: float = Field(default=1.0, gt=0, le=10_000)
     requests_per_second: int | None = Field(default=None, ge=1, le=10_000)
+    suggested_prompts: tuple[SuggestedPrompt, ...] = Field(default=(), max_length=4)
+    """Slack only: the prompts shown when an assistant thread starts (Slack shows at most four)."""
+    streaming: Literal["edit", "native"] = "edit"
+    """Slack only: stream an answer by editing its messages, or with ``chat.startStream`` and the like."""
 
     @model_validator(mode="after")
     def _reserve_below_limit(self) -> PlatformFacts:
@@ -151,6 +164,10 @@ class BotConfig(_Strict):
                 raise ValueError(
                     f"{name}.max_message_chars must be at most {limit[0]:,} ({limit[1]}); "
                     "a longer message would be refused or cut"
+                )
+            if name != "slack" and (facts.suggested_prompts or facts.streaming != "edit"):
+                raise ValueError(
+                    f"{name}: suggested_prompts and streaming are settings of platforms.slack only"
                 )
         return platforms
 

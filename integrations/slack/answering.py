@@ -8,20 +8,25 @@ threads, one reply per thread, the streamed render and the store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.gate import Admission, Gate
 from bot.runtime import App
+from integrations.slack.agent_view import AgentView
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.history import ThreadHistory
 from integrations.slack.inbound import (
+    PLATFORM,
     BotIdentity,
     SlackMessage,
     mentioned_users,
     said_text,
 )
+from integrations.slack.installations import Halted, Installations, StreamWithProgress
+from integrations.slack.native_stream import NativeSlackReplyStream, Recipient
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.stream import SlackReplyStream
 
@@ -36,6 +41,8 @@ class Answerer:
         people: PrincipalResolver,
         history: ThreadHistory,
         budgets: SlackBudgets,
+        agent_view: AgentView,
+        installations: Installations,
     ) -> None:
         self._core = core
         self._gate = Gate(core.store)
@@ -43,6 +50,9 @@ class Answerer:
         self._people = people
         self._history = history
         self._budgets = budgets
+        self._agent_view = agent_view
+        self._installations = installations
+        self._native = core.config.facts(PLATFORM).streaming == "native"
 
     async def answer(self, message: SlackMessage, bot: BotIdentity) -> None:
         """Answer ``message``, or keep its turn in a paused channel (``bot.gate``)."""
@@ -63,12 +73,9 @@ class Answerer:
         if admission is Admission.KEEP:
             await self._gate.keep(message.to_inbound(principal, text))
             return
-        stream = SlackReplyStream(
-            self._client,
-            channel_id=message.channel_id,
-            thread_ts=message.reply_thread_ts,
-            limits=self._budgets.limits,
-        )
+        if message.is_dm and message.thread_ts is not None:  # a thread of the agent view
+            await self._agent_view.title(message.channel_id, message.thread_ts, text)
+        stream = Halted(self._stream(message), self._installations, message.team_id)
         handled = await self._core.service.handle(
             message.to_inbound(principal, text),
             stream,
@@ -77,3 +84,25 @@ class Answerer:
             progress=stream,  # the thread's status
         )
         log.info("%s in %s: %s", message.dedup_key, message.ref.key, handled.status)
+
+    def _stream(self, message: SlackMessage) -> StreamWithProgress:
+        """Native streaming where it is set and there is a thread to stream in; else posts and edits."""
+        thread_ts = message.reply_thread_ts
+        if self._native and thread_ts is not None:
+            answering = asyncio.current_task()
+
+            def end_answer() -> None:  # the person stopped the streaming message
+                if answering is not None:
+                    answering.cancel()
+
+            return NativeSlackReplyStream(
+                self._client,
+                channel_id=message.channel_id,
+                thread_ts=thread_ts,
+                recipient=Recipient(message.user_id, message.team_id),
+                limits=self._budgets.limits,
+                on_stopped=end_answer,
+            )
+        return SlackReplyStream(
+            self._client, channel_id=message.channel_id, thread_ts=thread_ts, limits=self._budgets.limits
+        )

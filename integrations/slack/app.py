@@ -29,19 +29,23 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.runtime import App
 from bot.tasks import BackgroundTasks
 from integrations.slack.actions import ButtonActions
+from integrations.slack.agent_view import AgentView
 from integrations.slack.answering import Answerer
 from integrations.slack.budgets import SlackBudgets
 from integrations.slack.commands import SlackCommands
 from integrations.slack.escalations import SlackEscalations
 from integrations.slack.files import SlackFiles
 from integrations.slack.history import ThreadHistory
+from integrations.slack.home import DASHBOARD_ACTION, AppHome
 from integrations.slack.inbound import (
     PLATFORM,
     BotIdentity,
     click_from_payload,
     command_from_payload,
+    installation,
     message_from_event,
 )
+from integrations.slack.installations import Installations, revoked_bot_tokens
 from integrations.slack.principals import PrincipalResolver
 from integrations.slack.recovery import settle_interrupted
 
@@ -84,8 +88,19 @@ class SlackFrontEnd:
         )
         self._escalations = SlackEscalations(self._writes, core.store, self._budgets, core.config.slack)
         core.notifiers.register(PLATFORM, self._escalations)
-        self._answerer = Answerer(core, self._writes, self._people, self._history, self._budgets)
+        self._installations = Installations()
+        self._agent_view = AgentView(self._writes, core.config.facts(PLATFORM).suggested_prompts)
+        self._answerer = Answerer(
+            core,
+            self._writes,
+            self._people,
+            self._history,
+            self._budgets,
+            self._agent_view,
+            self._installations,
+        )
         self._commands = SlackCommands(core, self._people, self._escalations)
+        self._home = AppHome(core, self._writes, self._people, self._commands)
         self._actions = ButtonActions(core, self._people, self._escalations)
         self.bolt = AsyncApp(
             client=self.reads,
@@ -97,6 +112,12 @@ class SlackFrontEnd:
         self.bolt.event("message")(self._on_message)
         self.bolt.command(COMMAND)(self._on_command)
         self.bolt.action(_BUTTONS)(self._on_button)
+        self.bolt.event("assistant_thread_started")(self._on_thread_started)
+        self.bolt.event("assistant_thread_context_changed")(_ignored)  # the bot does not use the context
+        self.bolt.event("app_home_opened")(self._on_home_opened)
+        self.bolt.action(DASHBOARD_ACTION)(self._on_dashboard_button)
+        self.bolt.event("app_uninstalled")(self._on_uninstalled)
+        self.bolt.event("tokens_revoked")(self._on_tokens_revoked)
 
     @classmethod
     async def start(cls, core: App, *, bot_token: str, signing_secret: str | None) -> SlackFrontEnd:
@@ -117,8 +138,54 @@ class SlackFrontEnd:
     async def _on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         bot = _identity(context)
         message = message_from_event(body, bot=bot, channels=self._core.config.channels)
-        if message is not None:
-            self.tasks.spawn(self._answerer.answer(message, bot), name=f"answer {message.dedup_key}")
+        if message is not None and self._installations.active(message.team_id):
+            task = self.tasks.spawn(self._answerer.answer(message, bot), name=f"answer {message.dedup_key}")
+            self._installations.track(message.team_id, task)
+
+    async def _on_thread_started(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """Someone opened the bot in the agent view: offer the suggested prompts."""
+        if self._installations.active(_team(body)):
+            self.tasks.spawn(self._agent_view.thread_started(event), name="assistant thread started")
+
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        user, channel, team = event.get("user"), event.get("channel"), _team(body)
+        if event.get("tab") != "home" or not isinstance(user, str) or not self._installations.active(team):
+            return
+        self.tasks.spawn(
+            self._home.publish(
+                user,
+                team or "",
+                str(channel or ""),
+                enterprise_id=body.get("context_enterprise_id") or None,
+                with_link=False,
+            ),
+            name=f"home {user}",
+        )
+
+    async def _on_dashboard_button(
+        self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        """A lead asks the Home tab for a dashboard link: the tab is published again with a fresh one."""
+        await ack()
+        user = (body.get("user") or {}).get("id")
+        team, enterprise = _identity(context).workspace(
+            (body.get("team") or {}).get("id"), (body.get("enterprise") or {}).get("id")
+        )
+        if isinstance(user, str) and self._installations.active(team):
+            self.tasks.spawn(
+                self._home.publish(user, team, "", enterprise_id=enterprise, with_link=True),
+                name=f"home link {user}",
+            )
+
+    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+        team = _team(body)
+        if team is not None:
+            self._installations.stop(team, "the app was uninstalled")
+
+    async def _on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        team = _team(body)
+        if team is not None and revoked_bot_tokens(event):
+            self._installations.stop(team, "the bot token was revoked")
 
     async def _on_command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
@@ -139,6 +206,18 @@ class SlackFrontEnd:
             self.tasks.spawn(
                 _reply(respond, self._actions.run(click)), name=f"{click.action_id} {click.user_id}"
             )
+
+
+async def _ignored() -> None:
+    """An event the app subscribes to without acting on it (acknowledged, not logged as unhandled)."""
+
+
+def _team(body: dict[str, Any]) -> str | None:
+    """The installing workspace an event callback is for (see ``inbound.installation``)."""
+    try:
+        return installation(body, BotIdentity(""))[0]
+    except ValueError:
+        return body.get("team_id") or None
 
 
 def _identity(context: AsyncBoltContext) -> BotIdentity:

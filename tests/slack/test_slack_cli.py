@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jsonschema
 import pytest
+import yaml
 from fakes.anthropic import FakeAnthropic, Reply
 from fakes.slack import SIGNING_SECRET, FakeSlack
 from pydantic import SecretStr
@@ -214,6 +217,7 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
         "users:read",
         "usergroups:read",
         "files:read",
+        "assistant:write",
     }
     assert set(manifest_list(text, "bot_events")) == {
         "app_mention",
@@ -221,6 +225,11 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
         "message.groups",
         "message.im",
         "message.mpim",
+        "assistant_thread_started",
+        "assistant_thread_context_changed",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
     }
     assert f"command: {COMMAND}" in text and "should_escape: true" in text
     urls = [
@@ -230,3 +239,26 @@ def test_the_manifest_asks_for_what_the_app_uses() -> None:
     ]
     assert len(urls) == 3 and all(url.endswith(EVENTS_PATH) for url in urls)
     assert "is_enabled: true" in text  # interactivity, for the buttons
+
+
+@pytest.mark.parametrize("schema", sorted((ROOT / "tests" / "slack" / "manifest_schema").glob("*.json")))
+def test_the_manifest_validates_against_slacks_schema(schema: Path) -> None:
+    """Slack's manifest schema (slackapi/manifest-schema v0.5.0, MIT), both versions: the agent view (not
+    the legacy assistant view) with its description, the Home tab on."""
+    manifest = yaml.safe_load((ROOT / "config" / "slack-manifest.yml").read_text(encoding="utf-8"))
+    jsonschema.validate(manifest, json.loads(schema.read_text(encoding="utf-8")))
+    features = manifest["features"]
+    assert "assistant_view" not in features
+    assert 0 < len(features["agent_view"]["agent_description"]) <= 300
+    assert features["app_home"]["home_tab_enabled"] is True
+
+
+def test_the_schema_check_refuses_a_legacy_view_without_its_description() -> None:
+    """The check above can fail: Slack's schema requires the legacy view's description, and checks types."""
+    manifest = yaml.safe_load((ROOT / "config" / "slack-manifest.yml").read_text(encoding="utf-8"))
+    manifest["features"]["assistant_view"] = {"suggested_prompts": []}
+    schema = json.loads(
+        (ROOT / "tests" / "slack" / "manifest_schema" / "slack-manifest-schema.2.0.0.json").read_text()
+    )
+    with pytest.raises(jsonschema.ValidationError, match="assistant_description"):
+        jsonschema.validate(manifest, schema)

@@ -36,9 +36,9 @@ Where each part lives (import from the package, ``from fakes.slack import FakeSl
   (:meth:`FakeSlack.fail_next`), dispatch to the method handlers; the ``fake_slack`` fixture;
 - ``workspace``: building the workspace from a test (``add_user``, ``add_channel``, ``post_as_user``...)
   and reading it back (``messages``, ``thread``, ``bot_messages``, ``visible_text``);
-- ``chat``, ``conversations``, ``users``, ``assistant``, ``reactions``: the Web API methods, one module
-  per method family (a mixin of :class:`FakeSlack` each); ``socket_mode`` and ``response_urls``: the
-  other two ways an app talks to Slack;
+- ``chat``, ``streams`` (``chat.*Stream``), ``conversations``, ``users``, ``assistant``, ``reactions``,
+  ``views``: the Web API methods, one module per method family (a mixin of :class:`FakeSlack` each);
+  ``socket_mode`` and ``response_urls``: the other two ways an app talks to Slack;
 - ``files``: shared files: the file objects on messages (:meth:`FakeSlack.upload`, then
   ``post_as_user(..., files=...)``), the fake's own file host (``url_private`` on its origin, token
   checked, :meth:`FakeSlack.redirect_files`) and :class:`FileHost`, another host that records the
@@ -57,11 +57,16 @@ from .events import (
     EventSender,
     MessageSubtype,
     SentRequest,
+    app_home_opened_event,
     app_mention_event,
+    app_uninstalled_event,
+    assistant_thread_started_event,
     block_actions_payload,
+    home_button_payload,
     message_event,
     message_event_payload,
     slack_signature,
+    tokens_revoked_event,
 )
 from .files import FileHost, FileRequest
 from .limits import ManualClock, SlackLimits
@@ -131,14 +136,19 @@ __all__ = [
     "SlackLimits",
     "UserPost",
     "_ApiError",
+    "app_home_opened_event",
     "app_mention_event",
+    "app_uninstalled_event",
+    "assistant_thread_started_event",
     "block_actions_payload",
     "blocks_text",
     "fake_slack",
+    "home_button_payload",
     "mention",
     "message_event",
     "message_event_payload",
     "rich_text_blocks",
     "slack_signature",
+    "tokens_revoked_event",
     "validate_blocks",
 ]

@@ -232,6 +232,72 @@ def block_actions_payload(
     }
 
 
+def home_button_payload(*, user_id: str, action_id: str, team_id: str = TEAM_ID) -> JSON:
+    """A ``block_actions`` payload for a click on a button in ``user_id``'s Home tab: its container is the
+    view, and it has no channel, message or ``response_url``."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": "V0HOME"},
+        "trigger_id": f"{next(_trigger_ids)}.{team_id}.fake",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": {"id": "V0HOME", "type": "home", "team_id": team_id, "blocks": []},
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "home",
+                "text": {"type": "plain_text", "text": action_id, "emoji": True},
+                "type": "button",
+                "action_ts": _wall_ts(),
+            }
+        ],
+    }
+
+
+def assistant_thread_started_event(
+    *, user: str, channel: str, thread_ts: str, context_channel: str | None = None, team: str = TEAM_ID
+) -> JSON:
+    """``assistant_thread_started``: ``user`` opened the bot's agent view (a new thread in their DM
+    ``channel``); ``context`` names the channel they were looking at, if any."""
+    context: JSON = {"team_id": team, "enterprise_id": None}
+    if context_channel is not None:
+        context["channel_id"] = context_channel
+    return {
+        "type": "assistant_thread_started",
+        "assistant_thread": {
+            "user_id": user,
+            "context": context,
+            "channel_id": channel,
+            "thread_ts": thread_ts,
+        },
+        "event_ts": _wall_ts(),
+    }
+
+
+def app_home_opened_event(*, user: str, channel: str, tab: str = "home") -> JSON:
+    """``app_home_opened``: ``user`` opened the app's ``tab`` (``home`` or ``messages``)."""
+    return {"type": "app_home_opened", "user": user, "channel": channel, "tab": tab, "event_ts": _wall_ts()}
+
+
+def app_uninstalled_event() -> JSON:
+    """``app_uninstalled``: the workspace removed the app (its tokens are revoked too)."""
+    return {"type": "app_uninstalled", "event_ts": _wall_ts()}
+
+
+def tokens_revoked_event(*, bot: list[str] | None = None, oauth: list[str] | None = None) -> JSON:
+    """``tokens_revoked``: the tokens of these users (``oauth``) and bot users (``bot``) were revoked."""
+    tokens: JSON = {}
+    if oauth:
+        tokens["oauth"] = oauth
+    if bot:
+        tokens["bot"] = bot
+    return {"type": "tokens_revoked", "tokens": tokens, "event_ts": _wall_ts()}
+
+
 # --------------------------------------------------------------------------------------------------
 # delivering signed requests to an app, as Slack does
 

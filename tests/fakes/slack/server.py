@@ -50,7 +50,9 @@ from .state import (
     _Failure,
     _ResponseUrl,
 )
+from .streams import StreamRoutes
 from .users import UsersRoutes
+from .views import ViewsRoutes
 from .workspace import Workspace
 
 
@@ -58,10 +60,12 @@ class FakeSlack(
     Workspace,
     RateLimits,
     ChatRoutes,
+    StreamRoutes,
     ConversationsRoutes,
     UsersRoutes,
     AssistantRoutes,
     ReactionsRoutes,
+    ViewsRoutes,
     FilesRoutes,
     SocketMode,
     ResponseUrls,
@@ -95,6 +99,9 @@ class FakeSlack(
         self.bot_token = bot_token
         self.app_token = app_token
         self.valid_tokens: set[str] = {bot_token}
+        self.revoked_tokens: set[str] = set()
+        """Tokens :meth:`revoke` took back (the app was uninstalled): calls with them answer
+        ``token_revoked``."""
         self.replies_parent_on_every_page = replies_parent_on_every_page
         self._clock = clock
         self._wall_ts = ts_start is None
@@ -106,6 +113,12 @@ class FakeSlack(
         self.ephemerals: list[Ephemeral] = []
         self.assistant_statuses: list[AssistantStatus] = []
         self._current_status: dict[tuple[str, str], str] = {}
+        self.assistant_titles: dict[tuple[str, str], str] = {}
+        self.suggested_prompts: dict[tuple[str, str], list[JSON]] = {}
+        self.streaming: set[tuple[str, str]] = set()
+        """(channel, ts) of the messages still streaming (``chat.startStream`` until stopped)."""
+        self.home_views: dict[str, JSON] = {}
+        """Each user's Home tab, as last published."""
         self._response_urls: dict[str, _ResponseUrl] = {}
         self.response_url_posts: list[ResponseUrlPost] = []
         self.files: dict[str, FakeFile] = {}
@@ -144,6 +157,12 @@ class FakeSlack(
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "assistant.threads.setStatus": self._assistant_set_status,
+            "assistant.threads.setTitle": self._assistant_set_title,
+            "assistant.threads.setSuggestedPrompts": self._assistant_set_suggested_prompts,
+            "chat.startStream": self._chat_start_stream,
+            "chat.appendStream": self._chat_append_stream,
+            "chat.stopStream": self._chat_stop_stream,
+            "views.publish": self._views_publish,
             "reactions.add": self._reactions_add,
             "reactions.remove": self._reactions_remove,
         }
@@ -215,6 +234,12 @@ class FakeSlack(
     def calls(self, method: str | None = None) -> list[RecordedCall]:
         """Every request received (for ``method``), oldest first, failed and rate-limited ones included."""
         return [c for c in self._calls if method is None or c.method == method]
+
+    def revoke(self, token: str) -> None:
+        """Take ``token`` back, as uninstalling the app does: every later call with it answers
+        ``token_revoked``."""
+        self.valid_tokens.discard(token)
+        self.revoked_tokens.add(token)
 
     def reset_calls(self) -> None:
         self._calls.clear()
@@ -359,6 +384,8 @@ class FakeSlack(
             # An app-level token opens Socket Mode connections and does nothing else.
             allowed = token == self.app_token or token in self.valid_tokens
             return 200, {"ok": False, "error": "not_allowed_token_type" if allowed else "invalid_auth"}, {}
+        if token in self.revoked_tokens:
+            return 200, {"ok": False, "error": "token_revoked"}, {}
         if token not in self.valid_tokens and token != self.app_token:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
 
