@@ -42,6 +42,7 @@ BENCHMARKS = (
     Benchmark("agent_turn", ("--turns", "60", "--threads", "5")),
     Benchmark("long_thread", ("--turns", "60")),
     Benchmark("slack_stream", ("--replies", "10", "--channels", "10")),
+    Benchmark("slack_files", ("--runs", "2")),
     Benchmark("discord_stream", ("--replies", "5")),
     Benchmark("scale", ("--mentions", "40", "--channels", "10")),
     Benchmark("load", ("--conversations", "50", "--seconds", "15")),
