@@ -52,11 +52,11 @@ REJECTED_NOTICE = (
     "for a human."
 )
 REJECTED_IMAGE_NOTICE = (
-    "The AI model refused to process this message, maybe because of an attached image, so I couldn't "
-    "answer it. The images sent so far are left out from now on: please ask again, describing what they "
-    "show if it matters."
+    "The AI model refused to process this message, maybe because of an attached image or file, so I "
+    "couldn't answer it. The files sent so far are left out from now on: please ask again, describing what "
+    "they show if it matters."
 )
-IMAGES_LEFT_OUT = "[the attached images are left out: the AI model could not process them]"
+IMAGES_LEFT_OUT = "[the attached files are left out: the AI model could not process them]"
 STEPS_NOTICE = (
     "I stopped here: this answer needed more steps than one answer may take. Please ask a narrower "
     "question, or ask for a human."

@@ -11,6 +11,7 @@ import aiohttp
 from fakes.anthropic import Reply
 from fakes.slack import FakeFile, FakeSlack, FileHost, UserPost, mention
 
+from bot.agent.loop import REJECTED_IMAGE_NOTICE
 from bot.attachments import FileLimits
 from integrations.slack.files import SlackFiles
 from integrations.slack.inbound import files_of
@@ -199,3 +200,29 @@ async def test_a_message_s_files_together_stay_within_the_message_limit(wall_clo
     assert blocks[0]["type"] == "image"
     assert blocks[1]["text"] == "[b.png was not read: the message's files together are too big]"
     assert blocks[2]["text"] == "[c.txt was not read: the download failed (larger than 50 bytes)]"
+
+
+async def test_a_file_the_model_refused_is_said_and_the_thread_goes_on_without_it(
+    slack_rig: RigFactory,
+) -> None:
+    rig = await slack_rig()
+    alice = rig.user("alice")
+    rig.model.script(
+        Reply.status(400, message="The PDF specified was not valid."),
+        Reply.text("Without the file: error 51 means the bank declined the card.", tokens_per_second=400),
+    )
+    broken = rig.fake.upload(alice.id, "statement.pdf", b"%PDF-1.7 encrypted", "application/pdf")
+    post = await share(rig, "what does this say?", broken)
+    await rig.deliver(rig.fake.post_as_user(rig.fake.general.id, alice.id, "it says error 51", post.ts))
+    await rig.settle()
+
+    refused, answered = rig.bot_messages(rig.fake.general.id, post.ts)
+    assert section_text(refused) == f"_{REJECTED_IMAGE_NOTICE}_"
+    assert section_text(answered) == "Without the file: error 51 means the bank declined the card."
+    assert len(rig.model.message_requests) == 2
+    second = rig.model.message_requests[1]
+    assert [b["type"] for b in last_user_content(rig, 0)] == ["text", "document"]
+    assert all(b["type"] == "text" for m in second.body["messages"] for b in m["content"])
+    assert "[attached: statement.pdf (application/pdf" in second.body["messages"][0]["content"][0]["text"]
+    assert len(rig.fake.file_requests) == 1  # not downloaded again
+    rig.model.assert_clean()
