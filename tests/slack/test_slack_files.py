@@ -226,3 +226,29 @@ async def test_a_file_the_model_refused_is_said_and_the_thread_goes_on_without_i
     assert "[attached: statement.pdf (application/pdf" in second.body["messages"][0]["content"][0]["text"]
     assert len(rig.fake.file_requests) == 1  # not downloaded again
     rig.model.assert_clean()
+
+
+async def test_in_a_thread_read_from_slack_earlier_files_are_named_and_the_new_one_is_read(
+    slack_rig: RigFactory,
+) -> None:
+    rig = await slack_rig()
+    alice, bob = rig.user("alice"), rig.user("bob")
+    rig.model.script(Reply.text("The new log shows the card was declined.", tokens_per_second=400))
+    old = rig.fake.upload(bob.id, "old.png", PNG, "image/png")
+    parent = rig.fake.post_as_user(rig.fake.general.id, bob.id, "checkout is broken", files=[old])
+    log = rig.fake.upload(alice.id, "new.log", b"ERROR card declined\n", "text/plain")
+    post = rig.fake.post_as_user(rig.fake.general.id, alice.id, f"{mention()} same here", parent.ts, [log])
+    await rig.deliver(post)
+    await rig.settle()
+
+    assert len(rig.fake.calls("conversations.replies")) == 1  # the bot had not seen the thread
+    messages = rig.model.message_requests[0].body["messages"]
+    blocks = [b for m in messages for b in m["content"]]
+    assert blocks[0]["text"] == (
+        f"bob: checkout is broken\n[attached: old.png (image/png, {len(PNG)} bytes)]\n\n"
+        f"alice: same here\n[attached: new.log (text/plain, 20 bytes)]"
+    )
+    assert [b["type"] for b in blocks] == ["text", "text"]  # the earlier image is only named
+    assert blocks[1]["text"] == "[content of new.log]\n```\nERROR card declined\n```"
+    assert [r.path.rsplit("/", 1)[-1] for r in rig.fake.file_requests] == ["new.log"]
+    rig.model.assert_clean()
