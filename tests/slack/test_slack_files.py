@@ -252,3 +252,20 @@ async def test_in_a_thread_read_from_slack_earlier_files_are_named_and_the_new_o
     assert blocks[1]["text"] == "[content of new.log]\n```\nERROR card declined\n```"
     assert [r.path.rsplit("/", 1)[-1] for r in rig.fake.file_requests] == ["new.log"]
     rig.model.assert_clean()
+
+
+async def test_a_sign_in_page_instead_of_the_file_is_a_failed_download(wall_clock_slack: FakeSlack) -> None:
+    """What Slack's file host answers a token that may not read the file (e.g. one without files:read)."""
+    fake = wall_clock_slack
+    alice = fake.add_user(name="alice")
+    post = fake.post_as_user(
+        fake.general.id, alice.id, "x", files=[fake.upload(alice.id, "a.png", PNG, "image/png")]
+    )
+    async with aiohttp.ClientSession() as session:
+        blocks = await SlackFiles(session, "xoxb-other", fake.api_url).blocks(files_of(post.message_event))
+    assert blocks == [
+        {
+            "type": "text",
+            "text": "[a.png was not read: the download failed (Slack answered with a page, not the file)]",
+        }
+    ]
