@@ -28,10 +28,11 @@ from pydantic import SecretStr
 
 from bot.config import load_bot_config
 from bot.errors import ConfigError
+from bot.streaming.protocol import Footer, ReplyLimits
 from bot.types import ThreadRef
 from integrations.slack.agent_view import thread_title
 from integrations.slack.home import DASHBOARD_ACTION
-from integrations.slack.native_stream import settled_text
+from integrations.slack.native_stream import NativeSlackReplyStream, Recipient, settled_text
 from tests.slack import rig as rig_module
 from tests.slack.rig import ROOT, RigFactory, SlackRig, toml_text
 
@@ -153,14 +154,20 @@ async def test_an_assistant_thread_offers_the_prompts_and_is_titled_by_its_first
     assert [ANSWER.replace("**", "*") in replies[0], replies[1].startswith("Anything else?")] == [True, True]
 
 
-async def test_no_prompts_configured_means_no_call(slack_rig: RigFactory) -> None:
+async def test_no_prompts_configured_means_no_call(
+    slack_rig: RigFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     rig = await slack_rig()
     ann = rig.user("ann")
     dm = rig.fake.add_dm(ann.id)
     event = assistant_thread_started_event(user=ann.id, channel=dm.id, thread_ts=rig.fake.next_ts())
     assert (await rig.sender.send_event(event)).status == 200
+    # The person looks at another channel beside the pane: acknowledged, nothing to do.
+    changed = {**event, "type": "assistant_thread_context_changed"}
+    assert (await rig.sender.send_event(changed)).status == 200
     await rig.settle()
     assert rig.fake.calls("assistant.threads.setSuggestedPrompts") == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 # ------------------------------------------------------------------ native streaming
@@ -216,6 +223,9 @@ async def test_a_person_who_stops_the_stream_ends_the_answer_quietly(
     assert len(rig.bot_messages(rig.fake.general.id, post.ts)) == 1
     assert [r.message for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert sum("stopped by the person" in r.getMessage() for r in caplog.records) == 1
+    # The answer itself was ended (cancelled), not left to run on unseen.
+    assert not [r for r in caplog.records if r.name == "integrations.slack.answering"]
+    assert not [r for r in caplog.records if r.getMessage() == "answer"]
 
 
 # ------------------------------------------------------------------ the Home tab
@@ -297,3 +307,30 @@ async def test_revoked_user_tokens_alone_do_not_stop_the_bot(slack_rig: RigFacto
     post = await rig.mention(rig.user("ann"), "where is my order?")
     await rig.settle()
     assert rig.bot_messages(rig.fake.general.id, post.ts)
+
+
+async def test_a_final_text_that_does_not_continue_the_stream_replaces_it(fake_slack: FakeSlack) -> None:
+    """The stream alone, through slack_sdk against the fake: interim texts grow the message; a last text
+    that is not their continuation (the model's completed text differs) stops the stream and edits it."""
+    ann = fake_slack.add_user(name="ann")
+    root = fake_slack.post_as_user(fake_slack.general.id, ann.id, "hello?").ts
+    stream = NativeSlackReplyStream(
+        fake_slack.client(),
+        channel_id=fake_slack.general.id,
+        thread_ts=root,
+        recipient=Recipient(ann.id, fake_slack.team_id),
+        limits=ReplyLimits(max_chars=2900),
+        on_stopped=lambda: None,
+    )
+    ref = await stream.post("Your order is on its wa ▍")
+    await stream.edit(ref, "Your order is on its way to you ▍")
+    assert fake_slack.message(fake_slack.general.id, ref).text == "Your order is on its way to "
+    await stream.edit(ref, "Your order arrives on Thursday.", Footer("r1", buttons=False))
+    message = fake_slack.message(fake_slack.general.id, ref)
+    assert message.visible_text == "Your order arrives on Thursday."
+    assert [c.method for c in fake_slack.calls() if c.method.startswith("chat.")] == [
+        "chat.startStream",
+        "chat.appendStream",
+        "chat.stopStream",
+        "chat.update",
+    ]
