@@ -63,6 +63,7 @@ async def overview(store: StatsStore, days: int, now: datetime | None = None) ->
         Tile("Helpful", helpful_share(total), "helpful_share"),
         Tile("Escalations", str(total.escalations), "escalations"),
         Tile("Open escalations now", str(stats.open_escalations), "open_escalations"),
+        Tile("Solved threads", str(stats.solved), "solved"),
         Tile("Median time to first text", seconds(total.median_first_text_ms), "first_text"),
         Tile("Cost", money(total.cost_usd), "cost"),
     )

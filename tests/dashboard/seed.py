@@ -36,7 +36,8 @@ class Seeded:
 async def seed(store: Store, now: datetime | None = None) -> Seeded:
     """Seven questions over three days in three threads: answers with and without the model, a failed one
     and a rate-limit notice; three votes; two escalations (one resolved: it counts, but is not open); the
-    model's cost, most of it in one thread; a KB draft from the resolved thread, waiting."""
+    model's cost, most of it in one thread; a KB draft from the resolved thread, waiting; that thread marked
+    solved."""
     now = now or datetime.now(UTC)
     replies = [
         # (thread, started, first text ms, failed, fallback, limited, cost)
@@ -68,6 +69,7 @@ async def seed(store: Store, now: datetime | None = None) -> Seeded:
     await store.resolve_escalations(QUIET_THREAD, "U0LEAD")
     for ref, summary in zip((SLACK_THREAD, DISCORD_THREAD), ESCALATION_SUMMARIES, strict=True):
         assert await store.open_escalation(ref, "U1", summary) is not None
+    assert await store.mark_solved(QUIET_THREAD, "U5", "M-solving")
     [unhelpful] = [a for a in await store.answers_since(now - timedelta(days=3), 10) if a.not_helpful_votes]
     draft = await store.save_kb_draft(
         QUIET_THREAD, DRAFT_TITLE, DRAFT_QUESTION, DRAFT_BODY, "U0LEAD", "template"

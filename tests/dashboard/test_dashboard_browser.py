@@ -88,10 +88,12 @@ async def test_the_link_opens_a_session_and_the_overview_shows_the_stores_figure
             "helpful_share": helpful,
             "escalations": str(total.escalations),
             "open_escalations": str(stats.open_escalations),
+            "solved": str(stats.solved),
             "first_text": seconds(total.median_first_text_ms),
             "cost": f"${total.cost_usd:.2f}",
         }
         assert (total.questions, total.answers, total.fallback, total.escalations) == (7, 5, 1, 3)
+        assert stats.solved == 1
         # The charts: a bar per active day, labelled with its value.
         bars = browser.find_elements(By.CSS_SELECTOR, "figure.chart")[0].find_elements(
             By.CSS_SELECTOR, "rect"
