@@ -16,6 +16,7 @@ answer to the message that shared it.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
@@ -51,6 +52,9 @@ class FileLimits:
 
 
 LIMITS = FileLimits()
+MAX_PDF_PAGES = 100
+"""The pages of a PDF the API takes in one request."""
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 MAX_TEXT_CHARS = 8000
 """Characters of one text file given to the model."""
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -93,6 +97,8 @@ def content_block(name: str, kind: FileKind, data: bytes) -> Block:
     if kind is FileKind.IMAGE and media is not None and media.startswith("image/"):
         return _base64_block("image", media, data)
     if kind is FileKind.PDF and media == "application/pdf":
+        if len(_PDF_PAGE.findall(data)) > MAX_PDF_PAGES:  # pages in compressed object streams are not seen
+            return skipped_note(name, f"it has more than {MAX_PDF_PAGES} pages")
         return _base64_block("document", media, data)
     if kind is FileKind.TEXT and b"\x00" not in data:
         text = mask(data.decode("utf-8", errors="replace"))

@@ -66,3 +66,13 @@ def test_the_text_names_each_file_and_a_file_alone_is_its_line() -> None:
         "a.png", "image/png", 2048
     )
     assert said_text("<@U0BOT>", [], bot_user_id="U0BOT", names={}) == "@Support"
+
+
+def test_a_pdf_of_more_pages_than_the_api_takes_is_noted() -> None:
+    pages = b"".join(b"%d 0 obj << /Type /Page /Parent 1 0 R >> endobj\n" % i for i in range(101))
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Pages /Count 101 >> endobj\n" + pages
+    assert content_block("big.pdf", FileKind.PDF, pdf) == {
+        "type": "text",
+        "text": "[big.pdf was not read: it has more than 100 pages]",
+    }
+    assert content_block("ok.pdf", FileKind.PDF, pdf[: pdf.index(b"100 0 obj")])["type"] == "document"
