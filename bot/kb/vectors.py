@@ -12,6 +12,7 @@ Visibility and sources are filtered before ranking: rows the asker may not see g
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -170,16 +171,18 @@ class VectorSnapshot:
         # einsum, not BLAS: one core's loop; a multi-threaded BLAS matvec was several times slower than it
         # while other work (other searches, the event loop) wanted the cores.
         scores = np.einsum("ij,j->i", self.matrix, query)
-        if allowed is not None:  # the others are never ranked nor counted, whatever their similarity
-            scores = np.where(allowed, scores, np.float32(np.nan))
-        best = float(np.nanmax(scores))
-        near = np.flatnonzero(scores >= best - margin)  # NaN compares false
+        visible = scores if allowed is None else scores[allowed]  # the others are never ranked nor counted
+        best = float(visible.max())
+        near = np.flatnonzero(scores >= best - margin)
+        if allowed is not None:
+            near = near[allowed[near]]
         if len(near) > k:
             near = near[np.argpartition(-scores[near], k - 1)[:k]]
         near = near[np.argsort(-scores[near], kind="stable")]
         ranking = [(int(self.ids[i]), float(scores[i])) for i in near]
-        mean = float(np.nanmean(scores)) if allowed is not None else float(scores.mean())
-        spread = float(np.nanstd(scores)) if allowed is not None else float(scores.std())
+        # mean and spread from the sum and the sum of squares: one pass each, no copies
+        mean = float(visible.sum(dtype=np.float64)) / count
+        spread = math.sqrt(max(float(np.dot(visible, visible)) / count - mean * mean, 0.0))
         return Nearest(ranking, (best - mean) / spread if spread > 0 else 0.0)
 
     @cached_property
