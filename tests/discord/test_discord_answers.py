@@ -244,3 +244,25 @@ async def test_an_answer_cut_off_by_a_restart_is_settled_on_start(discord_rig: R
     again = await discord_rig()
     assert fake.message(reply.id).content == f"Your parcel left\n\n{INTERRUPTED_NOTICE}"
     assert await again.core.store.pending_replies("discord") == []
+
+
+async def test_every_interim_edit_of_an_answer_with_code_shows_its_code_block_closed(
+    discord_rig: RigFactory,
+) -> None:
+    """While a code block is being written, each edit closes it: the reader sees code, not raw backticks
+    with the code's ``*`` and ``_`` taken for emphasis."""
+    rig = await discord_rig()
+    answer = (
+        "Run this to check the refund:\n\n```python\ndef refund(*args, **kwargs):\n"
+        + "".join(f"    total_{i} = _amount(*args) * {i}\n" for i in range(12))
+        + "    return total_0\n```\n\nThen reply here with the *result*."
+    )
+    rig.model.script(Reply.text(answer, tokens_per_second=40, chunk=8))
+    question = await rig.mention(rig.fake.alice, "how do I check my refund?")
+
+    [reply] = rig.answers(rig.thread_of(question))
+    assert reply.content == answer
+    interim = reply.versions[:-1]
+    inside = [v for v in interim if "```python" in v and v.count("```") == 2 and v.endswith("```\n ▍")]
+    assert len(interim) >= 3 and inside  # edits were shown while the block was being written
+    assert all(len(re.findall(r"^```", v, re.MULTILINE)) % 2 == 0 for v in interim), interim
