@@ -37,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import Figure, emit
 from bot.agent.toolbox import ToolContext
-from bot.kb import KnowledgeBase, article_files, fusion, load_articles
+from bot.kb import fusion
 from bot.kb.fusion import Relevance
+from bot.kb.index import KnowledgeBase, article_files, load_articles
 from bot.store.roles import EscalationLog
 from bot.types import Principal, Role, ThreadRef
 from tools.kb import SearchKb, SearchKbInput

@@ -35,8 +35,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import Figure, emit
-from bot.kb import MAX_ARTICLE_CHARS, STOPWORDS, Article, KnowledgeBase
 from bot.kb.embeddings import shared_embedder
+from bot.kb.index import MAX_ARTICLE_CHARS, Article, KnowledgeBase
+from bot.kb.lexical import STOPWORDS
 from bot.kb.sources.base import ArticleChange, SourceArticle
 
 TARGET_P50_MS = 10.0

@@ -15,7 +15,7 @@ from bot.coordination.open import Coordination
 from bot.coordination.ratelimit import RateLimiter
 from bot.escalations import EscalationNotifiers
 from bot.handoff.outbox import Helpdesk
-from bot.kb import KnowledgeBase
+from bot.kb.index import KnowledgeBase
 from bot.kb.schedule import KnowledgeSync
 from bot.metrics import BotMetrics
 from bot.orders import OrderBackend

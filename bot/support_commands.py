@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.dashboard.auth import DashboardAccess
-from bot.kb import KnowledgeBase
+from bot.kb.index import KnowledgeBase
 from bot.kb.schedule import KnowledgeSync
 from bot.markup import Markup
 from bot.privacy import describe_forget

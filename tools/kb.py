@@ -13,7 +13,8 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.agent.toolbox import ToolContext, ToolResult
-from bot.kb import KbHit, KnowledgeBase
+from bot.kb.hits import KbHit
+from bot.kb.index import KnowledgeBase
 from bot.store import SearchRecord
 from bot.store.records import SCORES_KEPT
 from bot.types import Principal, Source

@@ -61,6 +61,7 @@ class Relevance:
     cosine: float | None = None  # None (and z None, agree False) when the dense half is off
     z: float | None = None
     agree: bool = False
+    recognised: bool = True  # whether any query word is a word (bot.kb.search.Searcher._spelled)
 
     def features(self) -> tuple[float, ...]:
         """The model's inputs: coverage alone without the dense half, else coverage, cosine, z, agree."""
@@ -76,8 +77,11 @@ class Relevance:
         return model[0] + sum(w * x for w, x in zip(model[1:], values, strict=True))
 
     def relevant(self, model: Sequence[float] | None = None) -> bool:
-        """Whether the query has a relevant section: every word in one section, or a score of at least 0
-        (by default the fitted model's)."""
+        """Whether the query has a relevant section: never when none of its words is a word (nonsense
+        has no answer, however near its pieces' vector falls); else every word in one section, or a score
+        of at least 0 (by default the fitted model's)."""
+        if not self.recognised:
+            return False
         return self.coverage >= FULL_COVERAGE or self.score(model) >= 0.0
 
 

@@ -29,7 +29,7 @@ from bot.kb.hits import MAX_LIMIT, KbHit, Visibility
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
 from bot.kb.lexical import WORD, fold, match_expression, query_terms, stem, words
 from bot.kb.snippets import SNIPPET_SCAN_CHARS, snippet
-from bot.kb.spelling import corrections
+from bot.kb.spelling import corrections, known
 from bot.kb.vectors import Nearest, VectorSnapshot
 
 logger = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class Searcher:
         if "generation" not in meta:
             return None
         pool = max(MIN_POOL, POOL_FACTOR * limit)
-        terms, query = self._spelled(conn, meta, terms, query)
+        terms, query, recognised = self._spelled(conn, meta, terms, query)
         vectors = self._vectors(conn, meta)
         if vectors is not None:  # the dense half runs beside the lexical one (both release the GIL)
             dense_work = _DENSE_WORKERS.submit(_nearest, *vectors, query, include_internal, sources, pool)
@@ -238,23 +238,34 @@ class Searcher:
             (by_id[s].source, by_id[s].key) in lexical_top for s, _ in ranking[:AGREE_TOP] if s in by_id
         )
         cosine = ranking[0][1] if ranking else 0.0
-        return ranked, Relevance(coverage, cosine, dense.z if dense.z is not None else 0.0, agree)
+        z = dense.z if dense.z is not None else 0.0
+        return ranked, Relevance(coverage, cosine, z, agree, recognised)
 
     def _spelled(
         self, conn: sqlite3.Connection, meta: dict[str, str], terms: list[str], query: str
-    ) -> tuple[list[str], str]:
+    ) -> tuple[list[str], str, bool]:
         """``terms`` and ``query`` with each word no section holds replaced by its correction, if it has
-        one (:mod:`bot.kb.spelling`), for both halves. Without the embedding model nothing is corrected:
-        it is what tells a typing mistake from a real word the index lacks."""
+        one (:mod:`bot.kb.spelling`), for both halves; and whether any word of the query is a word at
+        all: one the index holds, one of the model's vocabulary, or a correction (``False`` for
+        "zxqv blorft", whose pieces still have *some* similarity to every section). Without the
+        embedding model nothing is corrected: it is what tells a typing mistake from a real word the
+        index lacks."""
         embedder = self._embedder()
         if embedder is None:
-            return terms, query
+            return terms, query, True
         counts, _ = self._counts(conn, meta, list(dict.fromkeys(stem(term) for term in terms)))
-        fixes = corrections(conn, [term for term in terms if not counts[stem(term)]], embedder.is_word)
+        unknown = [term for term in terms if not counts[stem(term)]]
+        fixes = corrections(conn, unknown, embedder.is_word)
+        recognised = (
+            not terms
+            or len(unknown) < len(terms)
+            or bool(fixes)
+            or any(known(t, embedder.is_word) for t in unknown)
+        )
         if not fixes:
-            return terms, query
+            return terms, query, recognised
         spelled = WORD.sub(lambda word: fixes.get(fold(word[0]), word[0]), query)
-        return list(dict.fromkeys(fixes.get(term, term) for term in terms)), spelled
+        return list(dict.fromkeys(fixes.get(term, term) for term in terms)), spelled, recognised
 
     def _vectors(
         self, conn: sqlite3.Connection, meta: dict[str, str]

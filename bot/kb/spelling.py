@@ -10,7 +10,8 @@ not a typo of one it does ("ship", "poor", "cann"), and is left alone.
 
 Bounded: only words of :data:`MIN_CHARS` to :data:`MAX_CHARS` ASCII letters, at most
 :data:`MAX_WORDS` per query, at most ``54 n + 25`` candidate spellings for a word of ``n`` letters, looked
-up in one query. Stop words are never a correction (they carry nothing to search).
+up in one query. Stop words (or spellings whose stem is one) are never a correction: they carry
+nothing to search.
 """
 
 from __future__ import annotations
@@ -39,14 +40,19 @@ def edits(word: str) -> set[str]:
     return (deletes | swaps | changes | inserts) - {word}
 
 
+def known(word: str, is_word: Callable[[str], bool]) -> bool:
+    """Whether ``word`` (folded), its stem or its stem with a final ``e`` (as "hire" of "hiring") is a
+    word of the model's vocabulary (``is_word``)."""
+    base = stem(word)
+    return any(is_word(form) for form in dict.fromkeys((word, base, base + "e")))
+
+
 def misspelt(word: str, is_word: Callable[[str], bool]) -> bool:
     """Whether ``word`` (folded, unknown to the index) looks like a typing mistake: letters only, of a
-    length worth correcting, and neither it nor its stem (nor the stem with a final ``e``, as "hire" of
-    "hiring") is a word of the model's vocabulary (``is_word``)."""
+    length worth correcting, and not :func:`known` to the model."""
     if not (MIN_CHARS <= len(word) <= MAX_CHARS and word.isascii() and word.isalpha()):
         return False
-    base = stem(word)
-    return not any(is_word(form) for form in dict.fromkeys((word, base, base + "e")))
+    return not known(word, is_word)
 
 
 def corrections(
@@ -57,7 +63,9 @@ def corrections(
     spelling are left out."""
     candidates: dict[str, dict[str, str]] = {}  # unknown word -> candidate stem -> candidate spelling
     for word in [w for w in unknown if misspelt(w, is_word)][:MAX_WORDS]:
-        candidates[word] = {stem(c): c for c in sorted(edits(word)) if c not in STOPWORDS}
+        candidates[word] = {
+            stem(c): c for c in sorted(edits(word)) if c not in STOPWORDS and stem(c) not in STOPWORDS
+        }
     stems = sorted({s for by_stem in candidates.values() for s in by_stem})
     if not stems:
         return {}

@@ -20,8 +20,8 @@ from bot.escalations import EscalationNotifiers
 from bot.handoff.config import HandoffSecrets
 from bot.handoff.outbox import Helpdesk
 from bot.handoff.targets import open_targets
-from bot.kb import KnowledgeBase
 from bot.kb.follow import KnowledgeFollower
+from bot.kb.index import KnowledgeBase
 from bot.kb.schedule import KnowledgeSync, open_sources
 from bot.kb.sources.kinds import DRAFTS_SOURCE
 from bot.metrics import BotMetrics

@@ -54,8 +54,8 @@ async def open_knowledge(settings: Settings) -> AsyncIterator[KnowledgeSync]:
     operator's command fetches at once: no sync claims)."""
     from bot.config import load_bot_config
     from bot.coordination.sync_claims import LocalSyncClaims
-    from bot.kb import KnowledgeBase
     from bot.kb.follow import KnowledgeFollower
+    from bot.kb.index import KnowledgeBase
     from bot.kb.schedule import KnowledgeSync, open_sources
     from bot.store.open import open_store
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from bot.kb.hits import MAX_LIMIT
 
 if TYPE_CHECKING:
-    from bot.kb import KbHit, KnowledgeBase
+    from bot.kb.hits import KbHit
+    from bot.kb.index import KnowledgeBase
 
 NOTHING_RELEVANT = "No article is relevant to that query."
 _HEADER = ("SCORE", "VISIBILITY", "SOURCE", "ARTICLE")

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.kb import KnowledgeBase, vectors
+from bot.kb import vectors
 from bot.kb.embeddings import Embedder, shared_embedder
 from bot.kb.fusion import Relevance, fuse
+from bot.kb.index import KnowledgeBase
 from bot.kb.layout import INTERNAL_ID_BASE
 from bot.kb.sources.base import ArticleChange, SourceArticle, Visibility
 from bot.kb.vectors import VectorSnapshot

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb import KnowledgeBase
+from bot.kb.index import KnowledgeBase
 from bot.kb.sources.base import ArticleChange, SourceArticle, Visibility
 
 

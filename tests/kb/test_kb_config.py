@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_commented_examples_in_bot_toml_are_valid(tmp_path: Path) -> None:
     text = (ROOT / "config" / "bot.toml").read_text(encoding="utf-8")
-    block = text[text.index("# [[kb.sources]]") :]
+    block = text[text.index("# [[kb.sources]]") :].split("\n\n")[0]  # the examples end at a blank line
     uncommented = "\n".join(line[2:] if line.startswith("# ") else "" for line in block.splitlines())
     (tmp_path / "bot.toml").write_text(uncommented, encoding="utf-8")
     config = load_bot_config(tmp_path / "bot.toml")

@@ -16,8 +16,8 @@ import pytest
 from bot.coordination.redis_client import SharedRedis
 from bot.coordination.sync_claims import LocalSyncClaims, SyncClaims
 from bot.coordination.sync_claims_redis import RedisSyncClaims
-from bot.kb import KnowledgeBase
 from bot.kb.follow import KnowledgeFollower
+from bot.kb.index import KnowledgeBase
 from bot.kb.schedule import ConfiguredSource, KnowledgeSync
 from bot.kb.sources.base import Fetched, Progress, SourceArticle
 from bot.kb.sources.config import FolderSourceConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.kb import KnowledgeBase
+from bot.kb.index import KnowledgeBase
 from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.kb.spelling import edits
 

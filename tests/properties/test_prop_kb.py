@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.kb import KnowledgeBase, article_files
+from bot.kb.index import KnowledgeBase, article_files
 from tests.properties.strategies import ANY_TEXT, QUICK, STRINGS
 
 LINE = st.one_of(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bot.agent.toolbox import ToolBox, ToolResult
 from bot.escalations import EscalationNotifiers
-from bot.kb import KnowledgeBase
+from bot.kb.index import KnowledgeBase
 from bot.orders import SqliteOrderBackend
 from bot.runtime import App
 from bot.store import Store

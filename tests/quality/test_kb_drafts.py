@@ -14,8 +14,8 @@ from fakes.anthropic import FakeAnthropic, Reply
 
 from bot.agent.llm import AnthropicLLM
 from bot.config import load_bot_config
-from bot.kb import KnowledgeBase
 from bot.kb.follow import KnowledgeFollower
+from bot.kb.index import KnowledgeBase
 from bot.quality.drafts import DRAFT_SYSTEM, SOURCE, TEMPLATE, TOOL, TRANSCRIPT_CHARS, KbDrafting, scrub
 from bot.store import Store
 from bot.store.open import open_store

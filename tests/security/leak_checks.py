@@ -13,7 +13,8 @@ from typing import Any
 
 from fakes.anthropic import RecordedRequest, Reply
 
-from bot.kb import article_files, load_articles, markdown_to_text
+from bot.kb.index import article_files, load_articles
+from bot.kb.markdown import markdown_to_text
 from bot.types import Principal, Role
 from tests.e2e.rig import KB_DIR, ROOT, result_text, who
 from tests.security.injection_corpus import ECHO, ECHO_EVERYTHING, ECHO_SYSTEM, Attack, Step

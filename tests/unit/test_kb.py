@@ -15,19 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.kb import (
-    Article,
-    FrontMatterError,
-    KnowledgeBase,
-    lexical,
-    markdown_to_text,
-    parse_article,
-    parse_front_matter,
-    query_terms,
-    search,
-    snippets,
-)
 from bot.kb import index as kb_module
+from bot.kb import lexical, search, snippets
+from bot.kb.index import Article, FrontMatterError, KnowledgeBase, parse_article, parse_front_matter
+from bot.kb.lexical import query_terms
+from bot.kb.markdown import markdown_to_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_KB = ROOT / "config" / "kb"
