@@ -17,9 +17,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import aiohttp
 from pydantic import SecretStr
 
 from bot.coordination.locks import ThreadLocks
@@ -28,6 +27,9 @@ from bot.handoff.payload import encode, escalation_payload
 from bot.handoff.targets import DeliveryFailed, Target
 from bot.store import Conversations, Escalation, HandoffDelivery, HandoffOutbox
 from bot.types import Principal, ThreadRef
+
+if TYPE_CHECKING:  # aiohttp loads when the delivery loop runs (serve), not with every command
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ class Helpdesk:
         """Deliver what is due, now and then, until cancelled."""
         if not self._targets:
             return
+        import aiohttp
+
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:

@@ -16,12 +16,13 @@ import base64
 import json
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.handoff.config import HandoffConfig, HandoffSecrets
 from bot.handoff.signing import signed_headers
+
+if TYPE_CHECKING:  # aiohttp loads with the delivery loop (``Helpdesk.run``), not with every command
+    import aiohttp
 
 DELIVERY_HEADER = "X-Supportbot-Delivery"
 """The outbox row's id: the same on every retry of one delivery, so a receiver can drop duplicates."""
@@ -51,6 +52,8 @@ async def _post(
     session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
 ) -> dict[str, Any]:
     """POST ``body``; the JSON answer (empty when not JSON); ``DeliveryFailed`` unless 2xx."""
+    import aiohttp
+
     try:
         async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
             text = await response.text()
