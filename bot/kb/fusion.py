@@ -9,8 +9,9 @@ of one query: ``coverage``, the share of the query's word rarity (idf, a word th
 counted as rare) that the best lexical section holds; ``cosine``, the best similarity of a section the
 asker may see; ``z``, that similarity as a standard score against the similarities of all the sections
 the asker may see (an off-topic query is about as near to the best section as to any, so it sits near
-the mean); ``agree``, whether the two halves' first three hits share an article. A query all of whose
-words one section holds (``coverage`` 1) is relevant; otherwise a logistic model of
+the mean); ``agree``, whether the two halves' first three hits share an article. A query none of whose
+words is a word (not in the index, not in the model's vocabulary, no typing mistake of one) is never
+relevant; one all of whose words one section holds (``coverage`` 1) is; otherwise a logistic model of
 them (:data:`DENSE_MODEL`; :data:`LEXICAL_MODEL` on coverage alone when the dense half is off) scores
 the query; below 0 search returns ``[]`` ("nothing relevant"). The numbers are fitted by
 ``bench/kb_quality.py --fit`` on its labelled questions (which also cross-validates the fit and prints

@@ -41,3 +41,16 @@ def test_a_misspelt_word_finds_the_article_that_holds_it_spelt_right(tmp_path: P
         assert kb.relevance("door", include_internal=False).coverage == 0.0
     finally:
         kb.close()
+
+
+def test_a_query_of_no_word_at_all_finds_nothing_while_a_misspelt_one_does(tmp_path: Path) -> None:
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb.apply([article("warranty", "Product guarantee", "Claims under the warranty cover zippers.")], seq=1)
+    try:
+        for nonsense in ("zxqv blorft quandle", "qwertyuiop", "ffff"):
+            assert not kb.relevance(nonsense, include_internal=False).recognised
+            assert kb.search(nonsense, include_internal=False) == []
+        assert kb.relevance("warrenty", include_internal=False).recognised  # a typo of a word it holds
+        assert kb.relevance("zippers and blorft", include_internal=False).recognised
+    finally:
+        kb.close()
