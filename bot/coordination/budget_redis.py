@@ -5,9 +5,10 @@
 workspace such as Slack's ``chat.update``. The rules are the same:
 
 - FINAL and FIRST permits are granted while fewer than ``limit`` were granted in the window;
-- MIDDLE permits only while fewer than ``limit - reserve`` were, and no closer together than
-  ``window / (limit - reserve)`` (the last MIDDLE grant of any instance counts), so streaming edits spread
-  over the window and ``reserve`` permits stay free for first and final texts;
+- MIDDLE permits only while fewer than ``limit - reserve`` were, and, once a quarter of those were granted
+  in the window, no closer together than ``window / (limit - reserve)`` (the last MIDDLE grant of any
+  instance counts), so streaming edits spread over the window and ``reserve`` permits stay free for first
+  and final texts;
 - MIDDLE permits also only while the grants plus the replies streaming on any instance
   (``holding_final``) are fewer than ``limit``, so every reply's final text keeps its permit;
 - a grant counts for ``window + margin`` seconds; ``pause(seconds)`` (a 429's ``Retry-After``) stops every
@@ -38,7 +39,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.coordination.redis_client import RedisError, SharedRedis, Warner
-from bot.streaming.budget import Budget, Priority, WindowBudget
+from bot.streaming.budget import UNSPACED_SHARE, Budget, Priority, WindowBudget
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ _FALLBACK = ""
 
 # KEYS: grants (sorted set: member = grant id, score = ms), last MIDDLE grant (ms), paused until (ms),
 # holds (sorted set: member = hold id, score = expiry ms).
-# ARGV: period ms, cap, spacing ms, is MIDDLE (1/0), grant id, limit.
+# ARGV: period ms, cap, spacing ms, is MIDDLE (1/0), grant id, limit, grants in the window before MIDDLE
+# permits are spaced.
 # Returns {1, 0} when granted, {0, ms to wait} otherwise (a MIDDLE waiter blocked by holds is told to look
 # again after POLL_MAX; a released hold wakes this instance's waiters sooner).
 ACQUIRE = """
@@ -85,7 +87,7 @@ if middle then
         if free_at > wait then wait = free_at end
     end
     local last = redis.call('GET', KEYS[2])
-    if last then
+    if last and count >= tonumber(ARGV[7]) then
         local next_middle = tonumber(last) + spacing - now
         if next_middle > wait then wait = next_middle end
     end
@@ -216,6 +218,7 @@ class RedisWindowBudget:
                         int(middle),
                         grant_id,
                         self._limit,
+                        self._middle_limit // UNSPACED_SHARE,
                     ],
                 )
             except RedisError as exc:

@@ -25,6 +25,10 @@ from bot.streaming.clock import Clock, SystemClock
 _EPSILON = 1e-9  # tolerance of the token arithmetic, so float error never leaves a permit just short
 
 
+UNSPACED_SHARE = 4
+"""MIDDLE permits are spaced over the window once ``1 / UNSPACED_SHARE`` of their share was granted in it."""
+
+
 class Priority(IntEnum):
     """Who is served first when several callers wait; lower values first."""
 
@@ -167,10 +171,11 @@ class WindowBudget:
     first text. This budget lets the whole window be used at once, by priority:
 
     - FINAL and FIRST permits are granted whenever fewer than ``limit`` were granted in the window;
-    - MIDDLE permits only while fewer than ``limit - reserve`` were, and no closer together than
-      ``window / (limit - reserve)``: streaming edits spread over the window instead of spending it in a
-      burst, and ``reserve`` permits stay free for the first and final texts of replies that start or end
-      meanwhile;
+    - MIDDLE permits only while fewer than ``limit - reserve`` were, and, once a quarter of those were
+      granted in the window, no closer together than ``window / (limit - reserve)``: a reply streaming
+      alone grows at its own pace (an edit a second), many replies spread their streaming edits over the
+      window instead of spending it in a burst, and ``reserve`` permits stay free for the first and final
+      texts of replies that start or end meanwhile;
     - and only while the grants plus the replies streaming (``holding_final``) are fewer than ``limit``:
       each reply's final text has its permit waiting, and when the window cannot cover them all, the
       streaming edits are the ones left out.
@@ -198,6 +203,7 @@ class WindowBudget:
         self._middle_limit = limit - reserve
         self._period = window + margin
         self._spacing = window / self._middle_limit
+        self._unspaced = self._middle_limit // UNSPACED_SHARE
         self._clock: Clock = clock or SystemClock()
         self._granted: deque[float] = deque()  # grant times still counted, oldest first
         self._holding = 0  # replies streaming, each keeping a permit for its final text
@@ -246,7 +252,7 @@ class WindowBudget:
         if len(self._granted) >= cap:
             # The count falls below the cap when this grant leaves the window.
             waits.append(self._granted[len(self._granted) - cap] + self._period - now)
-        if priority is Priority.MIDDLE:
+        if priority is Priority.MIDDLE and len(self._granted) >= self._unspaced:
             waits.append(self._last_middle + self._spacing - now)
         return max(0.0, *waits)
 

@@ -129,9 +129,11 @@ async def test_replies_streaming_keep_a_permit_each_for_their_final_text() -> No
     assert clock.monotonic() == pytest.approx(70.0)  # once the finals left the window
 
 
-async def test_one_reply_alone_still_streams_its_middle_edits() -> None:
+async def test_one_reply_alone_streams_at_its_own_pace_until_a_quarter_of_the_share_is_used() -> None:
     clock = FakeClock()
     budget = WindowBudget(50, 60.0, reserve=10, clock=clock)
     async with budget.holding_final():
-        times = await _grant_times(clock, budget, [Priority.MIDDLE] * 3)
-    assert times == pytest.approx([0.0, 1.5, 3.0])  # 40 middle permits a minute, spread over it
+        times = await _grant_times(clock, budget, [Priority.MIDDLE] * 12)
+    # 40 middle permits a minute: the first 10 whenever asked (the reply's own interval paces them), the
+    # rest spread over the minute, one every 1.5 s.
+    assert times == pytest.approx([0.0] * 10 + [1.5, 3.0])
