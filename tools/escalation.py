@@ -30,6 +30,9 @@ class EscalateToHuman:
     def __init__(self, notifier: EscalationNotifier) -> None:
         self._notifier = notifier
 
+    def subject(self, args: BaseModel) -> str | None:
+        return None
+
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, EscalateInput)
         escalation = await ctx.store.open_escalation(ctx.thread, ctx.principal.user_id, args.summary)

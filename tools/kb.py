@@ -60,6 +60,9 @@ class SearchKb:
             query, include_internal=principal.is_staff, sources=sources, limit=limit or self._limit
         )
 
+    def subject(self, args: BaseModel) -> str | None:
+        return None
+
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, SearchKbInput)
         hits = await self.hits(args.query, ctx.principal, sources=ctx.kb_sources)

@@ -77,6 +77,11 @@ class LookupOrder:
     def __init__(self, backend: OrderBackend) -> None:
         self._backend = backend
 
+    def subject(self, args: BaseModel) -> str | None:
+        """The order id, when it is one (``ORD-10001``), whoever may see the order."""
+        assert isinstance(args, LookupOrderInput)
+        return normalise_order_id(args.order_id)
+
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, LookupOrderInput)
         order_id = normalise_order_id(args.order_id)
@@ -113,6 +118,9 @@ class ListMyOrders:
     def __init__(self, backend: OrderBackend, limit: int = 5) -> None:
         self._backend = backend
         self._limit = limit
+
+    def subject(self, args: BaseModel) -> str | None:
+        return None
 
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         customer_id = ctx.principal.customer_id

@@ -18,6 +18,7 @@ class TextDelta:
 class ToolStarted:
     tool_use_id: str
     name: str
+    subject: str | None = None  # what the call is about (an order id), for a status a person may see
 
 
 @dataclass(frozen=True)

@@ -290,7 +290,7 @@ class Agent:
             ]
             if calls:
                 for call in calls:
-                    yield ToolStarted(call.id, call.name)
+                    yield ToolStarted(call.id, call.name, self._toolbox.subject(call.name, call.input))
                 results = await self._toolbox.call_many(calls, principal, conversation.ref)
                 tool_results: list[dict[str, Any]] = []
                 for call, result in zip(calls, results, strict=True):

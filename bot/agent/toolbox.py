@@ -73,6 +73,11 @@ class Tool(Protocol):
 
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult: ...
 
+    def subject(self, args: BaseModel) -> str | None:
+        """What a call with ``args`` is about, in a few words a person may see while it runs (an order
+        id), or None; never anything the asker could not see anyway."""
+        ...
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -117,6 +122,18 @@ class ToolBox:
 
     def __contains__(self, name: str) -> bool:
         return name in self._by_name
+
+    def subject(self, name: str, raw_input: object) -> str | None:
+        """What a call of ``name`` with ``raw_input`` is about (``Tool.subject``); None when the input is
+        not valid for the tool, or the tool does not say."""
+        tool = self._by_name.get(name)
+        if tool is None:
+            return None
+        try:
+            args = tool.input_model.model_validate(raw_input if raw_input is not None else {})
+        except ValidationError:
+            return None
+        return tool.subject(args)
 
     def definitions(self) -> list[dict[str, Any]]:
         """Tool definitions for the Messages API; the last carries the cache breakpoint for the prefix.

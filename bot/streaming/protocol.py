@@ -77,8 +77,9 @@ class Progress(Protocol):
     beside the reply's stream. Both calls are best effort: a failure is the sign's to log, never the
     reply's."""
 
-    async def show_progress(self, tool: str | None) -> None:
-        """The answer is being prepared (``tool`` None), or the tool of that name runs for it."""
+    async def show_progress(self, tool: str | None, subject: str | None = None) -> None:
+        """The answer is being prepared (``tool`` None), or the tool of that name runs for it, about
+        ``subject`` when it says (an order id: ``ToolStarted.subject``)."""
         ...
 
     async def clear_progress(self) -> None:

@@ -208,8 +208,8 @@ class StreamingReply:
             match event:
                 case TextDelta(text=text):
                     self._add_text(text)
-                case ToolStarted(name=name):
-                    self._show_progress(name)
+                case ToolStarted(name=name, subject=subject):
+                    self._show_progress(name, subject)
                     if not self._text:
                         self._status = self._tool_status(name)
                         self._wake.set()
@@ -359,7 +359,7 @@ class StreamingReply:
             end=end,
         )
 
-    def _show_progress(self, tool: str | None) -> None:
+    def _show_progress(self, tool: str | None, subject: str | None = None) -> None:
         """Show the platform's own sign of progress, where it has one, without holding up the answer; the
         calls go one after the other, in order."""
         sign = self._progress_sign
@@ -371,7 +371,7 @@ class StreamingReply:
             if previous is not None:
                 await previous
             self._progress_at = self._clock.monotonic()
-            await sign.show_progress(tool)
+            await sign.show_progress(tool, subject)
 
         self._progress = asyncio.ensure_future(show())
 

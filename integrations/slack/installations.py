@@ -93,9 +93,9 @@ class Halted:
         if self._installations.active(self._team) and ref != ABANDONED:
             await self._stream.edit(ref, text, footer)
 
-    async def show_progress(self, tool: str | None) -> None:
+    async def show_progress(self, tool: str | None, subject: str | None = None) -> None:
         if self._installations.active(self._team):
-            await self._stream.show_progress(tool)
+            await self._stream.show_progress(tool, subject)
 
     async def clear_progress(self) -> None:
         if self._installations.active(self._team):

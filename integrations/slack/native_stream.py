@@ -86,8 +86,8 @@ class NativeSlackReplyStream:
     def limits(self) -> ReplyLimits:
         return self._edits.limits
 
-    async def show_progress(self, tool: str | None) -> None:
-        await self._edits.show_progress(tool)
+    async def show_progress(self, tool: str | None, subject: str | None = None) -> None:
+        await self._edits.show_progress(tool, subject)
 
     async def clear_progress(self) -> None:
         await self._edits.clear_progress()

@@ -53,11 +53,12 @@ although the bot saw it fail."""
 FIND_PAGES = 5
 THINKING = "is thinking…"
 PROGRESS = {
-    "lookup_order": "is looking up the order…",
+    "lookup_order": "is looking up {subject}…",
     "search_kb": "is searching the help center…",
     "escalate_to_human": "is asking a support lead…",
 }
-"""The thread's status while a tool runs, by tool name."""
+"""The thread's status while a tool runs, by tool name; ``{subject}`` is what the call is about (an order
+id), or ``the order`` when the tool does not say."""
 TOOL_PROGRESS = "is working on it…"
 NO_UNFURL: dict[str, Any] = {"unfurl_links": False, "unfurl_media": False}
 """On every post and edit: Slack fetches no link in the text for a preview (a link the model was talked into
@@ -99,8 +100,12 @@ class SlackReplyStream:
         # An earlier attempt that went through is shown this text instead.
         return await self._poster.post(arguments, found=lambda ts: self.edit(ts, text, footer))
 
-    async def show_progress(self, tool: str | None) -> None:
-        await self._set_status(THINKING if tool is None else PROGRESS.get(tool, TOOL_PROGRESS))
+    async def show_progress(self, tool: str | None, subject: str | None = None) -> None:
+        if tool is None:
+            await self._set_status(THINKING)
+            return
+        status = PROGRESS.get(tool, TOOL_PROGRESS)
+        await self._set_status(status.format(subject=subject or "the order"))
 
     async def clear_progress(self) -> None:
         await self._set_status("")

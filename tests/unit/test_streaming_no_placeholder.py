@@ -66,7 +66,7 @@ class StatusLine:
     clock: FakeClock
     shown: list[tuple[float, str | None]] = field(default_factory=list)
 
-    async def show_progress(self, tool: str | None) -> None:
+    async def show_progress(self, tool: str | None, subject: str | None = None) -> None:
         self.shown.append((self.clock.monotonic(), tool))
 
     async def clear_progress(self) -> None:
