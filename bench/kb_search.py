@@ -38,7 +38,7 @@ from bench.report import Figure, emit
 from bot.kb.embeddings import shared_embedder
 from bot.kb.index import MAX_ARTICLE_CHARS, Article, KnowledgeBase
 from bot.kb.lexical import STOPWORDS
-from bot.kb.sources.base import ArticleChange, SourceArticle
+from bot.kb.sources.base import ArticleChange
 
 TARGET_P50_MS = 10.0
 TARGET_P99_MS = 40.0
@@ -142,17 +142,6 @@ class Workload:
             self.queries.append(self.corpus.query(self.corpus.topic()))
 
 
-def as_source_article(article: Article) -> SourceArticle:
-    return SourceArticle(
-        key=article.slug,
-        title=article.title,
-        url=article.url,
-        body=article.body,
-        visibility=article.visibility,
-        tags=article.tags,
-    )
-
-
 def batched(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
     batch: list[Article] = []
     for item in items:
@@ -250,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         kb = KnowledgeBase(index_path, Path(tmp) / "no-articles")
         started = time.perf_counter()
         for seq, batch in enumerate(batched(workload.articles(), APPLY_BATCH), start=1):
-            kb.apply([ArticleChange("bench", a.slug, as_source_article(a)) for a in batch], seq=seq)
+            kb.apply([ArticleChange("bench", a.slug, a.as_source()) for a in batch], seq=seq)
         index_s = time.perf_counter() - started - workload.generate_seconds
         kb.close()
         size_mb = index_path.stat().st_size / 1e6

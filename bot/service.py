@@ -318,17 +318,7 @@ class SupportService:
             await self._store.finish_reply(record, turn, None, answer)
             return
         model = end.model if isinstance(end, Completed) and end.model else "unknown"
-        usage = UsageRecord(
-            ref=ref,
-            reply_id=reply_id,
-            model=model,
-            input_tokens=end.usage.input_tokens,
-            output_tokens=end.usage.output_tokens,
-            cache_read_tokens=end.usage.cache_read_tokens,
-            cache_write_tokens=end.usage.cache_write_tokens,
-            cost_usd=end.usage.cost_usd,
-            at=now,
-        )
+        usage = UsageRecord.of(ref, reply_id, model, end.usage, now)
         await self._store.finish_reply(record, turn, usage, answer)
 
 

@@ -259,17 +259,7 @@ class ContextBuilder:
         usage = summary.usage
         if usage.input_tokens or usage.output_tokens or usage.cache_read_tokens or usage.cache_write_tokens:
             await self._store.record_usage(
-                UsageRecord(
-                    ref=ref,
-                    reply_id=reply_id,
-                    model=summary.model,
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cache_read_tokens=usage.cache_read_tokens,
-                    cache_write_tokens=usage.cache_write_tokens,
-                    cost_usd=usage.cost_usd,
-                    at=datetime.now(UTC),
-                )
+                UsageRecord.of(ref, reply_id, summary.model, usage, datetime.now(UTC))
             )
         log.info("summarised %d older turns of %s", len(plan.fold), ref.key)
         return summary.text, plan.recent

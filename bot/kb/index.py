@@ -114,6 +114,17 @@ class Article(BaseModel):
             return tuple(dict.fromkeys(tag for tag in cleaned if tag))
         return value
 
+    def as_source(self) -> SourceArticle:
+        """The article as a source hands it to the index (its key is its slug)."""
+        return SourceArticle(
+            key=self.slug,
+            title=self.title,
+            url=self.url,
+            body=self.body,
+            visibility=self.visibility,
+            tags=self.tags,
+        )
+
 
 _KEY_LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_-]*)\s*:(?:\s+(?P<value>.*?))?\s*$")
 _LIST_ITEM = re.compile(r"^\s*-\s+(?P<value>.*?)\s*$")
@@ -288,17 +299,6 @@ def _fingerprint(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def _as_source_article(article: Article) -> SourceArticle:
-    return SourceArticle(
-        key=article.slug,
-        title=article.title,
-        url=article.url,
-        body=article.body,
-        visibility=article.visibility,
-        tags=article.tags,
-    )
-
-
 def _shared_embedder() -> Embedder | None:
     """The process's embedding model (:func:`bot.kb.embeddings.shared_embedder`), imported only when
     something is embedded or searched."""
@@ -452,7 +452,7 @@ class KnowledgeBase:
                     problems.append(reason)
                     continue
                 seen.add(article.slug)
-                writer.add(FOLDER_SOURCE, _as_source_article(article))
+                writer.add(FOLDER_SOURCE, article.as_source())
             return {
                 "seq": "0",
                 "fingerprint": fingerprint,

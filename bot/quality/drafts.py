@@ -296,17 +296,7 @@ class KbDrafting:
             return
         usage = priced(self._config, model, tokens)
         await self._store.record_usage(
-            UsageRecord(
-                ref=ref,
-                reply_id=f"kb-draft-{uuid4().hex}",
-                model=model,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_tokens,
-                cache_write_tokens=usage.cache_write_tokens,
-                cost_usd=usage.cost_usd,
-                at=datetime.now(UTC),
-            )
+            UsageRecord.of(ref, f"kb-draft-{uuid4().hex}", model, usage, datetime.now(UTC))
         )
 
     async def waiting(self, limit: int = WAITING_LISTED) -> list[KbDraft]:

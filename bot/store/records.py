@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.kb.sources.base import ArticleChange
-from bot.types import Source, ThreadRef, Turn
+from bot.types import Source, ThreadRef, Turn, Usage
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,21 @@ class UsageRecord:
     cache_write_tokens: int
     cost_usd: float
     at: datetime
+
+    @classmethod
+    def of(cls, ref: ThreadRef, reply_id: str, model: str, usage: Usage, at: datetime) -> UsageRecord:
+        """The record of ``usage``, spent by ``model`` for the reply ``reply_id`` in ``ref``."""
+        return cls(
+            ref,
+            reply_id,
+            model,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+            usage.cost_usd,
+            at,
+        )
 
 
 @dataclass(frozen=True)
