@@ -42,6 +42,7 @@ async def test_a_lead_drafts_an_article_with_the_button_on_the_resolved_escalati
     ref = thread_ref(rig.fake.team_id, channel, thread)
     assert await rig.click(ann, reply, ESCALATE) == ASKED
     await rig.say(lead, "Send a photo of the box and we ship a replacement within 2 days.", thread_ts=thread)
+    await rig.settle()  # the lead's message is handled (kept, the bot stepped back) before the resolve
     [notice] = rig.fake.bot_messages(LEADS)
     assert DRAFT_KB not in [choice for choice, _ in buttons(notice)]  # not before it is resolved
     await rig.click(lead, notice, RESOLVE)
@@ -90,6 +91,7 @@ async def test_without_a_key_kb_save_drafts_from_the_template_with_a_link_to_the
     await rig.say(
         lead, "Refunds reach the card within 5 to 10 business days of the return arriving.", thread_ts=post.ts
     )
+    await rig.settle()
     permalink = (await rig.fake.client().chat_getPermalink(channel=channel, message_ts=post.ts))["permalink"]
 
     assert await rig.command(ann, f"kb save <{permalink}>") == LEADS_ONLY_COMMAND.format(name="kb save")
