@@ -58,7 +58,10 @@ class ConsoleSession:
         self._tty = tty
         self._ref = ThreadRef("console", "local", "terminal", uuid.uuid4().hex)
         facts = app.config.facts("console")
-        self._limits = ReplyLimits(facts.max_message_chars, facts.edit_interval_seconds)
+        # The interval paces a terminal's re-rendering; a pipe is written only settled text, so nothing
+        # there holds the next write back (a one-shot `ask` does not wait an interval for its last edit).
+        interval = facts.edit_interval_seconds if tty else 0.0
+        self._limits = ReplyLimits(facts.max_message_chars, interval)
         self._budgets = Budgets(
             edits=EditBudget(rate=facts.edits_per_minute / 60, burst=facts.edit_burst),
             posts=EditBudget(rate=facts.posts_per_second, burst=facts.edit_burst),
