@@ -40,7 +40,7 @@ class KnowledgeFollower:
 
     async def rebuild(self) -> int:
         """Empty the index and apply every article in the store again; return how many."""
-        await asyncio.to_thread(self._kb.index_articles, ())
+        await asyncio.to_thread(self._kb.clear)
         self._fed = False
         return await self.catch_up()
 

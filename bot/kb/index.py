@@ -386,6 +386,10 @@ class KnowledgeBase:
     async def aapply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
         await asyncio.to_thread(self.apply, changes, seq=seq)
 
+    def clear(self) -> None:
+        """Empty the index and set its ``seq`` back to 0, so that the store is applied from its start."""
+        self._transaction(lambda conn, writer: {"seq": "0"}, fresh=True)
+
     # -- the KB_PATH folder ---------------------------------------------------------------------------
 
     def ensure_index(self) -> IndexReport:
