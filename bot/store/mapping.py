@@ -18,6 +18,7 @@ from bot.store.records import (
     AuditRecord,
     Escalation,
     FeedbackVote,
+    HandoffBacklog,
     HandoffDelivery,
     LeadAction,
     PendingReply,
@@ -183,6 +184,16 @@ def handoff_delivery(row: Row) -> HandoffDelivery:
         ref=thread_ref(row),
         payload=row["payload"],
         attempts=int(row["attempts"]),
+    )
+
+
+def handoff_backlog(row: Row, time: Time) -> HandoffBacklog:
+    return HandoffBacklog(
+        target=row["target"],
+        pending=int(row["pending"]),
+        failing=int(row["failing"]),
+        oldest_at=time(row["oldest_at"]),
+        last_error=row["last_error"],
     )
 
 

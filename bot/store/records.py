@@ -105,6 +105,20 @@ class HandoffDelivery:
 
 
 @dataclass(frozen=True)
+class HandoffBacklog:
+    """What waits in the outbox for one helpdesk target: its undelivered rows (``bot.handoff``)."""
+
+    target: str
+    pending: int
+    failing: int
+    """Of ``pending``, those whose last attempt failed (they are tried again, with back-off)."""
+    oldest_at: datetime
+    """When the oldest of them was enqueued."""
+    last_error: str | None
+    """What the target answered the oldest failing row the last time (None when none is failing)."""
+
+
+@dataclass(frozen=True)
 class ReplyRecord:
     """One answer the bot gave: how fast its first text showed and how it ended (for stats)."""
 

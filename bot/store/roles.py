@@ -20,6 +20,7 @@ from bot.store.records import (
     Escalation,
     FeedbackVote,
     ForgetReport,
+    HandoffBacklog,
     HandoffDelivery,
     KbDraft,
     LeadAction,
@@ -192,6 +193,11 @@ class HandoffOutbox(Protocol):
         ...
 
     async def handoff_delivered(self, delivery_id: int, ticket_id: str | None, url: str | None) -> None: ...
+
+    async def handoff_backlog(self) -> list[HandoffBacklog]:
+        """What is not delivered yet, by target (in name order; a target with nothing pending is not
+        listed). One query over the undelivered rows only, cheap enough for every delivery pass."""
+        ...
 
     async def escalation(self, escalation_id: int) -> Escalation | None:
         """The escalation of that id, open or resolved; None when there is none."""

@@ -38,6 +38,7 @@ from bot.store.records import (
     Escalation,
     FeedbackVote,
     ForgetReport,
+    HandoffBacklog,
     HandoffDelivery,
     KbDraft,
     LeadAction,
@@ -98,6 +99,12 @@ _LOAD_TURNS = (
 )
 _LOAD_SUMMARY = f"SELECT * FROM thread_summaries WHERE {_THREAD_WHERE}"
 _IS_ESCALATED = f"SELECT 1 FROM escalations WHERE {_THREAD_WHERE} AND resolved_at IS NULL LIMIT 1"
+_HANDOFF_BACKLOG = (  # the undelivered rows only, as the partial index handoff_outbox_due holds them
+    "SELECT o.target, COUNT(*) AS pending, COUNT(o.last_error) AS failing, MIN(o.created_at) AS oldest_at,"
+    " (SELECT f.last_error FROM handoff_outbox AS f WHERE f.target = o.target AND f.delivered_at IS NULL"
+    " AND f.last_error IS NOT NULL ORDER BY f.created_at, f.id LIMIT 1) AS last_error"
+    " FROM handoff_outbox AS o WHERE o.delivered_at IS NULL GROUP BY o.target ORDER BY o.target"
+)
 _RECORD_USAGE = (
     "INSERT INTO usage (platform, space_id, channel_id, thread_id, reply_id, model,"
     " input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, at)"
@@ -663,6 +670,9 @@ class SQLiteStore:
             " ticket_id = ?, ticket_url = ? WHERE id = ?",
             (to_db_time(self._now()), ticket_id, url, delivery_id),
         )
+
+    async def handoff_backlog(self) -> list[HandoffBacklog]:
+        return [mapping.handoff_backlog(row, from_db_time) for row in await self._read(_HANDOFF_BACKLOG)]
 
     async def escalation(self, escalation_id: int) -> Escalation | None:
         rows = await self._read("SELECT * FROM escalations WHERE id = ?", (escalation_id,))

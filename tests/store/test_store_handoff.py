@@ -1,5 +1,5 @@
 """The helpdesk outbox (``bot.handoff``) on every store backend (``conftest.BACKENDS``): kept across a
-reopen until delivered, due again after a failure only at its next attempt."""
+reopen until delivered, due again after a failure only at its next attempt; its backlog by target."""
 
 from __future__ import annotations
 
@@ -37,6 +37,40 @@ async def test_an_enqueued_handoff_is_due_until_delivered_across_a_reopen(
     retried = await store.due_handoffs(later, 10)
     assert [(d.target, d.attempts) for d in retried] == [("webhook", 1)]
     assert await store.due_handoffs(later, 0) == []
+
+
+async def test_the_backlog_counts_what_waits_by_target_with_the_oldest_and_a_failure(
+    store: Store, open_another: OpenStore
+) -> None:
+    assert await store.handoff_backlog() == []
+    before = datetime.now(UTC)
+    first = await store.open_escalation(THREAD, "U0ANN", "wants a refund")
+    other = ThreadRef("slack", "T1", "C1", "2000.000100")
+    second = await store.open_escalation(other, "U0BOB", "parcel lost")
+    assert first is not None and second is not None
+    for escalation, ref in ((first, THREAD), (second, other)):
+        for target in ("zendesk", "webhook"):
+            await store.enqueue_handoff(escalation.id, ref, target, "{}")
+    after = datetime.now(UTC)
+    later = after + timedelta(minutes=5)
+    due = await store.due_handoffs(after + timedelta(seconds=1), 10)
+    [first_webhook, second_webhook] = [d for d in due if d.target == "webhook"]
+    [first_zendesk, second_zendesk] = [d for d in due if d.target == "zendesk"]
+    await store.handoff_failed(second_webhook.id, later, "HTTP 502: bad gateway")
+    await store.handoff_failed(first_webhook.id, later, "HTTP 503: down")
+    await store.handoff_failed(first_webhook.id, later, "HTTP 503: still down")
+    await store.handoff_delivered(first_zendesk.id, "17", "https://help.example/agent/tickets/17")
+
+    webhook, zendesk = await (await open_another()).handoff_backlog()
+    assert (webhook.target, webhook.pending, webhook.failing) == ("webhook", 2, 2)
+    assert webhook.last_error == "HTTP 503: still down"  # the oldest failing row's latest error
+    assert (zendesk.target, zendesk.pending, zendesk.failing, zendesk.last_error) == ("zendesk", 1, 0, None)
+    assert before <= webhook.oldest_at < zendesk.oldest_at <= after  # the delivered one is not counted
+    assert webhook.oldest_at.tzinfo is not None
+
+    for delivery in (first_webhook, second_webhook, second_zendesk):
+        await store.handoff_delivered(delivery.id, None, None)
+    assert await store.handoff_backlog() == []
 
 
 async def test_an_escalation_is_found_by_its_id(store: Store) -> None:
