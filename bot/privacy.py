@@ -9,13 +9,14 @@ bounded passes (:func:`prune_expired`), when ``supportbot serve`` starts and the
   audit, the records of what each answer did (its question, searches and citations, ``bot.quality``);
 - kept, because the stats count them and they hold no text: usage rows (tokens and cost per day and
   space), reply rows (the person they answered is cleared), feedback votes, escalations (a resolved one's
-  summary and asker are cleared); identity links and paused channels, which are settings, not messages.
+  summary and asker are cleared), solved threads (who marked one solved, and on which message, is
+  cleared); identity links and paused channels, which are settings, not messages.
 
 Forgetting (``supportbot forget``, ``/support forget``): the store's ``forget_user`` deletes the person's
 messages in every thread, the bot's answers to them, the summaries of the threads they wrote in, their
 identity link, feedback votes and the records of what the answers to them did, and clears them from
-their reply rows and escalations (which keep counting). The platform's own copy of a conversation is the
-platform's to delete.
+their reply rows, escalations and the threads they marked solved (which keep counting). The platform's
+own copy of a conversation is the platform's to delete.
 
 The message text that reaches the store is already masked (``bot.masking``).
 """
@@ -103,7 +104,13 @@ def describe_prune(report: PruneReport) -> str:
             (report.handoffs, "delivered helpdesk hand-off(s)"),
         ]
     )
-    cleared = _counted([(report.replies, "answer record(s)"), (report.escalations, "resolved escalation(s)")])
+    cleared = _counted(
+        [
+            (report.replies, "answer record(s)"),
+            (report.escalations, "resolved escalation(s)"),
+            (report.solved_threads, "solved thread(s)"),
+        ]
+    )
     return f"deleted {deleted}; unlinked from people: {cleared}"
 
 
@@ -122,7 +129,13 @@ def describe_forget(report: ForgetReport) -> str:
             (report.handoffs, "helpdesk hand-off(s)"),
         ]
     )
-    cleared = _counted([(report.replies, "answer record(s)"), (report.escalations, "escalation(s)")])
+    cleared = _counted(
+        [
+            (report.replies, "answer record(s)"),
+            (report.escalations, "escalation(s)"),
+            (report.solved_threads, "solved thread(s)"),
+        ]
+    )
     return f"deleted {deleted}; unlinked from them: {cleared}"
 
 

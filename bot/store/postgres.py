@@ -758,6 +758,11 @@ class PostgresStore:
                 "DELETE FROM handoff_outbox WHERE id IN"
                 " (SELECT id FROM handoff_outbox WHERE delivered_at < $1 LIMIT $2)"
             ),
+            solved_threads=await run(
+                "UPDATE solved_threads SET solved_by = '', message_id = '' WHERE ctid IN"
+                " (SELECT ctid FROM solved_threads"
+                "  WHERE solved_at < $1 AND (solved_by <> '' OR message_id <> '') LIMIT $2)"
+            ),
         )
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
@@ -791,6 +796,10 @@ class PostgresStore:
                 ),
                 answer_records=await run("DELETE FROM answer_records WHERE platform = $1 AND user_id = $2"),
                 handoffs=handoffs,
+                solved_threads=await run(
+                    "UPDATE solved_threads SET solved_by = '', message_id = ''"
+                    " WHERE platform = $1 AND solved_by = $2"
+                ),
             )
 
     # What each answer did, and the KB drafts (bot.quality).

@@ -188,6 +188,8 @@ class PruneReport:
     """Records of what an answer did (its question, searches and citations), deleted."""
     handoffs: int = 0
     """Escalations delivered to a helpdesk, deleted from the outbox with the transcript they carried."""
+    solved_threads: int = 0
+    """Solved threads cleared of who marked them solved and on which message (the row still counts)."""
 
     def __add__(self, other: PruneReport) -> PruneReport:
         return PruneReport(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -219,6 +221,8 @@ class ForgetReport:
     """Records of what the answers to them did (their question, the searches, the citations)."""
     handoffs: int = 0
     """Their escalations in the helpdesk outbox (``bot.handoff``), delivered or not."""
+    solved_threads: int = 0
+    """Threads they marked solved, cleared of who marked it and on which message (the row still counts)."""
 
     @property
     def total(self) -> int:

@@ -126,7 +126,9 @@ class ChannelPauses(Protocol):
 
 
 class SolvedThreads(Protocol):
-    """Threads their asker or staff marked solved."""
+    """Threads their asker or staff marked solved. Who marked one, and on which message, is cleared when
+    the mark is older than the retention period or that person is forgotten (``DataRetention``); the
+    thread still counts."""
 
     async def mark_solved(self, ref: ThreadRef, solved_by: str, message_id: str) -> bool:
         """Record ``ref`` as solved (by whom, on which message); False when it was already, the first mark
@@ -243,8 +245,8 @@ class LeadActionLog(Protocol):
 class DataRetention(Protocol):
     """Privacy: what is older than the retention period goes, and one person can be forgotten.
 
-    Rows without text that the stats count (usage, reply rows, feedback votes, escalations) are kept; the
-    text and the person in them are cleared instead (see ``bot.privacy``).
+    Rows without text that the stats count (usage, reply rows, feedback votes, escalations, solved
+    threads) are kept; the text and the person in them are cleared instead (see ``bot.privacy``).
     """
 
     async def prune(self, before: datetime, batch: int) -> PruneReport:
@@ -254,8 +256,8 @@ class DataRetention(Protocol):
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
         """Delete the person's messages, the bot's answers to them, the summaries of the threads they
-        wrote in, their identity link and feedback votes; unlink their answer records and escalations (in
-        one transaction)."""
+        wrote in, their identity link and feedback votes; unlink their answer records, escalations and the
+        threads they marked solved (in one transaction)."""
         ...
 
 

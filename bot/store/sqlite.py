@@ -771,6 +771,11 @@ class SQLiteStore:
                 "DELETE FROM handoff_outbox WHERE id IN"
                 " (SELECT id FROM handoff_outbox WHERE delivered_at < ? LIMIT ?)"
             ),
+            solved_threads=await run(
+                "UPDATE solved_threads SET solved_by = '', message_id = '' WHERE rowid IN"
+                " (SELECT rowid FROM solved_threads"
+                "  WHERE solved_at < ? AND (solved_by <> '' OR message_id <> '') LIMIT ?)"
+            ),
         )
 
     async def forget_user(self, platform: str, user_id: str) -> ForgetReport:
@@ -806,6 +811,10 @@ class SQLiteStore:
                 ),
                 answer_records=await run("DELETE FROM answer_records WHERE platform = ? AND user_id = ?"),
                 handoffs=handoffs,
+                solved_threads=await run(
+                    "UPDATE solved_threads SET solved_by = '', message_id = ''"
+                    " WHERE platform = ? AND solved_by = ?"
+                ),
             )
 
     # What each answer did, and the KB drafts (bot.quality).

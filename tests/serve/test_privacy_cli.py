@@ -54,12 +54,14 @@ async def test_prune_deletes_what_is_older_than_the_retention_period_and_says_wh
 async def test_forget_deletes_one_persons_rows_and_is_audited(tmp_path: Path) -> None:
     store = await seeded(tmp_path)
     try:
+        await store.mark_solved(THREAD, "U0ANN", "m2")  # Ann marked the answer as what solved it
         status, output, _ = await run(tmp_path, "forget", "slack:U0ANN", "--by", "olga")
         assert status == 0, output
         assert output.strip() == (
             "forgot slack:U0ANN: deleted 1 message(s), 1 answer(s) to them, 1 customer link; "
-            "unlinked from them: 1 answer record(s)"
+            "unlinked from them: 1 answer record(s), 1 solved thread(s)"
         )
+        assert await store.solved_since(OLD) == [THREAD]  # still counted, without who marked it
         assert await store.load_turns(THREAD) == []
         assert await store.customer_for("slack", "U0ANN") is None
         assert [t.text for t in await store.load_turns(OTHER)] == ["returns?"]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import pytest
 
 from bot.privacy import prune_expired
 from bot.store import AuditRecord, ForgetReport, PendingReply, PruneReport, ReplyRecord, Store, UsageRecord
+from bot.store.open import parse_sqlite_url, url_scheme
 from bot.types import ThreadRef, Turn
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -16,7 +20,8 @@ RECENT = NOW - timedelta(days=2)
 CUTOFF = NOW - timedelta(days=90)
 OLD_THREAD = ThreadRef("slack", "T1", "C1", "1000.000100")
 NEW_THREAD = ThreadRef("slack", "T1", "C1", "2000.000100")
-ANN, BOB = "U0ANN", "U0BOB"
+DISCORD_THREAD = ThreadRef("discord", "G1", "C9", "9000")
+ANN, BOB, LEAD = "U0ANN", "U0BOB", "U0LEAD"
 
 
 def said(user_id: str, n: int, at: datetime) -> Turn:
@@ -38,6 +43,22 @@ def usage(reply_id: str, ref: ThreadRef, at: datetime) -> UsageRecord:
 
 def audit(n: int, at: datetime) -> AuditRecord:
     return AuditRecord(at, "slack", ANN, "customer", OLD_THREAD.key, "lookup_order", f"d{n}", True, "ok", 1.0)
+
+
+async def solved_marks(store_url: str) -> dict[ThreadRef, tuple[str, str]]:
+    """Who marked each solved thread solved, and on which message, as the database itself holds it (the
+    store reads back only which threads were solved)."""
+    sql = "SELECT platform, space_id, channel_id, thread_id, solved_by, message_id FROM solved_threads"
+    if url_scheme(store_url) == "sqlite":
+        with closing(sqlite3.connect(parse_sqlite_url(store_url).path)) as db:
+            rows = db.execute(sql).fetchall()
+    else:
+        conn = await asyncpg.connect(store_url)
+        try:
+            rows = [tuple(row) for row in await conn.fetch(sql)]
+        finally:
+            await conn.close()
+    return {ThreadRef(*row[:4]): (row[4], row[5]) for row in rows}
 
 
 async def seed(store: Store) -> None:
@@ -123,6 +144,25 @@ async def test_pruning_removes_old_text_and_keeps_what_the_stats_count(store: St
     assert await prune_expired(store, CUTOFF, batch=100) == PruneReport()  # nothing left to do
 
 
+async def test_pruning_clears_who_marked_a_thread_solved_and_the_thread_still_counts(
+    store: Store, store_url: str
+) -> None:
+    assert await store.mark_solved(OLD_THREAD, ANN, "mU0ANN0")  # the asker, on her own message
+    assert await store.mark_solved(NEW_THREAD, LEAD, "aU0BOB11")  # a lead, on the bot's answer
+    marks = {OLD_THREAD: (ANN, "mU0ANN0"), NEW_THREAD: (LEAD, "aU0BOB11")}
+
+    assert await prune_expired(store, CUTOFF, batch=100) == PruneReport()  # marked now: within the period
+    assert await solved_marks(store_url) == marks
+
+    # Marks older than the period lose who made them and on which message, one bounded pass at a time.
+    later = datetime.now(UTC) + timedelta(seconds=1)
+    assert await prune_expired(store, later, batch=1) == PruneReport(solved_threads=2)
+    assert await solved_marks(store_url) == {OLD_THREAD: ("", ""), NEW_THREAD: ("", "")}
+    assert set(await store.solved_since(OLD)) == {OLD_THREAD, NEW_THREAD}  # /support stats still counts them
+    assert await prune_expired(store, later, batch=100) == PruneReport()  # nothing left to do
+    assert await store.mark_solved(OLD_THREAD, BOB, "mU0BOB10") is False  # still solved, not marked again
+
+
 async def test_pruning_stops_after_its_bound_and_the_next_run_goes_on(store: Store) -> None:
     for n in range(5):
         await store.append_turn(OLD_THREAD, said(ANN, n, OLD + timedelta(seconds=n)))
@@ -159,6 +199,26 @@ async def test_forgetting_a_person_removes_their_rows_and_leaves_everyone_elses(
 
     assert await store.forget_user("slack", ANN) == ForgetReport()  # nothing left
     assert await store.forget_user("slack", "U0NOBODY") == ForgetReport()
+
+
+async def test_forgetting_a_person_clears_them_from_the_threads_they_marked_solved(
+    store: Store, store_url: str
+) -> None:
+    assert await store.mark_solved(OLD_THREAD, ANN, "mU0ANN0")  # Ann marked her own thread solved
+    assert await store.mark_solved(NEW_THREAD, LEAD, "aU0ANN1")  # a lead marked her other one
+    assert await store.mark_solved(DISCORD_THREAD, ANN, "m9")  # the same id on Discord: someone else
+
+    assert await store.forget_user("slack", ANN) == ForgetReport(solved_threads=1)
+
+    assert await solved_marks(store_url) == {
+        OLD_THREAD: ("", ""),
+        NEW_THREAD: (LEAD, "aU0ANN1"),
+        DISCORD_THREAD: (ANN, "m9"),
+    }
+    assert len(await store.solved_since(OLD)) == 3  # /support stats still counts them
+    assert await store.forget_user("slack", ANN) == ForgetReport()  # nothing left
+    assert await store.forget_user("slack", LEAD) == ForgetReport(solved_threads=1)  # a lead can ask too
+    assert (await solved_marks(store_url))[NEW_THREAD] == ("", "")
 
 
 async def test_prune_refuses_a_batch_below_one(store: Store) -> None:
