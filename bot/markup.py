@@ -24,7 +24,8 @@ class Markup(Protocol):
         ...
 
     def link(self, url: str, title: str) -> str:
-        """A link titled ``title`` (already plain) to ``url``."""
+        """A link titled ``title`` (already plain) to ``url``; with no ``url`` (an article with no address),
+        ``title`` alone."""
         ...
 
     def user(self, user_id: str) -> str:

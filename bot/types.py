@@ -104,10 +104,15 @@ class Conversation:
 
 @dataclass(frozen=True)
 class Source:
-    """A knowledge-base article cited under an answer."""
+    """A knowledge-base article cited under an answer. An article with no address (a published KB draft)
+    has an empty ``url``: it is cited by its title alone, never as a link to nowhere."""
 
     title: str
     url: str
+
+    def cited(self) -> str:
+        """As plain text: the title, then the address in brackets when there is one."""
+        return f"{self.title} ({self.url})" if self.url else self.title
 
 
 @dataclass(frozen=True)

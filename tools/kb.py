@@ -79,6 +79,8 @@ class SearchKb:
             }
             for hit in hits
         )
-        text = "\n\n".join(f"{hit.title} ({hit.url})\n{hit.snippet}" for hit in hits)
         sources = tuple(Source(hit.title, hit.url) for hit in hits)
+        text = "\n\n".join(
+            f"{source.cited()}\n{hit.snippet}" for source, hit in zip(sources, hits, strict=True)
+        )
         return ToolResult(text, blocks=blocks, sources=sources, search=found)

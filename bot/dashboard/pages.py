@@ -185,7 +185,7 @@ async def not_helpful(store: AnswerLog, days: int, now: datetime | None = None) 
             thread_cell(a.ref),
             Cell(a.question),
             Cell(a.answer),
-            Cell("; ".join(f"{source.title} ({source.url})" for source in a.cited) or "none"),
+            Cell("; ".join(source.cited() for source in a.cited) or "none"),
             Cell(str(a.not_helpful_votes), number=True),
         )
         for a in voted[:NOT_HELPFUL_LISTED]

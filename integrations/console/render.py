@@ -28,7 +28,7 @@ from rich.text import Text
 
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits
 from bot.streaming.reply import INTERRUPTED_NOTICE
-from integrations.console.stream import STOPPED_NOTICE
+from integrations.console.stream import STOPPED_NOTICE, source_line
 from integrations.console.terminal import clean
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class MarkdownStream:
             self._console.print()
             self._console.print(Text("Sources:", style="bold"))
             for source in footer.sources:
-                self._console.print(Text(f"  - {clean(source.title)}: {clean(source.url)}", style="dim"))
+                self._console.print(Text(source_line(source), style="dim"))
 
     def _settle(self) -> None:
         """Print the rest of the current message for good and end the live region."""

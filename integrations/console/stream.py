@@ -17,10 +17,17 @@ from typing import TextIO
 
 from bot.streaming.protocol import Footer, MessageRef, ReplyLimits
 from bot.streaming.reply import INTERRUPTED_NOTICE
+from bot.types import Source
 from integrations.console.terminal import clean
 
 STOPPED_NOTICE = "_Stopped._"
 """Ends an answer stopped with Ctrl-C (instead of the notice for an answer cut off by a restart)."""
+
+
+def source_line(source: Source) -> str:
+    """A source as listed under an answer: its title and address (its title alone when it has none)."""
+    title = clean(source.title)
+    return f"  - {title}: {clean(source.url)}" if source.url else f"  - {title}"
 
 
 class ConsoleStream:
@@ -79,7 +86,7 @@ class ConsoleStream:
             if footer.sources:
                 self._out.write("\nSources:\n")
                 for source in footer.sources:
-                    self._out.write(f"  - {clean(source.title)}: {clean(source.url)}\n")
+                    self._out.write(source_line(source) + "\n")
         self._out.flush()
 
 

@@ -41,7 +41,10 @@ class DiscordMarkup:
         return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
 
     def link(self, url: str, title: str) -> str:
-        """``title`` as the link's text, unless it reads like an address: then the target itself."""
+        """``title`` as the link's text, unless it reads like an address: then the target itself. With no
+        ``url``, ``title`` alone (not ``[title]()``)."""
+        if not url:
+            return title
         target = f"<{url.replace('>', '%3E')}>"  # <…>: no preview card under the notice
         return target if looks_like_address(title) else f"[{title}]({target})"
 

@@ -132,12 +132,15 @@ def draft_view(thread_key: str) -> discord.ui.View:
 
 def sources_embed(sources: Sequence[Source]) -> discord.Embed:
     """The answer's sources as one line of links (a title that reads like an address is not shown: the
-    link shows its target instead, so it cannot pass for a different one)."""
+    link shows its target instead, so it cannot pass for a different one); a source with no address is its
+    title alone."""
     links = " · ".join(_source_link(source) for source in sources[:MAX_SOURCES])
     return discord.Embed(description=f"Sources: {links}")
 
 
 def _source_link(source: Source) -> str:
+    if not source.url:
+        return discord.utils.escape_markdown(source.title)
     url = source.url.replace(")", "%29")
     if looks_like_address(source.title):
         return f"<{url.replace('>', '%3E')}>"

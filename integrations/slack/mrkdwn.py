@@ -186,7 +186,10 @@ class SlackMarkup:
         return plain(text)
 
     def link(self, url: str, title: str) -> str:
-        """``title`` as the link's text, unless it reads like an address: then the target itself."""
+        """``title`` as the link's text, unless it reads like an address: then the target itself. With no
+        ``url``, ``title`` alone (not ``<|title>``)."""
+        if not url:
+            return title
         if looks_like_address(unescape(title)):
             return f"<{_link_target(url)}>"
         return f"<{_link_target(url)}|{title}>"

@@ -1,6 +1,7 @@
 """KB drafts on Discord (bot/quality/drafts.py): the "Draft KB article" button on a resolved escalation's
 notice, ``/support kb save`` in the thread and ``/support kb drafts``, for leads only; drafted by the
-summary model, or from the template without a key."""
+summary model, or from the template without a key; a published draft, which has no address, cited under an
+answer and listed by ``/support kb search`` by its title."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from bot.buttons import ASKED
 from bot.quality.drafts import LEADS_ONLY, TEMPLATE, TOOL
 from bot.support_commands import REFUSAL
 from integrations.discord.inbound import thread_ref
-from tests.discord.rig import RigFactory
+from tests.discord.rig import RigFactory, sources_line
 from tests.discord.test_discord_leads import answered, button, lead_tables, leads_channel
 
 ARTICLE = {
@@ -71,3 +72,33 @@ async def test_without_a_key_kb_save_in_the_thread_drafts_from_the_template(
     assert answer.startswith(f"Drafted KB article **#{draft.id}** Do you ship to Iceland? (without a model")
     assert rig.model.message_requests == []
     assert await rig.command(fake.alice, "kb", "drafts") == REFUSAL.format(name="kb drafts")
+
+
+async def test_a_published_draft_has_no_address_and_is_cited_by_its_escaped_title(
+    discord_rig: RigFactory,
+) -> None:
+    rig = await discord_rig()
+    fake = rig.fake
+    drafted = await rig.core.store.save_kb_draft(
+        thread_ref(fake.guild.id, fake.support.id, 1),
+        "Crushed *or* damaged parcels",
+        "My parcel arrived crushed, can I get a replacement?",
+        "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
+        str(fake.lead.id),
+        TEMPLATE,
+    )
+    assert await rig.core.drafts.publish(drafted.id, "public", f"discord:{fake.lead.id}") is not None
+
+    rig.model.script(
+        Reply.tool_use(("search_kb", {"query": "crushed parcel replacement photo"})),
+        Reply.text("Send a photo of the box; a replacement ships within 2 days.", tokens_per_second=300),
+    )
+    asked = await rig.mention(fake.alice, "my parcel arrived crushed, what now?")
+    [reply] = rig.answers(rig.thread_of(asked))
+    sources = sources_line(reply)
+    # The draft is a source like any article, shown as its title (escaped), not as a link to nowhere.
+    assert sources is not None and sources.startswith(r"Sources: Crushed \*or\* damaged parcels · [")
+    assert "]()" not in sources
+
+    found = await rig.command(fake.alice, "kb", "search", query="crushed parcel replacement")
+    assert "\n• Crushed \\*or\\* damaged parcels\n" in found and "]()" not in found and "](<>)" not in found

@@ -12,7 +12,10 @@ from pathlib import Path
 
 from fakes.anthropic import FakeAnthropic, Reply
 
+from bot.quality.drafts import TEMPLATE, KbDrafting
 from bot.settings import Settings
+from bot.store.open import open_store
+from bot.types import ThreadRef
 from tests.e2e.rig import ROOT, result_text, tool_results
 from tools.orders import not_found_text
 
@@ -110,6 +113,30 @@ async def test_ask_without_a_key_answers_from_the_order_system_for_who_may_see_i
     assert lead.code == 0, lead.stderr
     assert TRACKING in lead.stdout and ORD_10001_ITEMS[0] in lead.stdout
     assert "Customer asked for delivery to the side door." in lead.stdout  # staff see internal notes
+
+
+async def test_ask_without_a_key_lists_a_published_draft_by_its_title_alone(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    store = await open_store(env["DATABASE_URL"])
+    try:
+        drafted = await store.save_kb_draft(
+            ThreadRef("console", "local", "terminal", "t1"),
+            "Crushed parcel replacement",
+            "My parcel arrived crushed, can I get a replacement?",
+            "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
+            "lead",
+            TEMPLATE,
+        )
+        assert await KbDrafting(store).publish(drafted.id, "public", "console:lead") is not None
+    finally:
+        await store.close()
+
+    run = await cli(env, "ask", "My parcel arrived crushed, can I get a replacement photo?")
+    assert run.code == 0, run.stderr
+    # The draft has no address: the fallback's list and the sources show its title, with no empty link.
+    assert "These help articles look relevant:\n\nCrushed parcel replacement\n" in run.stdout
+    assert "\nSources:\n  - Crushed parcel replacement\n  - " in run.stdout
+    assert "()" not in run.stdout and "replacement: \n" not in run.stdout
 
 
 # ---- with the model (the fake) --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """KB drafts on Slack (bot/quality/drafts.py): the "Draft KB article" button on a resolved escalation's
 post in the leads' channel, ``/support kb save LINK`` and ``/support kb drafts``, for leads only; drafted by
-the summary model, or from the template without a key."""
+the summary model, or from the template without a key; a published draft, which has no address, cited
+under an answer and listed by ``/support kb search`` by its title."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.buttons import ASKED
 from bot.quality.drafts import LEADS_ONLY, TEMPLATE, TOOL
 from integrations.slack.blocks import DRAFT_KB, ESCALATE, RESOLVE
 from integrations.slack.inbound import thread_ref
-from tests.slack.rig import RigFactory, SlackRig, buttons
+from tests.slack.rig import RigFactory, SlackRig, buttons, sources_line
 from tests.slack.test_slack_leads import LEADS, LEADS_ONLY_COMMAND, answered
 
 ARTICLE = {
@@ -112,3 +113,38 @@ async def test_without_a_key_kb_save_drafts_from_the_template_with_a_link_to_the
     assert rig.model.message_requests == []
     [action] = await rig.core.store.lead_actions("slack", rig.fake.team_id, 5)
     assert (action.user_id, action.action) == (lead.id, "kb save")
+
+
+async def test_a_published_draft_has_no_address_and_is_cited_by_its_escaped_title(
+    slack_rig: RigFactory,
+) -> None:
+    rig, lead = await _rig(slack_rig)
+    ann = rig.user("ann")
+    title = "Crushed parcels & <damaged> boxes"
+    drafted = await rig.core.store.save_kb_draft(
+        thread_ref(rig.fake.team_id, rig.fake.general.id, "1700000000.000100"),
+        title,
+        "My parcel arrived crushed, can I get a replacement?",
+        "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
+        lead.id,
+        TEMPLATE,
+    )
+    assert await rig.core.drafts.publish(drafted.id, "public", f"slack:{lead.id}") is not None
+
+    rig.model.script(
+        Reply.tool_use(("search_kb", {"query": "crushed parcel replacement photo"})),
+        Reply.text("Send a photo of the box; a replacement ships within 2 days.", tokens_per_second=300),
+    )
+    post = await rig.mention(ann, "my parcel arrived crushed, what now?")
+    await rig.settle()
+    [reply] = rig.bot_messages(rig.fake.general.id, post.ts)
+    sources = sources_line(reply)
+    # The draft is a source like any article, shown as its title (escaped), not as a link to nowhere.
+    assert sources is not None and sources.startswith(
+        "Sources: Crushed parcels &amp; &lt;damaged&gt; boxes · <"
+    )
+    assert "<|" not in sources
+
+    found = await rig.command(ann, "kb search crushed parcel replacement")
+    assert found is not None
+    assert "\n• Crushed parcels &amp; &lt;damaged&gt; boxes\n" in found and "<|" not in found
