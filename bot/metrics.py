@@ -6,8 +6,8 @@ composition root (``bot.run.app.build_app``) makes one ``BotMetrics`` and hands 
 holds the process's (CPU, memory, open files: ``process_*``), the Python build (``python_info``) and the
 bot's version (``supportbot_build_info{version=...}``).
 
-Labelled series exist from the start at zero for the platforms, outcomes, token kinds and tools the bot
-knows, so a dashboard shows 0 rather than nothing before the first message.
+Labelled series exist from the start at zero for the platforms, outcomes, token kinds, tools and hand-off
+targets the bot knows, so a dashboard shows 0 rather than nothing before the first message.
 
 ``prometheus_client`` is imported when a ``BotMetrics`` is made, not with this module: the terminal
 commands record no metrics and do not load it.
@@ -16,6 +16,7 @@ commands record no metrics and do not load it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.types import Usage
@@ -23,6 +24,8 @@ from bot.version import supportbot_version
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+    from bot.store import HandoffBacklog
 
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 """Seconds; from a fast first text to a long answer written slowly."""
@@ -41,6 +44,10 @@ class BotMetrics:
     ``failed`` (the user saw a notice), ``interrupted`` (cancelled at shutdown and settled),
     ``duplicate`` (a redelivered event), ``stepped_back`` (an escalated thread) and ``limited`` (a limit
     notice instead of an answer). ``platforms`` and ``tools`` name the series made at zero up front.
+
+    The helpdesk outbox (``bot.handoff``) is measured by target: what waits there and how long the oldest
+    has waited, as of the outbox worker's last pass, and the failed delivery attempts (each is tried again;
+    the outbox never gives one up).
     """
 
     def __init__(
@@ -113,6 +120,25 @@ class BotMetrics:
         self.cost: Counter = Counter(
             "supportbot_model_cost_usd_total", "Model cost in US dollars.", registry=r
         )
+        self.handoff_pending: Gauge = Gauge(
+            "supportbot_handoff_pending",
+            "Escalations in the outbox not yet delivered to a helpdesk target.",
+            ("target",),
+            registry=r,
+        )
+        self.handoff_oldest: Gauge = Gauge(
+            "supportbot_handoff_oldest_pending_seconds",
+            "How long the oldest escalation not yet delivered to a helpdesk target has waited (0: none).",
+            ("target",),
+            registry=r,
+        )
+        self.handoff_failures: Counter = Counter(
+            "supportbot_handoff_failures_total",
+            "Failed attempts to deliver an escalation to a helpdesk target (each is tried again).",
+            ("target",),
+            registry=r,
+        )
+        self._handoff_targets: set[str] = set()
         for platform in platforms:
             self.add_platform(platform)
         for tool in tools:
@@ -131,6 +157,27 @@ class BotMetrics:
         """Make ``tool``'s series, at zero until it is called."""
         for decision in DECISIONS:
             self.tool_calls.labels(tool=tool, decision=decision)
+
+    def add_handoff_target(self, target: str) -> None:
+        """Make the hand-off ``target``'s series, at zero until something waits for it."""
+        self._handoff_targets.add(target)
+        for metric in (self.handoff_pending, self.handoff_oldest, self.handoff_failures):
+            metric.labels(target=target)
+
+    def observe_handoff_backlog(self, backlog: Iterable[HandoffBacklog], now: datetime) -> None:
+        """The outbox as one pass of its worker found it; a target absent from ``backlog`` waits for
+        nothing. A target that is not configured any more but still has rows gets its series too."""
+        waiting = {item.target: item for item in backlog}
+        for target in waiting.keys() - self._handoff_targets:
+            self.add_handoff_target(target)
+        for target in self._handoff_targets:
+            item = waiting.get(target)
+            self.handoff_pending.labels(target=target).set(item.pending if item else 0)
+            age = (now - item.oldest_at).total_seconds() if item else 0.0
+            self.handoff_oldest.labels(target=target).set(max(age, 0.0))
+
+    def count_handoff_failure(self, target: str) -> None:
+        self.handoff_failures.labels(target=target).inc()
 
     def reply_started(self, platform: str) -> None:
         self.in_progress.labels(platform=platform).inc()

@@ -8,6 +8,10 @@ target, in the store, before anything is sent: a restart or a crash loses none. 
 ``handoff-outbox`` lock (``bot.coordination``: in-process, or shared through Redis), so when several
 instances run, one delivers at a time and a row is not sent twice. A pass sends at most ``BATCH`` rows.
 A ticket's link is posted in the thread through the platform's ``Handover``.
+
+With metrics (``supportbot serve``), each pass then reads the outbox's backlog (one query over the
+undelivered rows) for ``supportbot_handoff_pending`` and ``supportbot_handoff_oldest_pending_seconds``, and
+each failed attempt counts in ``supportbot_handoff_failures_total`` (``bot.metrics``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from bot.types import Principal, ThreadRef
 
 if TYPE_CHECKING:  # aiohttp loads when the delivery loop runs (serve), not with every command
     import aiohttp
+
+    from bot.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,7 @@ class Helpdesk:
         locks: ThreadLocks,
         *,
         inbound_secret: SecretStr | None = None,
+        metrics: BotMetrics | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.inbound_secret = inbound_secret
@@ -68,8 +75,12 @@ class Helpdesk:
         self._targets = targets
         self._locks = locks
         self._clock = clock
+        self._metrics = metrics
         self._desks: dict[str, ThreadDesk] = {}
         self._wake = asyncio.Event()
+        if metrics is not None:
+            for name in targets:
+                metrics.add_handoff_target(name)
 
     @property
     def enabled(self) -> bool:
@@ -118,6 +129,7 @@ class Helpdesk:
                 self._wake.clear()
                 try:
                     await self.deliver_due(session)
+                    await self._measure_backlog()
                 except Exception:
                     log.exception("delivering escalations to the helpdesk failed; trying again later")
                 with contextlib.suppress(TimeoutError):
@@ -132,6 +144,10 @@ class Helpdesk:
                 delivered += await self._deliver(session, delivery)
             return delivered
 
+    async def _measure_backlog(self) -> None:
+        if self._metrics is not None:
+            self._metrics.observe_handoff_backlog(await self._store.handoff_backlog(), self._clock())
+
     async def _deliver(self, session: aiohttp.ClientSession, delivery: HandoffDelivery) -> int:
         target = self._targets.get(delivery.target)
         if target is None:  # a target no longer configured: kept, in case it comes back
@@ -139,6 +155,8 @@ class Helpdesk:
         try:
             ticket = await target.deliver(session, delivery.id, delivery.payload)
         except DeliveryFailed as exc:
+            if self._metrics is not None:
+                self._metrics.count_handoff_failure(delivery.target)
             wait = min(
                 self._config.retry_max_seconds, self._config.retry_seconds * 2 ** min(delivery.attempts, 30)
             )

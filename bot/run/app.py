@@ -94,15 +94,16 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         await store.close()
         raise
     orders = await open_orders(settings)
+    recorded = BotMetrics(platforms=PLATFORMS) if metrics else None
     helpdesk = Helpdesk(
         store,
         config.handoff,
         open_targets(config.handoff, handoff_secrets),
         coordination.locks,
         inbound_secret=handoff_secrets.inbound,
+        metrics=recorded,
     )
     notifiers = EscalationNotifiers(helpdesk if helpdesk.enabled else None)
-    recorded = BotMetrics(platforms=PLATFORMS) if metrics else None
     toolbox = ToolBox(
         [LookupOrder(orders), ListMyOrders(orders), SearchKb(kb), EscalateToHuman(notifiers)],
         store,

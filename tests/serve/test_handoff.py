@@ -1,15 +1,17 @@
 """Hand-off to a helpdesk through `supportbot serve` as a real process, against the fake Slack, Anthropic
 and Zendesk APIs and a local webhook receiver: an escalation reaches the receiver signed and Zendesk as a
 ticket whose link shows in the thread; a receiver that fails is retried and, after a restart, still gets
-the escalation (kept in the outbox); the helpdesk's signed call resolves it and the bot answers in the
-thread again; a bad signature or an old timestamp is refused."""
+the escalation (kept in the outbox), while `/metrics` shows it waiting and the failed attempts; the
+helpdesk's signed call resolves it and the bot answers in the thread again; a bad signature or an old
+timestamp is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import tomllib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from fakes.zendesk import FakeZendesk
 from bot.handoff.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers, verify
 from integrations.slack.blocks import ESCALATE
 from integrations.slack.escalations import HANDED_OVER, RESOLVED
+from tests.scrape import value
 from tests.serve.rig import ROOT, Supportbot, run_quietly, slack_environment
 from tests.serve.test_serve import QUESTION, ask, click, replies, wait_for_text
 from tests.slack.rig import reply_text, section_text, sources_line, toml_text
@@ -90,6 +93,22 @@ async def escalate(fake_slack: FakeSlack, model: FakeAnthropic, sender: Any, use
         lambda: HANDED_OVER in [section_text(m) for m in replies(fake_slack, thread_ts)], what="the hand-over"
     )
     return thread_ts
+
+
+async def webhook_outbox(
+    bot: Supportbot, until: Callable[[dict[str, float]], bool] | None = None, seconds: float = 15.0
+) -> dict[str, float]:
+    """The webhook target's ``supportbot_handoff_*`` samples in ``GET /metrics`` (without the prefix and
+    the label), once ``until`` holds for them when it is given."""
+    names = ("pending", "oldest_pending_seconds", "failures_total")
+    async with asyncio.timeout(seconds):
+        while True:
+            body = (await bot.get("/metrics"))[1]
+            found = {name: value(body, f"supportbot_handoff_{name}", target="webhook") for name in names}
+            shown = {name: number for name, number in found.items() if number is not None}
+            if until is None or until(shown):
+                return shown
+            await asyncio.sleep(0.1)
 
 
 async def call_hook(
@@ -180,8 +199,11 @@ async def test_a_failing_receiver_is_retried_and_gets_the_escalation_after_a_res
     bot, sender = await started(tmp_path, fake_slack, fake_anthropic, env)
     ann = fake_slack.add_user(name="ann")
     try:
+        assert await webhook_outbox(bot) == {"pending": 0, "oldest_pending_seconds": 0, "failures_total": 0}
         await escalate(fake_slack, fake_anthropic, sender, ann.id)
         await fake_slack.wait_for(lambda: len(receiver.requests) >= 3, seconds=15, what="retries")
+        waiting = await webhook_outbox(bot, lambda m: m["failures_total"] >= 3 and m["pending"] == 1)
+        assert 0 < waiting["oldest_pending_seconds"] < 60
     finally:
         assert await bot.stop() == 0
     assert receiver.deliveries == []
@@ -197,6 +219,11 @@ async def test_a_failing_receiver_is_retried_and_gets_the_escalation_after_a_res
         assert delivery.headers["X-Supportbot-Delivery"] in ids
         assert delivery.json()["asker"]["user_id"] == ann.id
         assert SIGNATURE_HEADER in delivery.headers and TIMESTAMP_HEADER in delivery.headers
+        assert await webhook_outbox(bot=restarted, until=lambda m: m["pending"] == 0) == {
+            "pending": 0,
+            "oldest_pending_seconds": 0,
+            "failures_total": 0,
+        }
     finally:
         assert await restarted.stop() == 0
     assert len(receiver.deliveries) == 1

@@ -1,13 +1,15 @@
 """What `bot.metrics` exposes: the bot's series under their names, zero from the start for what the bot
-knows, the process's and the build's series, in the Prometheus text format."""
+knows, the process's and the build's series, the helpdesk outbox's backlog, in the Prometheus text format."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.metrics import OUTCOMES, BotMetrics
+from bot.store import HandoffBacklog
 from bot.types import Usage
 from tests.scrape import samples, types, value
 
@@ -23,6 +25,9 @@ NAMES = {
     "supportbot_tool_calls_total": "counter",
     "supportbot_model_tokens_total": "counter",
     "supportbot_model_cost_usd_total": "counter",
+    "supportbot_handoff_pending": "gauge",
+    "supportbot_handoff_oldest_pending_seconds": "gauge",
+    "supportbot_handoff_failures_total": "counter",
     "supportbot_build_info": "gauge",
 }
 
@@ -92,6 +97,49 @@ def test_replies_usage_tool_calls_and_renders_are_recorded() -> None:
     ):
         assert value(body, name, **labels) == expected, (name, labels)
     assert metrics.value("supportbot_replies_total", platform="slack", outcome="answered") == 1
+
+
+def test_the_handoff_outbox_is_measured_by_target_from_zero() -> None:
+    metrics = BotMetrics()
+    for target in ("webhook", "zendesk"):
+        metrics.add_handoff_target(target)
+    body = text(metrics)
+    for target in ("webhook", "zendesk"):
+        for name in (
+            "supportbot_handoff_pending",
+            "supportbot_handoff_oldest_pending_seconds",
+            "supportbot_handoff_failures_total",
+        ):
+            assert value(body, name, target=target) == 0, (name, target)
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    metrics.observe_handoff_backlog(
+        [
+            HandoffBacklog("fax", 1, 0, now - timedelta(days=2), None),  # no longer configured
+            HandoffBacklog("webhook", 3, 2, now - timedelta(minutes=20), "HTTP 503: down"),
+        ],
+        now,
+    )
+    metrics.count_handoff_failure("webhook")
+    metrics.count_handoff_failure("webhook")
+    body = text(metrics)
+    for name, labels, expected in (
+        ("supportbot_handoff_pending", {"target": "webhook"}, 3),
+        ("supportbot_handoff_oldest_pending_seconds", {"target": "webhook"}, 1200),
+        ("supportbot_handoff_failures_total", {"target": "webhook"}, 2),
+        ("supportbot_handoff_pending", {"target": "zendesk"}, 0),
+        ("supportbot_handoff_oldest_pending_seconds", {"target": "zendesk"}, 0),
+        ("supportbot_handoff_pending", {"target": "fax"}, 1),
+        ("supportbot_handoff_oldest_pending_seconds", {"target": "fax"}, 2 * 86400),
+    ):
+        assert value(body, name, **labels) == expected, (name, labels)
+
+    metrics.observe_handoff_backlog([], now + timedelta(minutes=1))  # everything delivered
+    body = text(metrics)
+    for target in ("webhook", "zendesk", "fax"):
+        assert value(body, "supportbot_handoff_pending", target=target) == 0
+        assert value(body, "supportbot_handoff_oldest_pending_seconds", target=target) == 0
+    assert value(body, "supportbot_handoff_failures_total", target="webhook") == 2
 
 
 def test_each_bot_metrics_has_a_registry_of_its_own() -> None:
