@@ -1,9 +1,10 @@
 """The checks of `supportbot doctor` for everything but the chat platforms: the files, the store, the
-knowledge base, the orders and the model (``bot.doctor`` runs them)."""
+knowledge base, the orders, the model and the helpdesk outbox (``bot.doctor`` runs them)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.agent.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
@@ -18,6 +19,9 @@ from bot.store.open import StoreUnavailable, open_store
 MODEL_TIMEOUT = 10.0
 PROBE_ORDER_ID = "ORD-DOCTOR-CHECK"
 """An order id no one has: the order service must answer "not found", which proves it answers."""
+HANDOFF_WAIT_WARN = timedelta(minutes=15)
+"""An escalation still not delivered to a helpdesk after this long: ``supportbot doctor`` warns (with the
+default back-off it has failed some eight times by then)."""
 
 
 def core_checks(settings: Settings) -> list[Check]:
@@ -44,6 +48,7 @@ def core_checks(settings: Settings) -> list[Check]:
         Check("knowledge search", _knowledge_search),
         Check("orders", lambda: _orders(settings)),
         Check("model", lambda: _model(settings)),
+        Check("hand-off", lambda: _handoff(settings)),
     ]
 
 
@@ -174,3 +179,64 @@ async def _model(settings: Settings) -> Result:
     return Result(
         "ok", f"the API accepts ANTHROPIC_API_KEY and knows {settings.answer_model}, {settings.summary_model}"
     )
+
+
+async def _handoff(settings: Settings) -> Result:
+    """What waits in the helpdesk outbox (``bot.handoff``) for each target, and for how long."""
+    targets = load_bot_config(settings.bot_config_path).handoff.targets
+    if not targets:
+        return Result("skip", "not configured (no [handoff] targets in bot.toml)")
+    try:
+        store = await open_store(settings.database_url)
+    except (StoreUnavailable, ValueError) as exc:
+        return Result("fail", f"cannot read the outbox: {exc}", "check DATABASE_URL")
+    try:
+        backlog = {item.target: item for item in await store.handoff_backlog()}
+    finally:
+        await store.close()
+    now = datetime.now(UTC)
+    lines: list[str] = []
+    late: list[str] = []
+    for target in targets:
+        item = backlog.get(target)
+        if item is None:
+            lines.append(f"{target}: nothing waiting")
+            continue
+        waited = now - item.oldest_at
+        if waited > HANDOFF_WAIT_WARN:
+            late.append(target)
+        line = f"{target}: {item.pending} waiting, the oldest for {_how_long(waited)}"
+        if item.failing:
+            line += f", the last attempt failed for {item.failing} ({item.last_error})"
+        lines.append(line)
+    orphans = [item for target, item in backlog.items() if target not in targets]
+    lines += [
+        f"{item.target}: {item.pending} waiting, the oldest for {_how_long(now - item.oldest_at)}, not sent "
+        "(no longer a [handoff] target)"
+        for item in orphans
+    ]
+    fixes: list[str] = []
+    if late:
+        fixes.append(
+            "make sure `supportbot serve` runs (it delivers them) and that the helpdesk takes its requests "
+            f"({', '.join(late)}: the URL in [handoff], the secret in .env; serve logs each refusal); they "
+            "are kept and retried meanwhile"
+        )
+    if orphans:
+        fixes.append(
+            f"add {' and '.join(item.target for item in orphans)} back to [handoff] targets to send them"
+        )
+    detail = "; ".join(lines)
+    return Result("warn", detail, "; ".join(fixes)) if fixes else Result("ok", detail)
+
+
+def _how_long(delta: timedelta) -> str:
+    """``delta`` roughly, in the largest unit that fits: "40 s", "12 min", "2 h 5 min", "3 days"."""
+    seconds = max(int(delta.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} days"

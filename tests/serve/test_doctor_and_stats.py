@@ -1,4 +1,7 @@
-"""`supportbot doctor` and `supportbot stats` as an operator runs them, against the fakes."""
+"""`supportbot doctor` and `supportbot stats` as an operator runs them, against the fakes: each check's
+line, the knowledge sources' syncs, the helpdesk outbox (nothing waiting, a recent failure, escalations
+waiting too long or for a target no longer configured, an unreachable store), rejected keys and
+unreachable services."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pty
 import struct
 import sys
 import termios
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,8 +22,10 @@ from fakes.slack import FakeSlack
 
 from bot.store import ReplyRecord, UsageRecord
 from bot.store.open import open_store
+from bot.store.sqlite import SQLiteStore
 from bot.types import ThreadRef
-from tests.serve.rig import environment, free_port, run, slack_environment
+from tests.serve.rig import ROOT, environment, free_port, run, slack_environment
+from tests.slack.rig import toml_text
 
 CHECKS = [
     "settings",
@@ -30,6 +36,7 @@ CHECKS = [
     "knowledge search",
     "orders",
     "model",
+    "hand-off",
     "Slack",
     "Discord",
 ]
@@ -63,12 +70,72 @@ async def test_doctor_on_a_fresh_machine_without_tokens_passes_with_notes(tmp_pa
         **dict.fromkeys(CHECKS, "✓"),
         "knowledge base": "!",
         "model": "!",
+        "hand-off": "-",
         "Slack": "-",
         "Discord": "-",
     }
     assert marks(output) == expected
     assert "help-center: never synced" in output and "run `supportbot kb sync`" in output
     assert "set ANTHROPIC_API_KEY" in output
+    assert "- hand-off: not configured (no [handoff] targets in bot.toml)" in output
+
+
+async def handed_off(tmp_path: Path, at: datetime, target: str, failure: str | None = None) -> None:
+    """An escalation enqueued for ``target`` at ``at`` in the bot's store; its first attempt failed with
+    ``failure`` when one is given."""
+    store = await SQLiteStore.open(tmp_path / "supportbot.db", clock=lambda: at)
+    try:
+        ref = ThreadRef("slack", "T1", "C1", f"{at.timestamp():.6f}")
+        escalation = await store.open_escalation(ref, "U0ANN", "wants a refund")
+        assert escalation is not None
+        await store.enqueue_handoff(escalation.id, ref, target, "{}")
+        if failure is not None:
+            [delivery] = [d for d in await store.due_handoffs(at, 10) if d.escalation_id == escalation.id]
+            await store.handoff_failed(delivery.id, at + timedelta(minutes=15), failure)
+    finally:
+        await store.close()
+
+
+def handoff_line(output: str) -> str:
+    [line] = [line for line in output.splitlines() if line[2:].startswith("hand-off: ")]
+    return line
+
+
+async def test_doctor_says_what_waits_for_the_helpdesk_and_since_when(tmp_path: Path) -> None:
+    data = tomllib.loads((ROOT / "config" / "bot.toml").read_text(encoding="utf-8"))
+    data["handoff"] = {"targets": ["webhook"], "webhook_url": "https://helpdesk.example/hooks/supportbot"}
+    config = tmp_path / "bot.toml"
+    config.write_text(toml_text(data), encoding="utf-8")
+    env = {"BOT_CONFIG_PATH": str(config)}
+
+    status, output, _ = await run(tmp_path, "doctor", **env)
+    assert status == 0 and handoff_line(output) == "✓ hand-off: webhook: nothing waiting", output
+
+    # The helpdesk refused one a moment ago: it is retried, nothing to do yet.
+    now = datetime.now(UTC)
+    await handed_off(tmp_path, now - timedelta(seconds=30), "webhook", "HTTP 503: Service Unavailable")
+    status, output, _ = await run(tmp_path, "doctor", **env)
+    line = handoff_line(output)
+    assert status == 0 and line.startswith("✓ hand-off: webhook: 1 waiting, the oldest for "), output
+    assert line.endswith(" s, the last attempt failed for 1 (HTTP 503: Service Unavailable)"), line
+
+    # One has waited two hours, and another for three days for a target taken out of bot.toml.
+    await handed_off(tmp_path, now - timedelta(hours=2, minutes=5), "webhook")
+    await handed_off(tmp_path, now - timedelta(days=3, minutes=1), "zendesk")
+    status, output, _ = await run(tmp_path, "doctor", **env)
+    assert status == 0, output  # a warning, not a failure
+    assert handoff_line(output) == (
+        "! hand-off: webhook: 2 waiting, the oldest for 2 h 5 min, the last attempt failed for 1 "
+        "(HTTP 503: Service Unavailable); zendesk: 1 waiting, the oldest for 3 days, not sent (no longer a "
+        "[handoff] target) → make sure `supportbot serve` runs (it delivers them) and that the helpdesk "
+        "takes its requests (webhook: the URL in [handoff], the secret in .env; serve logs each refusal); "
+        "they are kept and retried meanwhile; add zendesk back to [handoff] targets to send them"
+    )
+
+    nowhere = f"postgresql://supportbot@127.0.0.1:{free_port()}/supportbot"
+    status, output, _ = await run(tmp_path, "doctor", **env, DATABASE_URL=nowhere)
+    assert status == 1 and handoff_line(output).startswith("✗ hand-off: cannot read the outbox: "), output
+    assert "→ check DATABASE_URL" in handoff_line(output)
 
 
 async def test_kb_sync_and_doctor_say_which_source_failed_and_what_it_kept(tmp_path: Path) -> None:
