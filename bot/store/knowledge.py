@@ -4,7 +4,9 @@ articles changes, and articles to rows and back (``KnowledgeStore`` in ``bot.sto
 A store reads the source's current rows, asks :func:`plan_replace` what to write, hands out one change
 number per written article (``kb_sequence``, locked for the transaction) and writes the rows; a removed
 article stays as a row with ``removed`` set and its text cleared, so that followers learn of the removal
-(docs/architecture.md §6).
+(docs/architecture.md §6). Such rows are deleted once old (``KnowledgeStore.forget_removals``); the
+highest change number deleted is kept (``kb_sequence.pruned_through``), and a follower that has not seen
+it yet is told to start again (:func:`change_batch`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.store.mapping import Row, Time
-from bot.store.records import SourceStatus
+from bot.store.records import ChangeBatch, SourceStatus
 
 MAX_CHANGES = 1_000
 """The most changes one ``article_changes`` call returns, whatever its caller asks for."""
@@ -131,6 +133,23 @@ def change(row: Row) -> ArticleChange:
     return ArticleChange(row["source"], row["key"], None if row["removed"] else article(row))
 
 
+def change_batch(rows: Sequence[Row], after: int, limit: int, pruned_through: int) -> ChangeBatch:
+    """The changes ``rows`` read after ``after`` (at most ``limit``), as a follower gets them.
+
+    A follower past 0 but behind ``pruned_through`` may have missed a removal whose row is deleted: it gets
+    ``restart`` and no changes. One that starts from 0 needs none of the deleted rows (they were
+    removals), so the batch that reaches the newest change carries it to ``pruned_through`` at least.
+    ``pruned_through`` must be read after ``rows``: a pass that deletes rows in between then makes the
+    follower start again rather than miss them.
+    """
+    if 0 < after < pruned_through:
+        return ChangeBatch((), after, restart=True)
+    seq = rows[-1]["seq"] if rows else after
+    if len(rows) < limit:
+        seq = max(seq, pruned_through)
+    return ChangeBatch(tuple(change(row) for row in rows), seq)
+
+
 def status_params(source: str, now: Any, plan: Plan, skipped: int) -> tuple[Any, ...]:
     """The parameters of a successful sync's status row, in the order of the stores' status upsert."""
     return (
@@ -180,6 +199,7 @@ __all__ = [
     "article",
     "article_params",
     "change",
+    "change_batch",
     "check_limit",
     "content_hash",
     "current_by_key",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -213,6 +213,38 @@ _SOURCE_FAILURE = (
     " ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,"
     " last_error = excluded.last_error"
 )
+
+
+# Locking the sequence's row first makes syncs take turns: the change numbers become visible in their
+# order, so a follower that has seen number n has seen every change before it.
+_LOCK_SEQUENCE = "SELECT seq FROM kb_sequence WHERE id = 1 FOR UPDATE"
+
+
+async def _replace_source(
+    conn: Connection, source: str, articles: Sequence[SourceArticle], now: datetime
+) -> tuple[knowledge.Plan, int]:
+    """Make ``articles`` the source's whole content inside the caller's transaction, each change taking
+    the next number; the plan and the store's change number after it."""
+    seq = int(await conn.fetchval(_LOCK_SEQUENCE))
+    rows = await conn.fetch(
+        "SELECT key, content_hash, validator, removed FROM kb_articles WHERE source = $1", source
+    )
+    plan = knowledge.plan_replace(knowledge.current_by_key(rows), articles)
+    written = (*plan.added, *plan.updated)
+    await conn.executemany(
+        _UPSERT_ARTICLE,
+        [knowledge.article_params(source, item, seq + n, now, _clean) for n, item in enumerate(written, 1)],
+    )
+    await conn.executemany(
+        _REMOVE_ARTICLE,
+        [(seq + n, now, source, key) for n, key in enumerate(plan.removed, len(written) + 1)],
+    )
+    await conn.executemany(
+        _REVALIDATE_ARTICLE, [(item.validator, source, item.key) for item in plan.revalidated]
+    )
+    seq += plan.changes
+    await conn.execute("UPDATE kb_sequence SET seq = $1 WHERE id = 1", seq)
+    return plan, seq
 
 
 def _load_limit(limit: int | None) -> int | None:
@@ -958,30 +990,7 @@ class PostgresStore:
         now = self._now()
 
         async def work(conn: Connection) -> tuple[knowledge.Plan, int]:
-            # Locking the sequence's row first makes syncs take turns: the change numbers become visible
-            # in their order, so a follower that has seen number n has seen every change before it.
-            seq = int(await conn.fetchval("SELECT seq FROM kb_sequence WHERE id = 1 FOR UPDATE"))
-            rows = await conn.fetch(
-                "SELECT key, content_hash, validator, removed FROM kb_articles WHERE source = $1", source
-            )
-            plan = knowledge.plan_replace(knowledge.current_by_key(rows), articles)
-            written = (*plan.added, *plan.updated)
-            await conn.executemany(
-                _UPSERT_ARTICLE,
-                [
-                    knowledge.article_params(source, item, seq + n, now, _clean)
-                    for n, item in enumerate(written, 1)
-                ],
-            )
-            await conn.executemany(
-                _REMOVE_ARTICLE,
-                [(seq + n, now, source, key) for n, key in enumerate(plan.removed, len(written) + 1)],
-            )
-            await conn.executemany(
-                _REVALIDATE_ARTICLE, [(item.validator, source, item.key) for item in plan.revalidated]
-            )
-            seq += plan.changes
-            await conn.execute("UPDATE kb_sequence SET seq = $1 WHERE id = 1", seq)
+            plan, seq = await _replace_source(conn, source, articles, now)
             await conn.execute(_SOURCE_SUCCESS, *knowledge.status_params(source, now, plan, skipped))
             return plan, seq
 
@@ -1002,13 +1011,48 @@ class PostgresStore:
         )
         return {row["key"]: knowledge.article(row) for row in rows}
 
+    async def retire_sources(self, keep: Collection[str], idle_for: timedelta) -> dict[str, int]:
+        now = self._now()
+
+        async def work(conn: Connection) -> dict[str, int]:
+            # The lock first, as every sync takes it: a sync of a source goes wholly before or after.
+            await conn.execute(_LOCK_SEQUENCE)
+            retired = await conn.fetch(
+                "DELETE FROM kb_source_status WHERE last_attempt_at < $1 AND NOT (source = ANY($2::text[]))"
+                " RETURNING source",
+                now - idle_for,
+                sorted(keep),
+            )
+            return {
+                row["source"]: len((await _replace_source(conn, row["source"], (), now))[0].removed)
+                for row in retired
+            }
+
+        return await self._db.transaction(work)
+
+    async def forget_removals(self, older_than: timedelta) -> int:
+        cutoff = self._now() - older_than
+
+        async def work(conn: Connection) -> int:
+            await conn.execute(_LOCK_SEQUENCE)  # no sync writes a removal meanwhile
+            await conn.execute(
+                "UPDATE kb_sequence SET pruned_through = greatest(pruned_through, coalesce("
+                " (SELECT max(seq) FROM kb_articles WHERE removed AND updated_at < $1), 0)) WHERE id = 1",
+                cutoff,
+            )
+            return _rowcount(
+                await conn.execute("DELETE FROM kb_articles WHERE removed AND updated_at < $1", cutoff)
+            )
+
+        return await self._db.transaction(work)
+
     async def article_changes(self, after: int, limit: int) -> ChangeBatch:
+        limit = knowledge.check_limit(limit)
         rows = await self._db.fetch(
-            "SELECT * FROM kb_articles WHERE seq > $1 ORDER BY seq LIMIT $2",
-            after,
-            knowledge.check_limit(limit),
+            "SELECT * FROM kb_articles WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit
         )
-        return ChangeBatch(tuple(knowledge.change(row) for row in rows), rows[-1]["seq"] if rows else after)
+        pruned_through = await self._db.fetchval("SELECT pruned_through FROM kb_sequence WHERE id = 1")
+        return knowledge.change_batch(rows, after, limit, int(pruned_through))  # read after the rows
 
     async def source_statuses(self) -> list[SourceStatus]:
         rows = await self._db.fetch("SELECT * FROM kb_source_status ORDER BY source")

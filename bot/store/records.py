@@ -256,10 +256,15 @@ class ArticleDiff:
 class ChangeBatch:
     """Article changes in the order they were made (``KnowledgeStore.article_changes``): each article's
     newest state, its removal as ``article=None``; ``seq`` is the number of the last change in the batch (the
-    number asked after when there is none)."""
+    number asked after when there is none, and at least the store's ``pruned_through`` once the batch
+    reaches the newest change)."""
 
     changes: tuple[ArticleChange, ...]
     seq: int
+    restart: bool = False
+    """The changes after the number asked after are no longer all kept (removals older than the store
+    keeps were forgotten): no changes come, and the caller must empty what it built from them and ask
+    again after 0."""
 
 
 @dataclass(frozen=True)

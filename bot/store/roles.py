@@ -7,8 +7,8 @@ it needs several. Each method is in exactly one role.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.kb.sources.base import SourceArticle
@@ -282,7 +282,20 @@ class KnowledgeStore(Protocol):
         ...
 
     async def article_changes(self, after: int, limit: int) -> ChangeBatch:
-        """The changes numbered after ``after``, oldest first, at most ``limit`` (bounded by the store)."""
+        """The changes numbered after ``after``, oldest first, at most ``limit`` (bounded by the store);
+        ``restart`` when some of them were forgotten (:meth:`forget_removals`)."""
+        ...
+
+    async def retire_sources(self, keep: Collection[str], idle_for: timedelta) -> dict[str, int]:
+        """Remove every live article of each source not in ``keep`` whose last sync was tried more than
+        ``idle_for`` ago, and forget its sync; each removal takes the next change number, as in
+        :meth:`replace_articles` (one transaction, taking turns with the syncs). Returns how many
+        articles each retired source had."""
+        ...
+
+    async def forget_removals(self, older_than: timedelta) -> int:
+        """Delete the rows of articles removed more than ``older_than`` ago and raise ``pruned_through``
+        to the highest change number deleted; returns how many rows."""
         ...
 
     async def source_statuses(self) -> list[SourceStatus]:

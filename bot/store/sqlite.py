@@ -12,10 +12,11 @@ datetimes are refused with ``ValueError``: their time zone is a guess, and a wro
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,6 +183,31 @@ _SOURCE_FAILURE = (
     " ON CONFLICT (source) DO UPDATE SET last_attempt_at = excluded.last_attempt_at,"
     " last_error = excluded.last_error"
 )
+
+
+def _replace_source(
+    db: sqlite3.Connection, source: str, articles: Sequence[SourceArticle], now: str
+) -> tuple[knowledge.Plan, int]:
+    """Make ``articles`` the source's whole content inside the caller's transaction, each change taking
+    the next number; the plan and the store's change number after it."""
+    rows = db.execute(
+        "SELECT key, content_hash, validator, removed FROM kb_articles WHERE source = ?", (source,)
+    ).fetchall()
+    plan = knowledge.plan_replace(knowledge.current_by_key(rows), articles)
+    seq = int(db.execute("SELECT seq FROM kb_sequence WHERE id = 1").fetchone()["seq"])
+    written = (*plan.added, *plan.updated)
+    db.executemany(
+        _UPSERT_ARTICLE,
+        (knowledge.article_params(source, item, seq + n, now) for n, item in enumerate(written, 1)),
+    )
+    db.executemany(
+        _REMOVE_ARTICLE,
+        ((seq + n, now, source, key) for n, key in enumerate(plan.removed, len(written) + 1)),
+    )
+    db.executemany(_REVALIDATE_ARTICLE, ((item.validator, source, item.key) for item in plan.revalidated))
+    seq += plan.changes
+    db.execute("UPDATE kb_sequence SET seq = ? WHERE id = 1", (seq,))
+    return plan, seq
 
 
 def _load_limit(limit: int | None) -> int:
@@ -951,25 +977,7 @@ class SQLiteStore:
         now = to_db_time(self._now())
 
         def work(db: sqlite3.Connection) -> tuple[knowledge.Plan, int]:
-            rows = db.execute(
-                "SELECT key, content_hash, validator, removed FROM kb_articles WHERE source = ?", (source,)
-            ).fetchall()
-            plan = knowledge.plan_replace(knowledge.current_by_key(rows), articles)
-            seq = int(db.execute("SELECT seq FROM kb_sequence WHERE id = 1").fetchone()["seq"])
-            written = (*plan.added, *plan.updated)
-            db.executemany(
-                _UPSERT_ARTICLE,
-                (knowledge.article_params(source, item, seq + n, now) for n, item in enumerate(written, 1)),
-            )
-            db.executemany(
-                _REMOVE_ARTICLE,
-                ((seq + n, now, source, key) for n, key in enumerate(plan.removed, len(written) + 1)),
-            )
-            db.executemany(
-                _REVALIDATE_ARTICLE, ((item.validator, source, item.key) for item in plan.revalidated)
-            )
-            seq += plan.changes
-            db.execute("UPDATE kb_sequence SET seq = ? WHERE id = 1", (seq,))
+            plan, seq = _replace_source(db, source, articles, now)
             db.execute(_SOURCE_SUCCESS, knowledge.status_params(source, now, plan, skipped))
             return plan, seq
 
@@ -992,12 +1000,44 @@ class SQLiteStore:
         )
         return {row["key"]: knowledge.article(row) for row in rows}
 
+    async def retire_sources(self, keep: Collection[str], idle_for: timedelta) -> dict[str, int]:
+        now = self._now()
+
+        def work(db: sqlite3.Connection) -> dict[str, int]:
+            retired = db.execute(
+                "DELETE FROM kb_source_status WHERE last_attempt_at < ?"
+                " AND source NOT IN (SELECT value FROM json_each(?)) RETURNING source",
+                (to_db_time(now - idle_for), json.dumps(sorted(keep))),
+            ).fetchall()
+            return {
+                row["source"]: len(_replace_source(db, row["source"], (), to_db_time(now))[0].removed)
+                for row in retired
+            }
+
+        return await self._run(work)
+
+    async def forget_removals(self, older_than: timedelta) -> int:
+        cutoff = to_db_time(self._now() - older_than)
+
+        def work(db: sqlite3.Connection) -> int:
+            db.execute(
+                "UPDATE kb_sequence SET pruned_through = max(pruned_through, coalesce("
+                " (SELECT max(seq) FROM kb_articles WHERE removed = 1 AND updated_at < ?), 0)) WHERE id = 1",
+                (cutoff,),
+            )
+            return db.execute(
+                "DELETE FROM kb_articles WHERE removed = 1 AND updated_at < ?", (cutoff,)
+            ).rowcount
+
+        return await self._run(work)
+
     async def article_changes(self, after: int, limit: int) -> ChangeBatch:
+        limit = knowledge.check_limit(limit)
         rows = await self._read(
-            "SELECT * FROM kb_articles WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, knowledge.check_limit(limit)),
+            "SELECT * FROM kb_articles WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         )
-        return ChangeBatch(tuple(knowledge.change(row) for row in rows), rows[-1]["seq"] if rows else after)
+        [sequence] = await self._read("SELECT pruned_through FROM kb_sequence WHERE id = 1")  # after the rows
+        return knowledge.change_batch(rows, after, limit, sequence["pruned_through"])
 
     async def source_statuses(self) -> list[SourceStatus]:
         rows = await self._read("SELECT * FROM kb_source_status ORDER BY source")

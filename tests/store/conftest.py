@@ -9,12 +9,15 @@ reached the PostgreSQL runs fail in CI and are skipped, with the reason, elsewhe
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.store import Store
-from bot.store.open import open_store
+from bot.store.open import open_store, parse_sqlite_url, url_scheme
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import SQLiteStore
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -30,6 +33,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if backend == "postgres":
         return str(request.getfixturevalue("pg_schema_url"))
     raise AssertionError(f"no store_url for backend {backend!r}")
+
+
+async def open_store_at(url: str, clock: Callable[[], datetime]) -> Store:
+    """The store at ``url`` (as ``store_url`` names one) on the test's ``clock``."""
+    if url_scheme(url) == "sqlite":
+        return await SQLiteStore.open(Path(parse_sqlite_url(url).path), clock=clock)
+    return await PostgresStore.open(url, clock=clock)
 
 
 @pytest.fixture

@@ -1,17 +1,20 @@
 """The knowledge sources' articles on every store backend (``conftest.BACKENDS``): replacing a source's
-articles says what changed, every change (removals too) is numbered once, and followers read them back."""
+articles says what changed, every change (removals too) is numbered once, and followers read them back; a
+source no instance syncs any more is retired, and old removals are forgotten."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.store import Store
 from bot.store.knowledge import MAX_CHANGES
-from tests.store.conftest import OpenStore
+from tests.store.conftest import OpenStore, open_store_at
 
 
 def art(key: str, body: str = "", *, validator: str | None = None) -> SourceArticle:
@@ -141,3 +144,92 @@ async def test_concurrent_syncs_number_changes_in_commit_order(open_another: Ope
     assert len(batch.changes) == 80
     assert batch.seq == 80
     assert len({(change.source, change.key) for change in batch.changes}) == 80
+
+
+class Clock:
+    """The store's clock, moved on by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def clock_and_store(store_url: str) -> AsyncIterator[tuple[Clock, Store]]:
+    clock = Clock()
+    store = await open_store_at(store_url, clock)
+    yield clock, store
+    await store.close()
+
+
+async def test_a_source_no_one_syncs_any_more_is_retired_once_and_its_removals_numbered(
+    clock_and_store: tuple[Clock, Store],
+) -> None:
+    clock, store = clock_and_store
+    await store.replace_articles("help", [art("returns")], skipped=0)
+    await store.replace_articles("old-partner", [art("rental"), art("deposit")], skipped=0)
+    await store.replace_articles("drafts", [art("draft-1")], skipped=0)
+    await store.record_sync_failure("never-worked", "cannot reach the server")
+    keep = {"help", "drafts"}
+
+    clock.now += timedelta(minutes=10)  # another instance may still have it in its bot.toml: kept
+    assert await store.retire_sources(keep, idle_for=timedelta(minutes=15)) == {}
+    assert set(await store.source_articles("old-partner")) == {"rental", "deposit"}
+
+    clock.now += timedelta(minutes=10)
+    retired = await store.retire_sources(keep, idle_for=timedelta(minutes=15))
+    assert retired == {"old-partner": 2, "never-worked": 0}
+    assert await store.source_articles("old-partner") == {}
+    assert set(await store.source_articles("help")) == {"returns"}
+    assert set(await store.source_articles("drafts")) == {"draft-1"}
+    assert [status.source for status in await store.source_statuses()] == ["drafts", "help"]
+    # The removals are changes like a sync's: a follower after number 4 learns of both.
+    batch = await store.article_changes(4, limit=10)
+    assert sorted(batch.changes, key=lambda change: change.key) == [
+        ArticleChange("old-partner", "deposit", None),
+        ArticleChange("old-partner", "rental", None),
+    ]
+    assert batch.seq == 6
+
+    assert await store.retire_sources(keep, idle_for=timedelta(minutes=15)) == {}  # once
+    # Synced again (its source is back in a bot.toml): its articles come back.
+    back = await store.replace_articles("old-partner", [art("rental")], skipped=0)
+    assert back.added == ("rental",)
+
+
+async def test_old_removals_are_forgotten_and_a_follower_behind_them_starts_again(
+    clock_and_store: tuple[Clock, Store],
+) -> None:
+    clock, store = clock_and_store
+    await store.replace_articles("help", [art("returns"), art("shipping"), art("refunds")], skipped=0)
+    follower_seq = (await store.article_changes(0, limit=10)).seq  # a follower that then stops: 3
+    await store.replace_articles("help", [art("returns")], skipped=0)  # 4, 5: two removals
+    clock.now += timedelta(days=10)
+    await store.replace_articles("help", [art("returns"), art("customs")], skipped=0)  # 6
+
+    assert await store.forget_removals(timedelta(days=30)) == 0
+    clock.now += timedelta(days=21)
+    assert await store.forget_removals(timedelta(days=30)) == 2
+
+    behind = await store.article_changes(follower_seq, limit=10)
+    assert (behind.changes, behind.restart) == ((), True)
+    again = await store.article_changes(0, limit=10)
+    assert again.changes == (
+        ArticleChange("help", "returns", art("returns")),
+        ArticleChange("help", "customs", art("customs")),
+    )
+    assert (again.seq, again.restart) == (6, False)
+    assert (await store.article_changes(5, limit=10)).changes == (
+        ArticleChange("help", "customs", art("customs")),
+    )
+
+    # The newest change a forgotten removal: a follower from 0 ends past it, and does not start again.
+    await store.replace_articles("help", [], skipped=0)  # 7, 8
+    clock.now += timedelta(days=31)
+    assert await store.forget_removals(timedelta(days=30)) == 2
+    empty = await store.article_changes(0, limit=10)
+    assert (empty.changes, empty.seq, empty.restart) == ((), 8, False)
+    assert (await store.article_changes(8, limit=10)).restart is False
+    assert (await store.article_changes(6, limit=10)).restart is True

@@ -443,6 +443,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX solved_threads_at ON solved_threads (solved_at)",
         ),
     ),
+    Migration(
+        version=14,
+        name="knowledge_removals_kept",
+        statements=(
+            # Removed articles' rows are deleted once older than the bound ``bot.kb.schedule`` keeps them
+            # for (``KnowledgeStore.forget_removals``); ``pruned_through`` is the highest change number
+            # deleted so, and a follower behind it is told to read the store again from the start.
+            "ALTER TABLE kb_sequence ADD COLUMN pruned_through INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX kb_articles_removed_at ON kb_articles (updated_at) WHERE removed = 1",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
