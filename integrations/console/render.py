@@ -5,7 +5,8 @@ that is complete, one the next has started after, is printed for good, rendered 
 bold, lists, tables, code with syntax highlighting); only the block still being written is redrawn, in a
 small live region at the bottom, so nothing above it flickers and a long answer scrolls like any output.
 Until the answer's first text comes, the live region holds a dim status line: what the bot is doing
-("searching the help center…"), which disappears when the text arrives.
+("searching the help center…", "looking up ORD-10001…"), which disappears when the text arrives. The
+status line is the reply's ``Progress`` (as Slack's thread status is), so no placeholder message is sent.
 
 The text comes from the model, the tools and the knowledge base: it is ``terminal.clean``-ed before
 anything else, so no escape sequence or control character in it reaches the terminal, and it is rendered
@@ -16,7 +17,8 @@ shown with their real address next to their label (no hidden terminal hyperlinks
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -39,33 +41,30 @@ CODE_THEME = "monokai"
 _FENCES = ("```", "~~~")
 
 TOOL_STATUS = {
-    "lookup_order": "looking up the order…",
+    "lookup_order": "looking up {subject}…",
     "list_my_orders": "looking up your orders…",
     "search_kb": "searching the help center…",
     "escalate_to_human": "handing this over to a person…",
 }
-"""What the status line says while a tool runs; another tool is named as it is."""
+"""What the status line says while a tool runs; ``{subject}`` is what the call is about (an order id), or
+``the order`` when the tool does not say. Another tool is named as it is."""
 
 
-def tool_activity(name: str) -> str:
-    return TOOL_STATUS.get(name, f"using {name.replace('_', ' ')}…")
+def tool_activity(name: str, subject: str | None = None) -> str:
+    status = TOOL_STATUS.get(name, f"using {name.replace('_', ' ')}…")
+    return status.format(subject=subject or "the order")
 
 
 class MarkdownStream:
-    """Renders the messages of one reply on ``console``, a terminal.
-
-    ``statuses`` maps each text the reply shows before its answer starts (the placeholder and the tool
-    statuses, as ``StreamingReply`` sends them) to the status line shown for it. Setting ``stopped`` before
-    the reply settles (Ctrl-C) ends it with :data:`STOPPED_NOTICE`.
+    """Renders the messages of one reply on ``console``, a terminal, and is the reply's ``Progress``: the
+    status line until the answer's first text. Setting ``stopped`` before the reply settles (Ctrl-C) ends
+    it with :data:`STOPPED_NOTICE`.
     """
 
-    def __init__(
-        self, console: Console, *, limits: ReplyLimits, marker: str, statuses: Mapping[str, str]
-    ) -> None:
+    def __init__(self, console: Console, *, limits: ReplyLimits, marker: str) -> None:
         self._console = console
-        self._limits = limits
+        self._limits = replace(limits, placeholder=False)  # the status line shows the answer is coming
         self._marker = marker
-        self._statuses = dict(statuses)
         self._prefix = uuid.uuid4().hex[:12]
         self._count = 0
         self._current: MessageRef | None = None
@@ -94,19 +93,26 @@ class MarkdownStream:
             self._show(text, footer)
         # else: an earlier message of a long answer; the terminal already moved past it
 
+    async def show_progress(self, tool: str | None, subject: str | None = None) -> None:
+        if not self._answered:
+            status = THINKING if tool is None else tool_activity(tool, subject)
+            self._live_update(Text(clean(status), style="dim"))
+
+    async def clear_progress(self) -> None:
+        if not self._answered:
+            self._stop_live()
+
     def close(self) -> None:
-        """Settle whatever is still live (a reply that ended without a final edit)."""
+        """Settle whatever is still live (a reply that ended without a final edit, or with none at all)."""
         if self._current is not None:
             self._settle()
+        self._stop_live()
 
     def _show(self, raw: str, footer: Footer | None) -> None:
         streaming = raw.endswith(self._marker)
         text = clean(raw.removesuffix(self._marker))
         if self.stopped and text.endswith(INTERRUPTED_NOTICE):
             text = text.removesuffix(INTERRUPTED_NOTICE) + STOPPED_NOTICE
-        if not self._answered and footer is None and not streaming and text in self._statuses:
-            self._live_update(Text(self._statuses[text], style="dim"))
-            return
         self._answered = True
         if not text.startswith(self._text[: self._printed]):
             # The final text is not what was streamed (e.g. replaced): it is shown whole, below.

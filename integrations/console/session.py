@@ -20,7 +20,7 @@ from bot.inbound import Budgets, Inbound
 from bot.runtime import App
 from bot.streaming.budget import EditBudget
 from bot.streaming.protocol import ReplyLimits
-from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER, default_tool_status
+from bot.streaming.reply import DEFAULT_MARKER, DEFAULT_PLACEHOLDER
 from bot.types import Principal, ThreadRef
 from integrations.console.line_editing import LineEditing, default_recall_path
 from integrations.console.stream import ConsoleStream
@@ -79,8 +79,10 @@ class ConsoleSession:
             message_id=f"console-{self._count}",
             sent_at=datetime.now(UTC),
         )
+        # At a terminal the stream's status line shows the answer is coming (its Progress); a pipe has none.
+        progress = None if isinstance(stream, ConsoleStream) else stream
         try:
-            await self._app.service.handle(message, stream, self._budgets)
+            await self._app.service.handle(message, stream, self._budgets, progress=progress)
         finally:
             if not isinstance(stream, ConsoleStream):
                 stream.close()
@@ -105,13 +107,10 @@ class ConsoleSession:
             )
         from rich.console import Console  # only at a terminal: a pipe needs none of it
 
-        from integrations.console.render import THINKING, MarkdownStream, tool_activity
+        from integrations.console.render import MarkdownStream
 
-        statuses = {DEFAULT_PLACEHOLDER: THINKING}
-        for tool in self._app.toolbox.tools:
-            statuses[default_tool_status(tool.name)] = tool_activity(tool.name)
         console = Console(file=self._out, highlight=False, emoji=False)
-        return MarkdownStream(console, limits=self._limits, marker=DEFAULT_MARKER, statuses=statuses)
+        return MarkdownStream(console, limits=self._limits, marker=DEFAULT_MARKER)
 
 
 async def run_ask(app: App, principal: Principal, question: str, out: TextIO = sys.stdout) -> int:

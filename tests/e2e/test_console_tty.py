@@ -1,7 +1,7 @@
 """`supportbot chat` at a terminal: the real CLI in a pseudo-terminal, its bytes read back through a
 terminal emulator (pyte), so the tests see what a person sees: Markdown rendered as the answer streams, a
-dim status line while a tool runs, /help, the history of an earlier session under the up arrow, and Ctrl-C
-stopping an answer or leaving the chat."""
+dim status line while a tool runs (naming the order it looks up), /help, the history of an earlier session
+under the up arrow, and Ctrl-C stopping an answer or leaving the chat."""
 
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ async def test_an_answer_is_rendered_as_markdown_after_a_dim_status_line(tmp_pat
         await term.wait_for("Anything else?")
         await term.wait_for_prompt()
 
-        # The status line, dim, while the tool ran; it is gone once the answer came.
-        assert "\x1b[2mlooking up the order…" in term.raw
+        # The status line, dim, while the model thought and then while the tool ran, naming the order the
+        # tool looked up; it is gone once the answer came.
+        assert "\x1b[2mthinking…" in term.raw
+        assert "\x1b[2mlooking up ORD-10001…" in term.raw
         screen = term.screen()
         assert "looking up" not in screen and "thinking" not in screen
         # Markdown rendered: bold in ANSI bold, no asterisks, no hash; a table drawn; the code shown.
@@ -107,6 +109,25 @@ async def test_an_answer_is_rendered_as_markdown_after_a_dim_status_line(tmp_pat
         term.child.sendintr()  # Ctrl-C at the prompt: the chat ends at once
         assert await term.wait_for_exit() == 0
         assert "Traceback" not in term.raw and "KeyboardInterrupt" not in term.raw
+        assert fake.validation_errors == []
+
+
+async def test_the_status_line_says_the_order_when_the_tool_is_not_given_an_order_id(tmp_path: Path) -> None:
+    async with FakeAnthropic(
+        Reply.tool_use(("lookup_order", {"order_id": "the tent I bought"})),
+        Reply.text("Which order is it? Its number starts with ORD-."),
+    ) as fake:
+        term = Terminal(tty_env(tmp_path, ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_API_KEY="x"), "chat")
+        await term.wait_for_prompt()
+        term.type("Where is the tent I bought?\r")
+        await term.wait_for("starts with ORD-.")
+        await term.wait_for_prompt()
+
+        assert "\x1b[2mlooking up the order…" in term.raw
+        screen = term.screen()
+        assert "looking up" not in screen and "Which order is it?" in screen
+        term.type("/quit\r")
+        assert await term.wait_for_exit() == 0
         assert fake.validation_errors == []
 
 
