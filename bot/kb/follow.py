@@ -5,6 +5,10 @@ local index (``KnowledgeBase``) records the number it has applied through (``seq
 applying the changes after that number, in bounded batches, each batch in one index transaction; in
 ``supportbot serve`` it runs every few seconds, so that an article synced on any instance is searchable on
 every instance within seconds.
+
+The store forgets removals after a while (``bot.kb.schedule.REMOVALS_KEPT``); an index that has not
+followed it for that long is told to start again (``ChangeBatch.restart``), and is emptied and filled anew
+from the store, so that no article removed meanwhile stays searchable.
 """
 
 from __future__ import annotations
@@ -54,6 +58,15 @@ class KnowledgeFollower:
         applied = 0
         while True:
             batch = await self._store.article_changes(seq, self._batch)
+            if batch.restart:
+                log.warning(
+                    "knowledge base: the index is older than the removals the store keeps (at %d); "
+                    "filling it anew from the store",
+                    seq,
+                )
+                await asyncio.to_thread(self._kb.clear)
+                seq = 0
+                continue
             if not batch.changes and self._fed:
                 return applied
             await self._kb.aapply(batch.changes, seq=batch.seq)
