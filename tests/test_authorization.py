@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from fakes.http_server import serve
 
 from bot.agent.toolbox import ToolBox
 from bot.escalations import EscalationNotifiers
@@ -189,15 +190,8 @@ async def order_service(orders_by_customer: dict[str, list[Order]]) -> AsyncIter
     app = web.Application()
     app.router.add_get("/customers/{customer_id}/orders", customer_orders)
     app.router.add_get("/orders/{order_id}", one_order)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as url:
+        yield url
 
 
 async def test_list_my_orders_shows_only_own_orders_whatever_the_order_service_returns(

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from fakes.anthropic import Reply
 from fakes.discord import FakeDiscord
+from fakes.http_server import serve
 from fakes.zendesk import FakeZendesk
 
 from bot.handoff.inbound import HelpdeskHook
@@ -24,7 +25,6 @@ from bot.handoff.signing import ZENDESK_SIGNATURE_HEADER, ZENDESK_TIMESTAMP_HEAD
 from bot.runtime import App
 from tests.discord.rig import RigFactory
 from tests.discord.test_discord_leads import RESOLVED, answered, button, lead_tables, leads_channel
-from tests.serve.rig import free_port
 
 TOKEN = "zd-secret-token-123"
 INBOUND = "inbound-test-9876543210"
@@ -46,17 +46,13 @@ async def serving(core: App) -> AsyncIterator[str]:
     )
     app = web.Application()
     app.router.add_routes(hook.routes())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    delivering = asyncio.create_task(core.helpdesk.run())
-    try:
-        yield f"http://127.0.0.1:{port}/hooks/helpdesk"
-    finally:
-        delivering.cancel()
-        await asyncio.gather(delivering, return_exceptions=True)
-        await runner.cleanup()
+    async with serve(app) as base_url:
+        delivering = asyncio.create_task(core.helpdesk.run())
+        try:
+            yield f"{base_url}/hooks/helpdesk"
+        finally:
+            delivering.cancel()
+            await asyncio.gather(delivering, return_exceptions=True)
 
 
 async def zendesk_post(url: str, body: dict[str, Any], secret: str = INBOUND) -> tuple[int, Any]:

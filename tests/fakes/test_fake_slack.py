@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -21,6 +20,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from .http_server import serve
 from .slack import (
     APP_TOKEN,
     BOT_ID,
@@ -49,20 +49,6 @@ async def api_error(call: Awaitable[Any]) -> SlackApiError:
     with pytest.raises(SlackApiError) as info:
         await call
     return info.value
-
-
-@asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 and yield its base URL."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 # ---------------------------------------------------------------------------------------- Web API

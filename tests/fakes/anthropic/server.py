@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import socket
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +12,8 @@ from typing import Any
 import anthropic
 import pytest_asyncio
 from aiohttp import web
+
+from fakes.http_server import HttpFake
 
 from .batches import BatchesMixin
 from .cache import PromptCache
@@ -28,7 +29,7 @@ from .wire import ERROR_TYPE_BY_STATUS, JSON, NO_SCRIPTED_REPLY, STATUS_BY_ERROR
 _DEFAULT_CACHE: Any = object()
 
 
-class FakeAnthropic(BatchesMixin):
+class FakeAnthropic(BatchesMixin, HttpFake):
     """The fake API server. Use as ``async with FakeAnthropic(...) as fake:`` inside the test's event loop.
 
     * ``replies``: the initial script (more with :meth:`script`), consumed one per ``/v1/messages`` request;
@@ -58,8 +59,6 @@ class FakeAnthropic(BatchesMixin):
         self.strict = True
         self._queue: deque[Reply] = deque(replies)
         self._init_batches()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
 
     # ---- script and inspection -----------------------------------------------------------------------
 
@@ -93,12 +92,6 @@ class FakeAnthropic(BatchesMixin):
 
     # ---- lifecycle -----------------------------------------------------------------------------------
 
-    @property
-    def base_url(self) -> str:
-        if not self._port:
-            raise RuntimeError("fake anthropic is not started")
-        return f"http://{self.host}:{self._port}"
-
     def client(
         self, *, api_key: str = "test", max_retries: int = 0, **kwargs: Any
     ) -> anthropic.AsyncAnthropic:
@@ -107,32 +100,13 @@ class FakeAnthropic(BatchesMixin):
             base_url=self.base_url, api_key=api_key, max_retries=max_retries, **kwargs
         )
 
-    async def start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/messages", self._handle_messages)
         app.router.add_post("/v1/messages/count_tokens", self._handle_count_tokens)
         self.add_batch_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self._port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock)
-        await site.start()
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeAnthropic:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        return app
 
     # ---- handlers ------------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ import pytest_asyncio
 import yarl
 from aiohttp import BodyPartReader, web
 
+from fakes.http_server import HttpFake
+
 from .builders import UserSide
 from .channels import ChannelRoutes
 from .commands import CommandRoutes
@@ -51,7 +53,15 @@ from .world import World
 
 
 class FakeDiscord(
-    World, UserSide, MessageRoutes, ChannelRoutes, GuildRoutes, CommandRoutes, InteractionRoutes, JsonViews
+    World,
+    UserSide,
+    MessageRoutes,
+    ChannelRoutes,
+    GuildRoutes,
+    CommandRoutes,
+    InteractionRoutes,
+    JsonViews,
+    HttpFake,
 ):
     """The fake Discord: an in-memory world, a REST API and a gateway on one 127.0.0.1 port."""
 
@@ -105,44 +115,23 @@ class FakeDiscord(
         self.message_listeners: list[Callable[[str, FakeMessage], None]] = []
         """Called with ("create" or "edit", message) after the bot's or a webhook's message is stored or
         edited over REST (benchmarks watch replies this way instead of scanning every channel)."""
-        self._runner: web.AppRunner | None = None
-        self._port = 0
 
         if default_world:
             self._build_default_world()
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{version:v\\d+}/{tail:.*}", self._handle_rest)
         app.router.add_get("/", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
         app.router.add_get("/attachments/{channel}/{attachment}/{filename}", self._serve_attachment)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        return app
 
     async def close(self) -> None:
         await self.gateway.close_all()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeDiscord:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    @property
-    def base_url(self) -> str:
-        if not self._port:
-            raise RuntimeError("FakeDiscord is not started")
-        return f"http://127.0.0.1:{self._port}"
+        await super().close()
 
     @property
     def api_base(self) -> str:
@@ -152,11 +141,11 @@ class FakeDiscord(
     @property
     def gateway_url(self) -> str:
         """What ``DiscordWebSocket.DEFAULT_GATEWAY`` must be (also the ``url`` of ``/gateway/bot``)."""
-        return f"ws://127.0.0.1:{self._port}/"
+        return self.base_url.replace("http://", "ws://", 1) + "/"
 
     @property
     def resume_gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self._port}/resume"
+        return self.gateway_url + "resume"
 
     @property
     def limits(self) -> DiscordLimits:

@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.http_server import HttpFake
+
 from .state import JSON, FakeFile
 
 SIGN_IN_PAGE = "<!DOCTYPE html><html><body>Sign in to Fake Workspace</body></html>"
@@ -84,29 +86,17 @@ class FilesRoutes:
         return web.Response(body=file.data, content_type=file.mimetype)
 
 
-class FileHost:
+class FileHost(HttpFake):
     """Another host serving the files of a fake workspace without any auth; records what it is sent."""
 
     def __init__(self, files: Mapping[str, FakeFile]) -> None:
         self._files = files
         self.requests: list[FileRequest] = []
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
-    async def __aenter__(self) -> FileHost:
+    def _app(self) -> web.Application:
         app = web.Application()
         add_file_routes(app, self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        return app
 
     @property
     def authorizations(self) -> list[str]:

@@ -16,6 +16,8 @@ import pytest_asyncio
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from fakes.http_server import HttpFake
+
 from .args import _ApiError, _opt_str
 from .assistant import AssistantRoutes
 from .chat import ChatRoutes
@@ -69,6 +71,7 @@ class FakeSlack(
     FilesRoutes,
     SocketMode,
     ResponseUrls,
+    HttpFake,
 ):
     """An in-memory Slack workspace behind Slack's Web API, served by aiohttp on 127.0.0.1."""
 
@@ -139,8 +142,6 @@ class FakeSlack(
 
         self._sockets: list[web.WebSocketResponse] = []
         self._socket_acks: dict[str, asyncio.Future[JSON]] = {}
-        self._runner: web.AppRunner | None = None
-        self._base_url = ""
         self._handlers: dict[str, Callable[[JSON], JSON]] = {
             "api.test": self._api_test,
             "apps.connections.open": self._apps_connections_open,
@@ -174,39 +175,18 @@ class FakeSlack(
 
     # ---------------------------------------------------------------- lifecycle
 
-    async def start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
         app.router.add_get("/socket/{socket_id}", self._handle_socket)
         add_file_routes(app, self._handle_file)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
+        return app
 
     async def close(self) -> None:
         for socket in list(self._sockets):
             await socket.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlack:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
-        if not self._base_url:
-            raise RuntimeError("FakeSlack is not started")
-        return self._base_url
+        await super().close()
 
     @property
     def api_url(self) -> str:

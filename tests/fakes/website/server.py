@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from types import TracebackType
 from xml.sax.saxutils import escape as xml_escape
 
 from aiohttp import web
+
+from fakes.http_server import HttpFake
 
 from .pages import EPOCH, FakePage, help_center, render_page
 
@@ -25,7 +25,7 @@ class RecordedRequest:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeWebsite:
+class FakeWebsite(HttpFake):
     """The site; ``async with FakeWebsite() as site:``. See the package docstring."""
 
     def __init__(
@@ -49,14 +49,8 @@ class FakeWebsite:
         self.not_modified = 0
         self.host = host
         self._clock = EPOCH
-        self._runner: web.AppRunner | None = None
-        self._port = 0
 
     # ---- what tests change and read --------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self._port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -73,26 +67,12 @@ class FakeWebsite:
         """The requests for ``path`` (with its query, if any), in order."""
         return [request for request in self.requests if request.path == path]
 
-    # ---- lifecycle --------------------------------------------------------------------------------------
+    # ---- serving ---------------------------------------------------------------------------------------
 
-    async def __aenter__(self) -> FakeWebsite:
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self.host, 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    # ---- serving ---------------------------------------------------------------------------------------
+        return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(RecordedRequest(request.path_qs, dict(request.headers)))

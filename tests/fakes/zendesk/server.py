@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from yarl import URL
 
+from fakes.http_server import HttpFake
 from fakes.zendesk.help_center import FakeArticle, FakeSection, demo_help_center
 from fakes.zendesk.support import RECORD_INVALID, FakeTicket, new_ticket
 
@@ -28,13 +28,12 @@ class RecordedRequest:
     authorization: str | None  # "agent", "anonymous" or "refused"
 
 
-class FakeZendesk:
+class FakeZendesk(HttpFake):
     """A Help Center on 127.0.0.1 (see the package docstring)."""
 
     def __init__(self, email: str = "bot@acme.example", token: str = "zd-secret-token-123") -> None:
         self.email = email
         self.token = token
-        self.host = "127.0.0.1"
         self.sections, self.articles = demo_help_center()
         self.locales = ("en-us", "de")
         self.requests: list[RecordedRequest] = []
@@ -42,14 +41,6 @@ class FakeZendesk:
         #: False: ``page[size]`` is ignored and every list is offset-paginated (as some endpoints are).
         self.cursor_pagination = True
         self._failures: list[int | None] = []
-        self._runner: web.AppRunner | None = None
-        self._port = 0
-
-    @property
-    def base_url(self) -> str:
-        if not self._port:
-            raise RuntimeError("fake zendesk is not started")
-        return f"http://{self.host}:{self._port}"
 
     def fail_next(self, status: int, times: int = 1, after: int = 0) -> None:
         """Answer ``times`` requests with ``status`` (and Zendesk's error body for it), after ``after`` more
@@ -59,7 +50,7 @@ class FakeZendesk:
     def article(self, article_id: int) -> FakeArticle:
         return next(article for article in self.articles if article.id == article_id)
 
-    async def start(self) -> None:
+    def _app(self) -> web.Application:
         app = web.Application()
         for kind in ("articles", "sections"):
             for path in (f"/api/v2/help_center/{kind}", f"/api/v2/help_center/{{locale}}/{kind}"):
@@ -67,25 +58,7 @@ class FakeZendesk:
                 app.router.add_get(path + ".json", self._handle)
         app.router.add_post("/api/v2/tickets", self._create_ticket)
         app.router.add_post("/api/v2/tickets.json", self._create_ticket)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeZendesk:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        return app
 
     # ---- handling ------------------------------------------------------------------------------------
 
