@@ -74,14 +74,31 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 
 def claimed_kind(name: str, mimetype: str | None) -> FileKind:
     """What a file says it is (its name and type), to decide whether to download it at all."""
-    kind = (mimetype or "").split(";")[0].strip().lower()
-    if kind in IMAGE_TYPES:
+    if claims_image(mimetype):
         return FileKind.IMAGE
-    if kind == "application/pdf" or PurePosixPath(name).suffix.lower() == ".pdf":
+    if _media_type(mimetype) == "application/pdf" or PurePosixPath(name).suffix.lower() == ".pdf":
         return FileKind.PDF
-    if kind.startswith("text/") or kind in TEXT_TYPES or PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES:
+    if claims_text(name, mimetype):
         return FileKind.TEXT
     return FileKind.OTHER
+
+
+def claims_image(mimetype: str | None) -> bool:
+    """Whether a file's type says it is an image the model takes."""
+    return _media_type(mimetype) in IMAGE_TYPES
+
+
+def claims_text(name: str, mimetype: str | None) -> bool:
+    """Whether a file says it is text or code the model can read: by its type or its name's suffix."""
+    kind = _media_type(mimetype)
+    return (
+        kind.startswith("text/") or kind in TEXT_TYPES or PurePosixPath(name).suffix.lower() in TEXT_SUFFIXES
+    )
+
+
+def _media_type(mimetype: str | None) -> str:
+    """A claimed type without its parameters, in lower case ("" for none)."""
+    return (mimetype or "").split(";")[0].strip().lower()
 
 
 def sniffed_type(data: bytes) -> str | None:

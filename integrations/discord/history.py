@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from pathlib import PurePosixPath
 
 import aiohttp
 import discord
 
+from bot.attachments import claims_image, claims_text
 from bot.cache import TTLCache
 from bot.store import Conversations
 from bot.turns import merge_turns
@@ -46,12 +46,6 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 """The Messages API's limit on one image."""
 MAX_IMAGES = 4
 """Images given to the model per message."""
-IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-TEXT_TYPES = frozenset({"application/json", "application/xml", "application/x-yaml", "application/yaml"})
-TEXT_SUFFIXES = frozenset(
-    {".txt", ".log", ".md", ".csv", ".json", ".yaml", ".yml", ".xml", ".ini", ".toml", ".cfg", ".conf"}
-    | {".py", ".js", ".ts", ".java", ".go", ".rs", ".rb", ".php", ".sql", ".sh", ".html", ".css"}
-)
 ATTACHMENT_TTL = 3600.0
 MAX_CACHED_ATTACHMENTS = 500
 
@@ -154,11 +148,10 @@ class ThreadHistory:
         self, attachment: discord.Attachment, *, images_left: int
     ) -> tuple[str, dict[str, object] | None]:
         """The text that stands for an attachment, and the image block that shows it, if any."""
-        kind = (attachment.content_type or "").split(";")[0].strip().lower()
         note = attachment_note(attachment.filename, attachment.content_type, attachment.size)
-        if kind in IMAGE_TYPES and attachment.size <= MAX_IMAGE_BYTES and images_left > 0:
+        if claims_image(attachment.content_type) and attachment.size <= MAX_IMAGE_BYTES and images_left > 0:
             return note, {"type": "image", "source": {"type": "url", "url": attachment.url}}
-        if not _is_text(attachment.filename, kind) or attachment.size > MAX_TEXT_BYTES:
+        if not claims_text(attachment.filename, attachment.content_type) or attachment.size > MAX_TEXT_BYTES:
             return note, None
         text = self._texts.get(attachment.id)
         if text is None:
@@ -172,14 +165,6 @@ class ThreadHistory:
         fence = "````" if "```" in text else "```"
         body = text[:MAX_TEXT_CHARS].rstrip("\n")
         return f"[attached: {attachment.filename}{cut}]\n{fence}\n{body}\n{fence}", None
-
-
-def _is_text(filename: str, kind: str) -> bool:
-    return (
-        kind.startswith("text/")
-        or kind in TEXT_TYPES
-        or PurePosixPath(filename).suffix.lower() in TEXT_SUFFIXES
-    )
 
 
 def _up_to(
