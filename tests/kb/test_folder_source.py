@@ -327,6 +327,38 @@ async def test_visibility_is_never_guessed(tmp_path: Path) -> None:
     assert skipped["broken-toml.md"].startswith("front matter cannot be parsed:")
 
 
+async def test_title_url_and_tags_as_a_help_centre_article_writes_them(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    write(
+        root,
+        {
+            "returns.md": (
+                '---\ntitle: "Returns: the short version"   # a comment after a quoted value\n'
+                "url: https://help.example/articles/returns\nvisibility: internal\n"
+                'tags: [Returns, refunds, "rma"]\n# a comment line\n---\n# Heading\n\nBody text.\n'
+            ),
+            "block.md": "---\ntitle: T\ntags:\n  - Shipping\n  - 'ups'  # carrier\n  - shipping\n---\nx\n",
+            "comma.md": "---\ntitle: T\ntags: a, b ,\n---\nx\n",
+            "no-url.md": "---\ntitle: T\nurl:\n---\nx\n",
+            "not-http.md": "---\ntitle: T\nurl: javascript:alert(1)\n---\nx\n",
+            "bell.md": '---\ntitle: "Bad\\abell"\n---\nx\n',  # YAML's escape of a control character
+        },
+    )
+    articles = by_key(await fetch(root))
+    returns = articles["returns.md"]
+    assert (returns.title, returns.url, returns.visibility) == (
+        "Returns: the short version",
+        "https://help.example/articles/returns",
+        "internal",
+    )
+    assert returns.tags == ("returns", "refunds", "rma")
+    assert returns.body.startswith("# Heading") and "Body text." in returns.body
+    assert articles["block.md"].tags == ("shipping", "ups")
+    assert articles["comma.md"].tags == ("a", "b")
+    assert articles["no-url.md"].url == articles["not-http.md"].url == ""  # never a link that is not http(s)
+    assert articles["bell.md"].title == "Bad bell"
+
+
 async def test_bounds_include_exclude_and_unreadable_files(tmp_path: Path) -> None:
     root = tmp_path / "kb"
     write(
