@@ -27,7 +27,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import cast
 
 import numpy as np
@@ -39,9 +39,10 @@ from bench.report import Figure, emit
 from bot.agent.toolbox import ToolContext
 from bot.kb import fusion
 from bot.kb.fusion import Relevance
-from bot.kb.index import KnowledgeBase, article_files, load_articles
+from bot.kb.index import KnowledgeBase
 from bot.store.roles import EscalationLog
 from bot.types import Principal, Role, ThreadRef
+from tests.kb_folder import aindex_folder
 from tools.kb import SearchKb, SearchKbInput
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,17 +217,17 @@ async def run(kb: KnowledgeBase, questions: Sequence[Question], slug_of: dict[st
 async def main_async(args: argparse.Namespace) -> None:
     main_set = load_questions(args.questions)
     heldout = load_questions(args.heldout)
-    articles, _ = load_articles(article_files(args.kb))
-    slug_of = {article.url: article.slug for article in articles}
     with tempfile.TemporaryDirectory(prefix="kb-quality-") as tmp:
-        kb = KnowledgeBase(Path(tmp) / "kb.sqlite3", args.kb)
+        kb = KnowledgeBase(Path(tmp) / "kb.sqlite3")
         started = time.perf_counter()
-        kb.ensure_index()
+        articles = (await aindex_folder(kb, args.kb)).articles
         print(f"index of {len(articles)} articles built in {time.perf_counter() - started:.2f} s")
+        # The questions name an article by its file name without the extension.
+        slug_of = {article.url: PurePosixPath(article.key).stem for article in articles}
         print(f"semantic search: {kb.semantic_status() or 'on'}")
 
         shipped = (fusion.DENSE_MODEL, fusion.LEXICAL_MODEL)
-        fusion.DENSE_MODEL, fusion.LEXICAL_MODEL = (1.0, 0.0, 0.0, 0.0, 0.0), (1.0, 0.0)  # never abstain
+        fusion.DENSE_MODEL, fusion.LEXICAL_MODEL = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0), (1.0, 0.0)  # never abstain
         raw = await run(kb, main_set, slug_of)
         raw_held = await run(kb, heldout, slug_of)
         fusion.DENSE_MODEL, fusion.LEXICAL_MODEL = shipped
@@ -239,7 +240,7 @@ async def main_async(args: argparse.Namespace) -> None:
             1
             for o in [*outcomes, *held]
             if not o.question.staff
-            and set(o.ranked) & {a.slug for a in articles if a.visibility == "internal"}
+            and set(o.ranked) & {slug_of[a.url] for a in articles if a.visibility == "internal"}
         )
         kb.close()
 

@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import Figure, emit
 from bot.kb.embeddings import shared_embedder
-from bot.kb.index import MAX_ARTICLE_CHARS, Article, KnowledgeBase
+from bot.kb.index import KnowledgeBase
+from bot.kb.layout import MAX_SECTION_CHARS
 from bot.kb.lexical import STOPWORDS
-from bot.kb.sources.base import ArticleChange
+from bot.kb.sources.base import ArticleChange, SourceArticle
 
 TARGET_P50_MS = 10.0
 TARGET_P99_MS = 40.0
@@ -88,7 +89,7 @@ class Corpus:
         """Six mid-frequency words: what an article is about."""
         return self.rng.sample(self.words[150:], 6)
 
-    def article(self, number: int) -> tuple[Article, list[str]]:
+    def article(self, number: int) -> tuple[SourceArticle, list[str]]:
         rng = self.rng
         topic = self.topic()
         words = rng.choices(self.function_words, k=40) + self.common(62) + rng.choices(topic, k=18)
@@ -97,8 +98,8 @@ class Corpus:
         title_words = rng.sample(topic, 2) + self.common(rng.randint(1, 3))
         rng.shuffle(title_words)
         slug = f"article-{number:06d}"
-        article = Article(
-            slug=slug,
+        article = SourceArticle(
+            key=slug,
             title=" ".join(title_words).capitalize(),
             url=f"https://help.example/articles/{slug}",
             visibility="internal" if rng.random() < 0.1 else "public",
@@ -129,7 +130,7 @@ class Workload:
         self.queries: list[str] = []
         self.generate_seconds = 0.0
 
-    def articles(self) -> Iterator[Article]:
+    def articles(self) -> Iterator[SourceArticle]:
         chosen = set(self.corpus.rng.sample(range(self.count), min(self.wanted, self.count)))
         for number in range(self.count):
             started = time.perf_counter()
@@ -142,8 +143,8 @@ class Workload:
             self.queries.append(self.corpus.query(self.corpus.topic()))
 
 
-def batched(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
-    batch: list[Article] = []
+def batched(items: Iterator[SourceArticle], size: int) -> Iterator[list[SourceArticle]]:
+    batch: list[SourceArticle] = []
     for item in items:
         batch.append(item)
         if len(batch) == size:
@@ -160,8 +161,11 @@ def percentile(samples: list[float], pct: int) -> float:
 def repeated_word_search_ms() -> float:
     """One search for the word a 1 MB article repeats (it used to take minutes: snippets were quadratic)."""
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        kb = KnowledgeBase(Path(tmp) / "kb.sqlite3", Path(tmp) / "no-articles")
-        kb.index_articles([Article(slug="repeated", title="Repeated", body="refund " * 150_000)])
+        kb = KnowledgeBase(Path(tmp) / "kb.sqlite3")
+        repeated = SourceArticle(
+            key="repeated", title="Repeated", url="", body="refund " * 150_000, visibility="public"
+        )
+        kb.apply([ArticleChange("bench", repeated.key, repeated)], seq=1)
         try:
             started = time.perf_counter()
             kb.search("refund", include_internal=False)
@@ -184,7 +188,7 @@ def serve(index_path: Path, queries_path: Path) -> None:
 
     queries = json.loads(queries_path.read_text())
     before = rss_mb()
-    kb = KnowledgeBase(index_path, index_path.parent / "no-articles")
+    kb = KnowledgeBase(index_path)
     tool = SearchKb(kb)
     thread = ThreadRef("console", "bench", "bench", "bench")
     people = [
@@ -236,10 +240,10 @@ def main(argv: list[str] | None = None) -> None:
     shared_embedder()  # loaded before the clock starts, as a serving process has it
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
         index_path = Path(tmp) / "kb.sqlite3"
-        kb = KnowledgeBase(index_path, Path(tmp) / "no-articles")
+        kb = KnowledgeBase(index_path)
         started = time.perf_counter()
         for seq, batch in enumerate(batched(workload.articles(), APPLY_BATCH), start=1):
-            kb.apply([ArticleChange("bench", a.slug, a.as_source()) for a in batch], seq=seq)
+            kb.apply([ArticleChange("bench", a.key, a) for a in batch], seq=seq)
         index_s = time.perf_counter() - started - workload.generate_seconds
         kb.close()
         size_mb = index_path.stat().st_size / 1e6
@@ -272,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"query max            {max(latencies):>10.2f} ms")
     print(
         f"repeated-word query  {repeated_ms:>10.2f} ms  "
-        f"(a 1 MB article of one word, cut to {MAX_ARTICLE_CHARS:,} characters at index time)"
+        f"(a 1 MB article of one word, cut to {MAX_SECTION_CHARS:,} characters at index time)"
     )
     emit(
         "kb_search",

@@ -79,7 +79,7 @@ async def build_app(settings: Settings, *, llm: LLM | None = None, metrics: bool
         prompts_dir=settings.system_prompt_path.parent,
         sources=[*(source.name for source in sources), DRAFTS_SOURCE],  # published KB drafts too
     )
-    kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
+    kb = KnowledgeBase(settings.kb_index_path)
     store = await _open_store(settings)
     try:
         coordination = await open_coordination(settings, store)

@@ -64,7 +64,7 @@ async def open_knowledge(settings: Settings) -> AsyncIterator[KnowledgeSync]:
         raise ConfigError(f"KB_PATH: {settings.kb_path} is not a folder of Markdown articles")
     sources = open_sources(config.kb, settings.kb_path, settings.bot_config_path.parent)
     store = await open_store(settings.database_url)
-    kb = KnowledgeBase(settings.kb_index_path, settings.kb_path)
+    kb = KnowledgeBase(settings.kb_index_path)
     try:
         yield KnowledgeSync(sources, store, KnowledgeFollower(kb, store), LocalSyncClaims())
     finally:

@@ -16,6 +16,7 @@ from bot.kb.index import KnowledgeBase
 from bot.kb.layout import INTERNAL_ID_BASE
 from bot.kb.sources.base import ArticleChange, SourceArticle, Visibility
 from bot.kb.vectors import VectorSnapshot
+from tests.kb_folder import index_folder
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "config" / "kb"
 
@@ -29,8 +30,8 @@ def article(key: str, title: str, body: str, visibility: Visibility = "public") 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[KnowledgeBase]:
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB)
-    kb.ensure_index()
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
+    index_folder(kb, DEMO_KB)
     yield kb
     kb.close()
 
@@ -59,7 +60,7 @@ def test_a_question_in_the_articles_words_is_relevant_and_one_without_words_is_n
 
 def test_a_paraphrase_without_the_articles_words_is_found(demo: KnowledgeBase) -> None:
     hits = demo.search("my voucher got stolen", include_internal=False)
-    assert hits and hits[0].slug == "gift-cards"
+    assert hits and hits[0].slug == "gift-cards.md"
 
 
 def test_a_section_hit_links_to_its_anchor_under_the_articles_title(demo: KnowledgeBase) -> None:
@@ -75,11 +76,11 @@ def test_one_hit_per_article_unless_asked(demo: KnowledgeBase) -> None:
     more = demo.search(
         "gift card balance expiry lost stolen", include_internal=False, limit=10, per_article=3
     )
-    assert sum(h.slug == "gift-cards" for h in more) > 1
+    assert sum(h.slug == "gift-cards.md" for h in more) > 1
 
 
 def test_an_internal_section_never_reaches_a_customer_even_as_the_best_vector_match(tmp_path: Path) -> None:
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
     secret = "Staff override codes for refunds above the approval limit"
     kb.apply(
         [
@@ -101,32 +102,32 @@ def test_an_internal_section_never_reaches_a_customer_even_as_the_best_vector_ma
 def test_without_the_model_search_is_lexical_and_says_so(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB, embedder=lambda: None)
-    kb.ensure_index()
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", embedder=lambda: None)
+    index_folder(kb, DEMO_KB)
     assert kb.semantic_status() is not None and "lexical" in kb.semantic_status()  # type: ignore[operator]
     hits = kb.search("reset my password", include_internal=False)
-    assert hits[0].slug == "account-and-password-reset"
+    assert hits[0].slug == "account-and-password-reset.md"
     assert kb.search("zxqv blorft quandle", include_internal=False) == []  # no word of it in the KB
     kb.close()
 
 
 def test_an_index_built_without_the_model_is_reported_when_the_model_is_back(tmp_path: Path) -> None:
-    KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB, embedder=lambda: None).ensure_index()
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", DEMO_KB)
+    index_folder(KnowledgeBase(tmp_path / "kb.sqlite3", embedder=lambda: None), DEMO_KB)
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
     assert "no vectors" in (kb.semantic_status() or "")
-    assert kb.search("reset my password", include_internal=False)[0].slug == "account-and-password-reset"
+    assert kb.search("reset my password", include_internal=False)[0].slug == "account-and-password-reset.md"
     kb.close()
 
 
 def test_apply_keeps_the_vectors_in_memory_current(tmp_path: Path) -> None:
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
     kb.apply([article("hours", "Opening hours", "We open at nine.")], seq=1)
     assert kb.search("when do you open", include_internal=False)[0].slug == "hours"  # vectors read once
     kb.apply([article("bikes", "Electric bicycles", "We sell e-bikes and their batteries.")], seq=2)
     assert kb.search("ebike battery", include_internal=False)[0].slug == "bikes"
     kb.apply([ArticleChange("docs", "bikes", None)], seq=3)
     assert all(h.slug != "bikes" for h in kb.search("electric bicycles", include_internal=False))
-    other = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")  # another process's view
+    other = KnowledgeBase(tmp_path / "kb.sqlite3")  # another process's view
     assert all(h.slug != "bikes" for h in other.search("electric bicycles", include_internal=False))
     other.close()
     kb.close()
@@ -144,13 +145,13 @@ def test_vectors_read_from_the_file_in_chunks_find_what_was_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(vectors, "READ_CHUNK", 2)  # five sections: three chunks
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
     topics = ("Opening hours", "Electric bicycles", "Tent repairs", "Gift vouchers", "Ski rental")
     kb.apply(
         [article(f"a{i}", title, f"All about {title.lower()}.") for i, title in enumerate(topics)], seq=1
     )
     kb.close()
-    other = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")  # another process reads the file
+    other = KnowledgeBase(tmp_path / "kb.sqlite3")  # another process reads the file
     for i, title in enumerate(topics):
         assert other.search(title, include_internal=False)[0].slug == f"a{i}"
     other.close()
@@ -182,10 +183,10 @@ def test_applying_no_new_article_does_not_load_the_model(tmp_path: Path) -> None
         loads.append("load")
         return shared_embedder()
 
-    KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none").apply(
+    KnowledgeBase(tmp_path / "kb.sqlite3").apply(
         [article("hours", "Opening hours", "We open at nine.")], seq=1
     )
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none", embedder=embedder)
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3", embedder=embedder)
     kb.apply([], seq=2)  # a process marking its index current
     kb.apply([ArticleChange("docs", "hours", None)], seq=3)
     assert loads == []

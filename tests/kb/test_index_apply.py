@@ -25,7 +25,7 @@ def change(source: str, item: SourceArticle) -> ArticleChange:
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
-    index = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "no-folder")
+    index = KnowledgeBase(tmp_path / "kb.sqlite3")
     yield index
     index.close()
 
@@ -41,7 +41,7 @@ def test_a_new_index_is_at_seq_0_and_apply_records_the_seq_it_was_given(
     assert kb.seq == 0
     kb.apply([change("docs", article("hours", "Opening hours", "We open at nine every weekday."))], seq=7)
     assert kb.seq == 7
-    restarted = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "no-folder")
+    restarted = KnowledgeBase(tmp_path / "kb.sqlite3")
     assert restarted.seq == 7  # a restarted process resumes from there
     assert [h.slug for h in restarted.search("opening hours", include_internal=False)] == ["hours"]
     restarted.close()

@@ -52,7 +52,7 @@ async def start_instance(pg_schema_url: str, tmp_path: Path) -> AsyncIterator[St
             count += 1
             store = await open_store(pg_schema_url)
             stack.push_async_callback(store.close)
-            kb = KnowledgeBase(tmp_path / f"index-{count}.sqlite3", tmp_path / "unused")
+            kb = KnowledgeBase(tmp_path / f"index-{count}.sqlite3")
             stack.callback(kb.close)
             knowledge = KnowledgeSync(
                 sources, store, KnowledgeFollower(kb, store), claims or LocalSyncClaims()

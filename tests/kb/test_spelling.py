@@ -24,7 +24,7 @@ def test_edits_are_one_deletion_swap_change_or_insertion_away() -> None:
 
 
 def test_a_misspelt_word_finds_the_article_that_holds_it_spelt_right(tmp_path: Path) -> None:
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
     kb.apply(
         [
             article("warranty", "Product guarantee", "Claims under the warranty cover zippers and seams."),
@@ -44,7 +44,7 @@ def test_a_misspelt_word_finds_the_article_that_holds_it_spelt_right(tmp_path: P
 
 
 def test_a_query_of_no_word_at_all_finds_nothing_while_a_misspelt_one_does(tmp_path: Path) -> None:
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "none")
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
     kb.apply([article("warranty", "Product guarantee", "Claims under the warranty cover zippers.")], seq=1)
     try:
         for nonsense in ("zxqv blorft quandle", "qwertyuiop", "ffff"):

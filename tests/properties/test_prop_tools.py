@@ -26,6 +26,7 @@ from bot.streaming.reply import DEFAULT_MARKER
 from bot.types import Principal, Role, ThreadRef
 from tests.e2e.conftest import app, make_app  # noqa: F401  (fixtures)
 from tests.e2e.rig import KB_DIR, ROOT, ask, new_thread, who
+from tests.kb_folder import aindex_folder
 from tests.properties.strategies import EDGE_STRINGS, JSON_VALUES, SHARED_FIXTURE, STRINGS
 from tools.escalation import EscalateToHuman
 from tools.kb import SearchKb
@@ -57,8 +58,8 @@ async def tools(tmp_path: Path) -> AsyncIterator[Tools]:
     orders = await SqliteOrderBackend.open(
         tmp_path / "orders.db", seed=ROOT / "config" / "demo" / "orders.json"
     )
-    kb = KnowledgeBase(tmp_path / "kb.sqlite3", KB_DIR)
-    await kb.aensure_index()
+    kb = KnowledgeBase(tmp_path / "kb.sqlite3")
+    await aindex_folder(kb, KB_DIR)
     box = ToolBox(
         [LookupOrder(orders), ListMyOrders(orders), SearchKb(kb), EscalateToHuman(EscalationNotifiers())],
         store,

@@ -45,7 +45,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest_asyncio.fixture
 async def kb(tmp_path: Path) -> AsyncIterator[KnowledgeBase]:
-    index = KnowledgeBase(tmp_path / "kb.sqlite3", tmp_path / "no-folder")
+    index = KnowledgeBase(tmp_path / "kb.sqlite3")
     yield index
     index.close()
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from fakes.anthropic import RecordedRequest, Reply
 
-from bot.kb.index import article_files, load_articles
 from bot.kb.markdown import markdown_to_text
 from bot.types import Principal, Role
 from tests.e2e.rig import KB_DIR, ROOT, result_text, who
+from tests.kb_folder import read_folder
 from tests.security.injection_corpus import ECHO, ECHO_EVERYTHING, ECHO_SYSTEM, Attack, Step
 
 ANTHROPIC_SECRET = "sk-ant-test-SECRET-123"
@@ -70,10 +70,10 @@ class InternalArticle:
 
 
 def _internal_articles() -> list[InternalArticle]:
-    articles, problems = load_articles(article_files(KB_DIR))
-    assert not problems, problems
+    fetched = read_folder(KB_DIR)
+    assert not fetched.skipped, fetched.skipped
     internal = []
-    for article in articles:
+    for article in fetched.articles:
         if article.visibility != "internal":
             continue
         lines = [line for line in markdown_to_text(article.body).splitlines() if len(line) > 50]
@@ -193,7 +193,7 @@ def secrets_in(texts: Iterable[str]) -> list[str]:
 def write_kb(folder: Path, extra_article: str | None, slug: str) -> Path:
     """A KB folder with the repository's articles and, when given, one more."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in article_files(KB_DIR):
+    for path in KB_DIR.glob("*.md"):
         (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     if extra_article is not None:
         (folder / f"{slug}.md").write_text(extra_article, encoding="utf-8")
