@@ -9,7 +9,8 @@ of one query: ``coverage``, the share of the query's word rarity (idf, a word th
 counted as rare) that the best lexical section holds; ``cosine``, the best similarity of a section the
 asker may see; ``z``, that similarity as a standard score against the similarities of all the sections
 the asker may see (an off-topic query is about as near to the best section as to any, so it sits near
-the mean); ``agree``, whether the two halves' first three hits share an article. A query none of whose
+the mean); ``agree``, whether the two halves' first three hits share an article; ``focus``, how much
+less of the query's rarity the best section holds than the whole index does. A query none of whose
 words is a word (not in the index, not in the model's vocabulary, no typing mistake of one) is never
 relevant; one all of whose words one section holds (``coverage`` 1) is; otherwise a logistic model of
 them (:data:`DENSE_MODEL`; :data:`LEXICAL_MODEL` on coverage alone when the dense half is off) scores
@@ -40,12 +41,13 @@ FULL_COVERAGE = 0.999
 #: signal can only add evidence) of "answerable" on the main labelled set, then lowers its intercept by
 #: the decision threshold: the highest log-odds that keeps false abstentions at most 2 % of the
 #: answerable questions, so a score below 0 means "nothing relevant". Fitted on
-#: bench/kb_questions/main.yaml (169 questions, 17 unanswerable) over the demo KB, only the best
-#: similarity keeps a weight (coverage, z and agreement come out negative or nil there): the dense rule
-#: is "similarity at least 0.13, or every word in one section"; cross-validated, it abstains on 6 % of
-#: the unanswerable questions with 3 % false abstentions. The lexical model never abstains.
-DENSE_MODEL: tuple[float, ...] = (-0.9206, 0.0, 7.0886, 0.0, 0.0)
-LEXICAL_MODEL: tuple[float, ...] = (0.0, 1.6499)
+#: bench/kb_questions/main.yaml (169 questions, 17 unanswerable) over the demo KB, with questions in
+#: other languages searched through the support glossary (bot.kb.glossary): the best similarity carries
+#: most of the weight, focus, coverage and z the rest, agreement none; cross-validated, it abstains on
+#: 65 % of the unanswerable questions with 3 % false abstentions. The lexical model abstains below a
+#: coverage of 0.13.
+DENSE_MODEL: tuple[float, ...] = (-4.2772, 1.2839, 13.9426, 0.1741, 0.0, 2.4841)
+LEXICAL_MODEL: tuple[float, ...] = (-0.5634, 4.2119)
 
 
 #: The dense half ranks only the sections within this similarity of its best one (``VectorSnapshot.nearest``
@@ -63,12 +65,21 @@ class Relevance:
     z: float | None = None
     agree: bool = False
     recognised: bool = True  # whether any query word is a word (bot.kb.search.Searcher._spelled)
+    known: float = 1.0  # the share of the query's word rarity that any section holds (at least coverage)
 
     def features(self) -> tuple[float, ...]:
-        """The model's inputs: coverage alone without the dense half, else coverage, cosine, z, agree."""
+        """The model's inputs: coverage alone without the dense half, else coverage, cosine, z, agree and
+        focus."""
         if self.cosine is None or self.z is None:
             return (self.coverage,)
-        return (self.coverage, self.cosine, self.z, float(self.agree))
+        return (self.coverage, self.cosine, self.z, float(self.agree), self.focus)
+
+    @property
+    def focus(self) -> float:
+        """``coverage - known``: 0 when the best lexical section holds every word of the query the index
+        knows, below 0 when the index knows some of them only from other sections, as for a question
+        that joins topics the knowledge base covers apart ("are you hiring at the Reno warehouse")."""
+        return self.coverage - self.known
 
     def score(self, model: Sequence[float] | None = None) -> float:
         """The log-odds that the query has an answer, by ``model`` (by default the fitted one)."""

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from bot.kb.embeddings import Embedder, unavailable_reason
 from bot.kb.fusion import DENSE_MARGIN, Relevance, fuse
+from bot.kb.glossary import glossary
 from bot.kb.hits import MAX_LIMIT, KbHit, Visibility
 from bot.kb.layout import INTERNAL_ID_BASE, MAX_ROWID
 from bot.kb.lexical import WORD, fold, match_expression, query_terms, stem, words
@@ -141,6 +142,7 @@ class Searcher:
                 ranked = self._rank(conn, query, terms, include_internal, sources, limit)
                 if ranked is None or not ranked[1].relevant():
                     return []
+                terms = ranked[2]  # as searched: spelt right, in English (bot.kb.glossary)
                 chosen = _per_article(ranked[0], per_article)[:limit]
                 bodies = [conn.execute(_BODY_SQL, (SNIPPET_SCAN_CHARS + 1, c.id)).fetchone() for c in chosen]
         except sqlite3.OperationalError as exc:
@@ -202,17 +204,19 @@ class Searcher:
         include_internal: bool,
         sources: Collection[str] | None,
         limit: int,
-    ) -> tuple[list[_Candidate], Relevance] | None:
-        """Both halves, fused, best first, with the query's :class:`Relevance`; None for an empty index."""
+    ) -> tuple[list[_Candidate], Relevance, list[str]] | None:
+        """Both halves, fused, best first, with the query's :class:`Relevance` and the words searched
+        for; None for an empty index."""
         meta = dict(conn.execute("SELECT key, value FROM kb_meta").fetchall())
         if "generation" not in meta:
             return None
         pool = max(MIN_POOL, POOL_FACTOR * limit)
+        terms, query = self._translated(conn, meta, terms, query)
         terms, query, recognised = self._spelled(conn, meta, terms, query)
         vectors = self._vectors(conn, meta)
         if vectors is not None:  # the dense half runs beside the lexical one (both release the GIL)
             dense_work = _DENSE_WORKERS.submit(_nearest, *vectors, query, include_internal, sources, pool)
-        lexical, coverage = self._lexical(conn, meta, terms, include_internal, sources, pool)
+        lexical, coverage, known = self._lexical(conn, meta, terms, include_internal, sources, pool)
         dense = None if vectors is None else dense_work.result()
         by_id = {c.id: c for c in lexical}
         ranking = dense.ranking if dense is not None else []
@@ -232,14 +236,30 @@ class Searcher:
                 by_id[row_id] = _Candidate(row_id, source, key, title, url, heading, visibility, 0.0)
         ranked = [replace(by_id[section], score=score) for section, score in fused if section in by_id]
         if dense is None:
-            return ranked, Relevance(coverage)
+            return ranked, Relevance(coverage), terms
         lexical_top = {(c.source, c.key) for c in lexical[:AGREE_TOP]}
         agree = any(
             (by_id[s].source, by_id[s].key) in lexical_top for s, _ in ranking[:AGREE_TOP] if s in by_id
         )
         cosine = ranking[0][1] if ranking else 0.0
         z = dense.z if dense.z is not None else 0.0
-        return ranked, Relevance(coverage, cosine, z, agree, recognised)
+        return ranked, Relevance(coverage, cosine, z, agree, recognised, known), terms
+
+    def _translated(
+        self, conn: sqlite3.Connection, meta: dict[str, str], terms: list[str], query: str
+    ) -> tuple[list[str], str]:
+        """``terms`` and ``query`` with the words of another language that the index does not hold in
+        English where the support glossary knows them, and without that language's function words
+        (:mod:`bot.kb.glossary`), for both halves."""
+
+        def holds(found: Sequence[str]) -> set[str]:
+            counts, _ = self._counts(conn, meta, list(dict.fromkeys(stem(word) for word in found)))
+            return {word for word in found if counts[stem(word)]}
+
+        translation = glossary().translate(query, holds)
+        if not translation.changed:
+            return terms, query
+        return query_terms(translation.query), translation.query
 
     def _spelled(
         self, conn: sqlite3.Connection, meta: dict[str, str], terms: list[str], query: str
@@ -292,17 +312,18 @@ class Searcher:
         include_internal: bool,
         sources: Collection[str] | None,
         pool: int,
-    ) -> tuple[list[_Candidate], float]:
+    ) -> tuple[list[_Candidate], float, float]:
         """The pool of sections bm25 ranks best, re-scored with the title bonus, best first, and the
-        query's coverage (see :mod:`bot.kb.fusion`)."""
+        query's coverage and the share of its rarity the index knows at all (see :mod:`bot.kb.fusion`)."""
         stems = list(dict.fromkeys(stem(term) for term in terms))
         if not stems:
-            return [], 0.0
+            return [], 0.0, 0.0
         counts, total = self._counts(conn, meta, stems)
         idf = {s: math.log(1 + (total - counts[s] + 0.5) / (counts[s] + 0.5)) for s in stems}
         present = [s for s in stems if counts[s] > 0]
         if not present:
-            return [], 0.0
+            return [], 0.0, 0.0
+        known = sum(idf[s] for s in present) / sum(idf.values())
         threshold = max(COMMON_TERM_MIN_DOCS, int(total * COMMON_TERM_FRACTION))
         selective = [s for s in present if counts[s] <= threshold] or [min(present, key=counts.__getitem__)]
         params: dict[str, object] = {
@@ -321,7 +342,7 @@ class Searcher:
             bonus = TITLE_IDF_WEIGHT * sum(idf[s] for s in present if s in title_stems)
             candidates.append(_Candidate(row_id, source, key, title, url, heading, visibility, -bm25 + bonus))
         candidates.sort(key=lambda c: c.score, reverse=True)  # stable: bm25 order breaks ties
-        return candidates, self._coverage(conn, candidates[:COVERAGE_SECTIONS], idf)
+        return candidates, self._coverage(conn, candidates[:COVERAGE_SECTIONS], idf), known
 
     @staticmethod
     def _coverage(conn: sqlite3.Connection, candidates: list[_Candidate], idf: dict[str, float]) -> float:

@@ -65,3 +65,29 @@ async def test_without_a_key_an_unanswerable_question_gets_no_unrelated_articles
     assert run.code == 0, run.stderr
     assert NOTHING_FOUND_TEXT in run.stdout
     assert "look relevant" not in run.stdout and "Sources:" not in run.stdout
+
+
+async def test_a_question_in_another_language_finds_the_english_article(tmp_path: Path) -> None:
+    questions = {
+        "Wo ist meine Bestellung?": "Tracking your order",
+        "Zapomniałem hasła do konta": "Account sign-in and password reset",
+        "Hur lång tid tar återbetalningen?": "When will I get my refund?",
+        "Posso cambiare la taglia delle scarpe?": "Exchanges for a different size or colour",
+    }
+    runs = await asyncio.gather(
+        *(
+            cli(cli_env(tmp_path / str(n)), "kb", "search", "--json", question)
+            for n, question in enumerate(questions)
+        )
+    )
+
+    for (question, title), run in zip(questions.items(), runs, strict=True):
+        assert run.code == 0, run.stderr
+        assert [hit["title"] for hit in json.loads(run.stdout)][:3].count(title) == 1, question
+
+
+async def test_without_a_key_a_question_in_french_is_answered_from_the_article(tmp_path: Path) -> None:
+    run = await cli(cli_env(tmp_path), "ask", "Comment annuler ma commande ?")
+
+    assert run.code == 0, run.stderr
+    assert "Changing or cancelling an order" in run.stdout and NOTHING_FOUND_TEXT not in run.stdout

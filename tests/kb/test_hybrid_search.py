@@ -46,9 +46,16 @@ def test_relevance_is_decided_by_the_model_over_its_signals() -> None:
     assert Relevance(coverage=0.3, cosine=0.6, z=3.0, agree=True).relevant()
     assert not Relevance(coverage=0.1, cosine=0.05, z=1.0, agree=False).relevant()
     assert Relevance(coverage=1.0, cosine=0.05, z=1.0).relevant()  # every word in one section
-    assert Relevance(0.3, 0.6, 3.0, True).features() == (0.3, 0.6, 3.0, 1.0)
+    assert Relevance(0.3, 0.6, 3.0, True, known=0.5).features() == (0.3, 0.6, 3.0, 1.0, 0.3 - 0.5)
     assert Relevance(0.2).features() == (0.2,)  # the dense half off: the lexical model on coverage
-    assert not Relevance(0.5, 0.9, 3.0, True).relevant((-1.0, 0.0, 0.0, 0.0, 0.0))
+    assert not Relevance(0.5, 0.9, 3.0, True).relevant((-1.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+
+
+def test_a_question_whose_words_the_index_holds_only_apart_is_less_relevant() -> None:
+    # Focus: the best section holds all the words of the query the index knows, or only some of them.
+    together = Relevance(coverage=0.5, cosine=0.25, z=2.5, agree=True, known=0.5)
+    apart = Relevance(coverage=0.5, cosine=0.25, z=2.5, agree=True, known=1.0)
+    assert together.score() > apart.score()
 
 
 def test_a_question_in_the_articles_words_is_relevant_and_one_without_words_is_not(
