@@ -4,6 +4,8 @@ knowledge base, the orders, the model and the helpdesk outbox (``bot.doctor`` ru
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -14,6 +16,7 @@ from bot.errors import ConfigError
 from bot.orders import OrderBackendError
 from bot.run.app import build_llm, open_orders
 from bot.settings import Settings
+from bot.store import Store
 from bot.store.open import StoreUnavailable, open_store
 
 MODEL_TIMEOUT = 10.0
@@ -62,16 +65,24 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+@asynccontextmanager
+async def _opened_store(settings: Settings) -> AsyncIterator[Store]:
+    """The store of ``DATABASE_URL`` for one check, closed after it; ``StoreUnavailable`` or ``ValueError``
+    when it cannot be opened."""
+    store = await open_store(settings.database_url)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 async def _store(settings: Settings) -> Result:
     where = _where(settings.database_url)
     try:
-        store = await open_store(settings.database_url)
+        async with _opened_store(settings) as store:
+            await store.pending_replies("doctor")
     except (StoreUnavailable, ValueError) as exc:
         return Result("fail", str(exc), "check DATABASE_URL and that the database is up")
-    try:
-        await store.pending_replies("doctor")
-    finally:
-        await store.close()
     return Result("ok", f"{where} opened; schema migrations are current")
 
 
@@ -84,13 +95,10 @@ async def _knowledge_base(settings: Settings) -> Result:
         return Result("fail", f"KB_PATH {settings.kb_path} is not a folder", "point KB_PATH at the articles")
     names = [source.name for source in kb_config.configured(settings.kb_path)]
     try:
-        store = await open_store(settings.database_url)
+        async with _opened_store(settings) as store:
+            statuses = {status.source: status for status in await store.source_statuses()}
     except (StoreUnavailable, ValueError) as exc:
         return Result("fail", f"cannot read the sources' syncs: {exc}", "check DATABASE_URL")
-    try:
-        statuses = {status.source: status for status in await store.source_statuses()}
-    finally:
-        await store.close()
     lines: list[str] = []
     failed: list[str] = []
     never: list[str] = []
@@ -187,13 +195,10 @@ async def _handoff(settings: Settings) -> Result:
     if not targets:
         return Result("skip", "not configured (no [handoff] targets in bot.toml)")
     try:
-        store = await open_store(settings.database_url)
+        async with _opened_store(settings) as store:
+            backlog = {item.target: item for item in await store.handoff_backlog()}
     except (StoreUnavailable, ValueError) as exc:
         return Result("fail", f"cannot read the outbox: {exc}", "check DATABASE_URL")
-    try:
-        backlog = {item.target: item for item in await store.handoff_backlog()}
-    finally:
-        await store.close()
     now = datetime.now(UTC)
     lines: list[str] = []
     late: list[str] = []

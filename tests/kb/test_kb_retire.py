@@ -13,7 +13,6 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from bot.kb.schedule import REMOVALS_KEPT, RETIRE_AFTER, ConfiguredSource, Knowl
 from bot.kb.sources.base import SourceArticle
 from bot.kb.sources.config import FolderSourceConfig
 from bot.kb.sources.kinds import DRAFTS_SOURCE
+from tests.kb.test_kb_follow import Instance  # an instance's sync and index, as there
 from tests.store.conftest import open_store_at
 from tests.store.conftest import store_url as store_url  # both backends, as the store's own tests
 
@@ -64,15 +64,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@dataclass
-class Instance:
-    knowledge: KnowledgeSync
-    kb: KnowledgeBase
-
-    def titles(self, query: str) -> list[str]:
-        return [hit.title for hit in self.kb.search(query, include_internal=False, limit=5)]
 
 
 Start = Callable[[tuple[ConfiguredSource, ...], str], Awaitable[Instance]]
