@@ -14,7 +14,8 @@ import pytest
 import pytest_asyncio
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.dashboard.auth import DashboardAccess
 from bot.stats import gather_stats, seconds
@@ -60,7 +61,9 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
 
 
 def _text(browser: WebDriver, css: str) -> str:
-    return str(browser.find_element(By.CSS_SELECTOR, css).text)
+    """The text of the element ``css`` selects, waiting (up to 10 s) for the page a click is loading."""
+    wait = WebDriverWait(browser, 10)
+    return str(wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css))).text)
 
 
 async def test_the_link_opens_a_session_and_the_overview_shows_the_stores_figures(served: Served) -> None:
