@@ -113,14 +113,12 @@ class Glossary:
         while at < len(found):
             word = found[at]
             match = self._match(found, at, held, cut=foreign > english)
-            if match is not None:
-                length, meaning = match
-                useful = holds(meaning)
-                if useful:
-                    out.extend(w for w in meaning if w in useful)
-                    changed = True
-                    at += length
-                    continue
+            useful = holds(match[1]) if match is not None else set()
+            if match is not None and useful:
+                out.extend(w for w in match[1] if w in useful)
+                changed = True
+                at += match[0]
+                continue
             if word in self.function_words and word not in held:
                 changed = True
             else:
@@ -132,19 +130,26 @@ class Glossary:
         self, found: list[str], at: int, held: set[str], *, cut: bool
     ) -> tuple[int, tuple[str, ...]] | None:
         """The longest glossary phrase starting at ``found[at]`` made of words the index does not hold,
-        and its English words; with ``cut``, a single word is also matched with an ending cut."""
+        and its English words. A single word is a function word before it is a concept's; it is matched
+        as written first, then (with ``cut``) with an ending cut."""
         for length in range(min(self.longest, len(found) - at), 0, -1):
             phrase = tuple(found[at : at + length])
             if any(word in held for word in phrase):
                 continue
-            meaning = self.exact.get(phrase)
-            if meaning is not None:
-                return length, meaning
-            if length == 1 and cut:
-                for form in _forms(phrase[0]):
-                    meaning = self.stems.get(form) or self.exact.get((form,))
-                    if meaning is not None:
-                        return 1, meaning
+            if length > 1:
+                meaning = self.exact.get(phrase)
+                if meaning is not None:
+                    return length, meaning
+                continue
+            if phrase[0] in self.function_words:
+                return None
+            if not cut:
+                meaning = self.exact.get(phrase)
+                return None if meaning is None else (1, meaning)
+            for form in _forms(phrase[0]):
+                meaning = self.exact.get((form,)) or self.stems.get(form)
+                if meaning is not None:
+                    return 1, meaning
         return None
 
 

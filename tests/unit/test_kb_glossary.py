@@ -16,10 +16,13 @@ GLOSSARY = "\n".join(
         "password\tPasswort\tmot de passe\tcontraseña\t\tsenha\twachtwoord\tlösenord\thasło",
         "track\tverfolgen\tsuivre\trastrear\ttracciare\trastrear\tvolgen\tspåra\tśledzić",
         "refund money\tRückerstattung|Geld zurück\tremboursement\treembolso\trimborso\treembolso\t\t\t",
-        "\two|ist|meine|sind|ich|will|mein\tou|est|ma|j|ai|mon\tmi|como\t\tmeu\t\t\t",
+        "assembly\t\t\t\t\tmontagem\t\t\t",
+        "monday\tMontag\tlundi\tlunes\tlunedì\tsegunda-feira\tmaandag\tmåndag\tponiedziałek",
+        "shoe\tSchonen\t\t\t\t\t\t\t",
+        "\two|ist|meine|sind|ich|will|mein|am|schon|die|da\tou|est|ma|j|ai|mon\tmi|como\t\tmeu\t\t\t",
     ]
 )
-INDEX = {"order", "password", "track", "refund", "money", "status", "my", "is"}
+INDEX = {"order", "password", "track", "refund", "money", "status", "my", "is", "monday", "assembly", "shoe"}
 """The words the (English) index holds in these tests."""
 
 
@@ -50,6 +53,16 @@ def test_inflected_forms_and_missing_accents_are_found(small: Glossary) -> None:
 def test_phrases_are_matched_longest_first(small: Glossary) -> None:
     assert small.translate("J'ai oublié mon mot de passe", holds).query == "oublie password"
     assert small.translate("Ich will mein Geld zurück", holds).query == "refund money"
+
+
+def test_a_word_is_its_own_entry_before_another_entry_cut_short(small: Glossary) -> None:
+    # "montags" cut is "Montag", Monday, though "montagem" (assembly) cut by its ending is "montag" too.
+    assert small.translate("ist die Bestellung montags da", holds).query == "order monday"
+
+
+def test_a_function_word_is_dropped_rather_than_read_as_a_concept(small: Glossary) -> None:
+    # "schon" (already) is not "Schonen" cut short.
+    assert small.translate("Ist meine Bestellung schon unterwegs", holds).query == "order unterwegs"
 
 
 def test_an_english_question_is_searched_as_written(small: Glossary) -> None:
