@@ -72,7 +72,7 @@ class SearchKb:
         blocks = tuple(
             {
                 "type": "search_result",
-                "source": hit.url,
+                "source": hit.url or f"kb:{hit.source}/{hit.slug}",  # an article with no address: its id
                 "title": hit.title,
                 "content": [{"type": "text", "text": hit.snippet}],
                 "citations": {"enabled": True},

@@ -385,7 +385,9 @@ class Agent:
         for block in content:
             for citation in block.get("citations") or ():
                 if citation.get("type") == "search_result_location":
-                    cited.append(Source(citation.get("title") or citation["source"], citation["source"]))
+                    source = str(citation["source"])
+                    url = source if source.startswith(("https://", "http://")) else ""  # not an address: none
+                    cited.append(Source(citation.get("title") or source, url))
         chosen = cited or retrieved
         return tuple(dict.fromkeys(chosen))[: self._options.max_sources]
 

@@ -5,7 +5,7 @@ under an answer and listed by ``/support kb search`` by its title."""
 
 from __future__ import annotations
 
-from fakes.anthropic import Reply
+from fakes.anthropic import RecordedRequest, Reply
 from fakes.slack import FakeUser
 from pydantic import SecretStr
 
@@ -148,3 +148,44 @@ async def test_a_published_draft_has_no_address_and_is_cited_by_its_escaped_titl
     found = await rig.command(ann, "kb search crushed parcel replacement")
     assert found is not None
     assert "\n• Crushed parcels &amp; &lt;damaged&gt; boxes\n" in found and "<|" not in found
+
+
+async def test_an_answer_citing_a_published_draft_lists_it_by_title(slack_rig: RigFactory) -> None:
+    rig, lead = await _rig(slack_rig)
+    ann = rig.user("ann")
+    title = "Crushed parcels"
+    drafted = await rig.core.store.save_kb_draft(
+        thread_ref(rig.fake.team_id, rig.fake.general.id, "1700000000.000100"),
+        title,
+        "My parcel arrived crushed, can I get a replacement?",
+        "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
+        lead.id,
+        TEMPLATE,
+    )
+    assert await rig.core.drafts.publish(drafted.id, "public", f"slack:{lead.id}") is not None
+
+    def cite_the_first_result(request: RecordedRequest) -> Reply:
+        # The model cites what the search gave it: the API requires every search result to name a source.
+        [result] = [b for b in request.messages[-1]["content"] if b["type"] == "tool_result"]
+        first = result["content"][0]
+        citation = {
+            "type": "search_result_location",
+            "source": first["source"],
+            "title": first["title"],
+            "cited_text": first["content"][0]["text"][:40],
+            "search_result_index": 0,
+            "start_block_index": 0,
+            "end_block_index": 0,
+        }
+        return Reply.text("Send a photo of the box; a replacement ships within 2 days.", citations=[citation])
+
+    rig.model.script(Reply.tool_use(("search_kb", {"query": "crushed parcel replacement photo"})))
+    rig.model.responder = cite_the_first_result
+    post = await rig.mention(ann, "my parcel arrived crushed, what now?")
+    await rig.settle()
+
+    assert all(request.status == 200 for request in rig.model.requests), [
+        r.errors for r in rig.model.requests
+    ]
+    [reply] = rig.bot_messages(rig.fake.general.id, post.ts)
+    assert sources_line(reply) == f"Sources: {title}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias, TypedDict
 
@@ -20,9 +20,11 @@ from .wire import DEFAULT_ERROR_MESSAGE, ERROR_TYPE_BY_STATUS, JSON, _error_body
 
 @dataclass(frozen=True)
 class TextOut:
-    """A text block the fake model writes."""
+    """A text block the fake model writes, with the citations it carries (e.g. ``search_result_location``
+    dicts pointing into a ``search_result`` block of the request)."""
 
     text: str
+    citations: tuple[JSON, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,10 @@ class Reply:
     # ---- builders ------------------------------------------------------------------------------------
 
     @classmethod
-    def text(cls, text: str, **options: Unpack[ReplyOptions]) -> Reply:
-        """A text answer, streamed ``chunk`` characters per ``text_delta``; ``stop_reason`` ``end_turn``."""
-        blocks: tuple[OutBlock, ...] = (TextOut(text),)
+    def text(cls, text: str, *, citations: Sequence[JSON] = (), **options: Unpack[ReplyOptions]) -> Reply:
+        """A text answer, streamed ``chunk`` characters per ``text_delta``; ``stop_reason`` ``end_turn``.
+        ``citations`` are streamed as ``citations_delta`` events before the text."""
+        blocks: tuple[OutBlock, ...] = (TextOut(text, tuple(citations)),)
         return cls._build(blocks, "end_turn", options)
 
     @classmethod
@@ -235,7 +238,9 @@ class Reply:
         content: list[JSON] = []
         for block in self.blocks:
             if isinstance(block, TextOut):
-                content.append({"type": "text", "text": block.text})
+                content.append(
+                    {"type": "text", "text": block.text, **_citations(block, list(block.citations))}
+                )
             else:
                 content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
         usage = self._usage(request_bytes, cache)
@@ -270,8 +275,9 @@ class Reply:
         events: list[tuple[str, JSON]] = [("message_start", {"type": "message_start", "message": start})]
         for index, block in enumerate(self.blocks):
             if isinstance(block, TextOut):
-                first: JSON = {"type": "text", "text": ""}
-                deltas = [
+                first: JSON = {"type": "text", "text": "", **_citations(block, [])}
+                deltas = [{"type": "citations_delta", "citation": citation} for citation in block.citations]
+                deltas += [
                     {"type": "text_delta", "text": block.text[i : i + self.chunk]}
                     for i in range(0, len(block.text), self.chunk)
                 ]
@@ -343,3 +349,9 @@ def _mid_string_value_offset(text: str) -> int | None:
         if not rest.startswith(":") and end - start - 1 >= 2:
             return start + 1 + (end - start - 1) // 2
     return None
+
+
+def _citations(block: TextOut, value: list[JSON]) -> JSON:
+    """The ``citations`` key of a text block that carries citations (``value``: all of them, or the empty
+    list a stream starts with); nothing for one that carries none."""
+    return {"citations": value} if block.citations else {}

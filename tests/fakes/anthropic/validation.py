@@ -150,8 +150,10 @@ def _check_block_shape(block: JSON, path: str, errors: list[str]) -> None:
         elif source["type"] == "base64" and not (source.get("media_type") and source.get("data")):
             errors.append(f"{path}.source: base64 sources need media_type and data")
     elif btype == "search_result":
-        if not isinstance(block.get("source"), str) or not isinstance(block.get("title"), str):
-            errors.append(f"{path}: search_result blocks need a string source and title")
+        if not (isinstance(block.get("source"), str) and block["source"]) or not isinstance(
+            block.get("title"), str
+        ):
+            errors.append(f"{path}: search_result blocks need a non-empty string source and a string title")
         content = block.get("content")
         if not isinstance(content, list) or not content:
             errors.append(f"{path}.content: search_result content must be a non-empty list of text blocks")
