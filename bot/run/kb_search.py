@@ -64,8 +64,8 @@ def hits_json(hits: list[KbHit]) -> str:
 
 
 def hits_table(hits: list[KbHit]) -> str:
-    """One line per hit (score, visibility, source, the article and its section), its link and the start of
-    its snippet below it."""
+    """One line per hit (score, visibility, source, the article and its section), its link (if it has an
+    address) and the start of its snippet below it."""
     from integrations.console.terminal import clean  # article text is data the bot did not write
 
     if not hits:
@@ -79,7 +79,11 @@ def hits_table(hits: list[KbHit]) -> str:
 
     lines = [line(_HEADER[:3]) + _HEADER[3]]
     for (*cells, article, url), hit in zip(rows, hits, strict=True):
-        lines += [line(tuple(cells)) + article, indent + url, indent + _excerpt(hit.snippet)]
+        lines += [
+            line(tuple(cells)) + article,
+            *([indent + url] if url else []),
+            indent + _excerpt(hit.snippet),
+        ]
     return clean("\n".join(lines))
 
 
