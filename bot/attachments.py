@@ -57,6 +57,17 @@ MAX_PDF_PAGES = 100
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 MAX_TEXT_CHARS = 8000
 """Characters of one text file given to the model."""
+
+
+def fenced_text(heading: str, text: str) -> str:
+    """A text file as the model reads it: ``[heading]`` (``(cut)`` added when the text is cut to
+    :data:`MAX_TEXT_CHARS`), then the text in a fence that a fence inside it cannot close."""
+    cut = " (cut)" if len(text) > MAX_TEXT_CHARS else ""
+    fence = "````" if "```" in text else "```"
+    body = text[:MAX_TEXT_CHARS].rstrip("\n")
+    return f"[{heading}{cut}]\n{fence}\n{body}\n{fence}"
+
+
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 TEXT_TYPES = frozenset({"application/json", "application/xml", "application/x-yaml", "application/yaml"})
 TEXT_SUFFIXES = frozenset(
@@ -118,11 +129,10 @@ def content_block(name: str, kind: FileKind, data: bytes) -> Block:
             return skipped_note(name, f"it has more than {MAX_PDF_PAGES} pages")
         return _base64_block("document", media, data)
     if kind is FileKind.TEXT and b"\x00" not in data:
-        text = mask(data.decode("utf-8", errors="replace"))
-        cut = " (cut)" if len(text) > MAX_TEXT_CHARS else ""
-        fence = "````" if "```" in text else "```"
-        body = text[:MAX_TEXT_CHARS].rstrip("\n")
-        return {"type": "text", "text": f"[content of {name}{cut}]\n{fence}\n{body}\n{fence}"}
+        return {
+            "type": "text",
+            "text": fenced_text(f"content of {name}", mask(data.decode("utf-8", errors="replace"))),
+        }
     return skipped_note(name, "its content is not what its type says")
 
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 import aiohttp
 import discord
 
-from bot.attachments import claims_image, claims_text
+from bot.attachments import LIMITS, claims_image, claims_text, fenced_text
 from bot.cache import TTLCache
 from bot.store import Conversations
 from bot.turns import merge_turns
@@ -38,10 +38,6 @@ log = logging.getLogger(__name__)
 
 MAX_CHAIN = 10
 """At most this many messages are followed up a reply chain."""
-MAX_TEXT_BYTES = 256 * 1024
-"""Text attachments larger than this are only named."""
-MAX_TEXT_CHARS = 8000
-"""Characters of one text attachment given to the model."""
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 """The Messages API's limit on one image."""
 MAX_IMAGES = 4
@@ -151,7 +147,10 @@ class ThreadHistory:
         note = attachment_note(attachment.filename, attachment.content_type, attachment.size)
         if claims_image(attachment.content_type) and attachment.size <= MAX_IMAGE_BYTES and images_left > 0:
             return note, {"type": "image", "source": {"type": "url", "url": attachment.url}}
-        if not claims_text(attachment.filename, attachment.content_type) or attachment.size > MAX_TEXT_BYTES:
+        if (
+            not claims_text(attachment.filename, attachment.content_type)
+            or attachment.size > LIMITS.text_bytes
+        ):
             return note, None
         text = self._texts.get(attachment.id)
         if text is None:
@@ -161,10 +160,7 @@ class ThreadHistory:
                 log.warning("could not read attachment %s: %s", attachment.filename, exc)
                 return note, None
             self._texts.put(attachment.id, text)
-        cut = " (cut)" if len(text) > MAX_TEXT_CHARS else ""
-        fence = "````" if "```" in text else "```"
-        body = text[:MAX_TEXT_CHARS].rstrip("\n")
-        return f"[attached: {attachment.filename}{cut}]\n{fence}\n{body}\n{fence}", None
+        return fenced_text(f"attached: {attachment.filename}", text), None
 
 
 def _up_to(
