@@ -31,6 +31,19 @@ async def _rig(slack_rig: RigFactory, **settings: object) -> tuple[SlackRig, Fak
     return rig, lead
 
 
+async def _publish_draft(rig: SlackRig, lead: FakeUser, title: str) -> None:
+    """A lead's KB draft about crushed parcels, published as a public article titled ``title``."""
+    drafted = await rig.core.store.save_kb_draft(
+        thread_ref(rig.fake.team_id, rig.fake.general.id, "1700000000.000100"),
+        title,
+        "My parcel arrived crushed, can I get a replacement?",
+        "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
+        lead.id,
+        TEMPLATE,
+    )
+    assert await rig.core.drafts.publish(drafted.id, "public", f"slack:{lead.id}") is not None
+
+
 async def test_a_lead_drafts_an_article_with_the_button_on_the_resolved_escalation(
     slack_rig: RigFactory,
 ) -> None:
@@ -121,15 +134,7 @@ async def test_a_published_draft_has_no_address_and_is_cited_by_its_escaped_titl
     rig, lead = await _rig(slack_rig)
     ann = rig.user("ann")
     title = "Crushed parcels & <damaged> boxes"
-    drafted = await rig.core.store.save_kb_draft(
-        thread_ref(rig.fake.team_id, rig.fake.general.id, "1700000000.000100"),
-        title,
-        "My parcel arrived crushed, can I get a replacement?",
-        "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
-        lead.id,
-        TEMPLATE,
-    )
-    assert await rig.core.drafts.publish(drafted.id, "public", f"slack:{lead.id}") is not None
+    await _publish_draft(rig, lead, title)
 
     rig.model.script(
         Reply.tool_use(("search_kb", {"query": "crushed parcel replacement photo"})),
@@ -154,15 +159,7 @@ async def test_an_answer_citing_a_published_draft_lists_it_by_title(slack_rig: R
     rig, lead = await _rig(slack_rig)
     ann = rig.user("ann")
     title = "Crushed parcels"
-    drafted = await rig.core.store.save_kb_draft(
-        thread_ref(rig.fake.team_id, rig.fake.general.id, "1700000000.000100"),
-        title,
-        "My parcel arrived crushed, can I get a replacement?",
-        "Send a photo of the crushed box to support; a replacement ships within 2 days, free.",
-        lead.id,
-        TEMPLATE,
-    )
-    assert await rig.core.drafts.publish(drafted.id, "public", f"slack:{lead.id}") is not None
+    await _publish_draft(rig, lead, title)
 
     def cite_the_first_result(request: RecordedRequest) -> Reply:
         # The model cites what the search gave it: the API requires every search result to name a source.
