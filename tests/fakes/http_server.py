@@ -3,6 +3,7 @@ start / URL / close code every fake served over HTTP shares."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Self
@@ -10,7 +11,7 @@ from typing import Self
 from aiohttp import web
 
 
-class HttpFake:
+class HttpFake(ABC):
     """Base of a fake served over HTTP: :meth:`start` serves :meth:`_app` on :attr:`host` on a free port,
     :attr:`base_url` says where, :meth:`close` stops it; ``async with Fake() as fake:`` does both.
 
@@ -22,8 +23,9 @@ class HttpFake:
     _runner: web.AppRunner | None = None
     _base_url = ""
 
+    @abstractmethod
     def _app(self) -> web.Application:
-        raise NotImplementedError
+        """The fake's aiohttp application (built anew by each :meth:`start`)."""
 
     async def start(self) -> None:
         # A handler still running at close (a stalled stream) is given a second, not aiohttp's minute.

@@ -82,12 +82,7 @@ async def test_an_escalation_is_found_by_its_id(store: Store) -> None:
 
 
 async def test_pruning_deletes_delivered_handoffs_and_keeps_the_undelivered(store: Store) -> None:
-    first = await store.open_escalation(THREAD, "U0ANN", "wants a refund")
-    other = ThreadRef("slack", "T1", "C1", "2000.000100")
-    second = await store.open_escalation(other, "U0BOB", "parcel lost")
-    assert first is not None and second is not None
-    await store.enqueue_handoff(first.id, THREAD, "webhook", '{"a": 1}')
-    await store.enqueue_handoff(second.id, other, "webhook", '{"b": 1}')
+    await _ann_and_bob_handed_off(store, '{"a": 1}')
     soon = datetime.now(UTC) + timedelta(seconds=1)
     delivered, waiting = await store.due_handoffs(soon, 10)
     await store.handoff_delivered(delivered.id, None, None)
@@ -98,14 +93,21 @@ async def test_pruning_deletes_delivered_handoffs_and_keeps_the_undelivered(stor
 
 
 async def test_forgetting_a_person_deletes_their_handoffs(store: Store) -> None:
-    mine = await store.open_escalation(THREAD, "U0ANN", "wants a refund")
-    other = ThreadRef("slack", "T1", "C1", "2000.000100")
-    theirs = await store.open_escalation(other, "U0BOB", "parcel lost")
-    assert mine is not None and theirs is not None
-    await store.enqueue_handoff(mine.id, THREAD, "webhook", '{"text": "card [card ending 4242]"}')
-    await store.enqueue_handoff(theirs.id, other, "webhook", '{"b": 1}')
+    _, theirs = await _ann_and_bob_handed_off(store, '{"text": "card [card ending 4242]"}')
 
     report = await store.forget_user("slack", "U0ANN")
     assert report.handoffs == 1
     due = await store.due_handoffs(datetime.now(UTC) + timedelta(seconds=1), 10)
-    assert [d.escalation_id for d in due] == [theirs.id]
+    assert [d.escalation_id for d in due] == [theirs]
+
+
+async def _ann_and_bob_handed_off(store: Store, anns_payload: str) -> tuple[int, int]:
+    """Ann's escalation (in THREAD, with ``anns_payload``) and Bob's (in another thread), each queued for
+    the webhook; their escalation ids."""
+    other = ThreadRef("slack", "T1", "C1", "2000.000100")
+    ann = await store.open_escalation(THREAD, "U0ANN", "wants a refund")
+    bob = await store.open_escalation(other, "U0BOB", "parcel lost")
+    assert ann is not None and bob is not None
+    await store.enqueue_handoff(ann.id, THREAD, "webhook", anns_payload)
+    await store.enqueue_handoff(bob.id, other, "webhook", '{"b": 1}')
+    return ann.id, bob.id
