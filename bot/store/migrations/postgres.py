@@ -453,6 +453,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX kb_articles_removed_at ON kb_articles (updated_at) WHERE removed",
         ),
     ),
+    Migration(
+        version=15,
+        name="solved_threads_by",
+        statements=(
+            # ``supportbot forget`` clears the person who marked a thread solved (``solved_by``), read by
+            # that column rather than by scanning the table.
+            "CREATE INDEX solved_threads_by ON solved_threads (solved_by)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
