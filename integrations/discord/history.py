@@ -13,10 +13,12 @@ answer finished while the message waited its turn is part of it.
 The bot's messages become assistant turns (the core puts back their tool rounds from the store), everyone
 else's user turns with their display names (guild nicknames where the client saw the message come in);
 the bot's mention is stripped; system messages are left out; consecutive turns of one role are merged.
-Text files attached to a message are read (up to a size) into its text; images go to the model as image
-blocks by URL; other files are named. Messages that came after the one being answered are left for their
-own answer, so the history ends with it. If Discord cannot be read, the store's record of the thread is
-the history.
+Each file attached to a message is named in its text by the line Slack's files get too
+(``bot.attachments.file_line``); the first ``LIMITS.files`` of them are read within ``bot.attachments``'
+limits: a text file's content follows its line, fenced and masked (``bot.attachments.content_block``), an
+image goes to the model as an image block by URL; other files are only named. Messages that came after the
+one being answered are left for their own answer, so the history ends with it. If Discord cannot be read,
+the store's record of the thread is the history.
 """
 
 from __future__ import annotations
@@ -27,21 +29,17 @@ from collections.abc import Mapping, Sequence
 import aiohttp
 import discord
 
-from bot.attachments import LIMITS, claims_image, claims_text, fenced_text
+from bot.attachments import LIMITS, FileKind, claimed_kind, content_block, file_line
 from bot.cache import TTLCache
 from bot.store import Conversations
 from bot.turns import merge_turns
 from bot.types import Turn
-from integrations.discord.inbound import SPOKEN_TYPES, DiscordMessage, Trigger, attachment_note, spoken_text
+from integrations.discord.inbound import SPOKEN_TYPES, DiscordMessage, Trigger, spoken_text
 
 log = logging.getLogger(__name__)
 
 MAX_CHAIN = 10
 """At most this many messages are followed up a reply chain."""
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-"""The Messages API's limit on one image."""
-MAX_IMAGES = 4
-"""Images given to the model per message."""
 ATTACHMENT_TTL = 3600.0
 MAX_CACHED_ATTACHMENTS = 500
 
@@ -132,8 +130,8 @@ class ThreadHistory:
             return Turn("assistant", "bot", message.content, message_id, sent_at) if message.content else None
         parts = [spoken_text(message, self._bot_id)]
         images: list[dict[str, object]] = []
-        for attachment in message.attachments:
-            part, image = await self._attachment(attachment, images_left=MAX_IMAGES - len(images))
+        for index, attachment in enumerate(message.attachments):
+            part, image = await self._attachment(attachment, read=index < LIMITS.files)
             parts.append(part)
             if image is not None:
                 images.append(image)
@@ -141,26 +139,28 @@ class ThreadHistory:
         return Turn("user", author, "\n".join(parts), message_id, sent_at, (), tuple(images))
 
     async def _attachment(
-        self, attachment: discord.Attachment, *, images_left: int
+        self, attachment: discord.Attachment, *, read: bool
     ) -> tuple[str, dict[str, object] | None]:
-        """The text that stands for an attachment, and the image block that shows it, if any."""
-        note = attachment_note(attachment.filename, attachment.content_type, attachment.size)
-        if claims_image(attachment.content_type) and attachment.size <= MAX_IMAGE_BYTES and images_left > 0:
-            return note, {"type": "image", "source": {"type": "url", "url": attachment.url}}
-        if (
-            not claims_text(attachment.filename, attachment.content_type)
-            or attachment.size > LIMITS.text_bytes
-        ):
-            return note, None
-        text = self._texts.get(attachment.id)
-        if text is None:
+        """The text that stands for an attachment (its line, then a text file's content), and the image
+        block that shows it, if any. ``read`` False: it is only named."""
+        line = file_line(attachment.filename, attachment.content_type, attachment.size)
+        kind = claimed_kind(attachment.filename, attachment.content_type)
+        if not read or attachment.size > LIMITS.for_kind(kind):
+            return line, None
+        if kind is FileKind.IMAGE:
+            return line, {"type": "image", "source": {"type": "url", "url": attachment.url}}
+        if kind is not FileKind.TEXT:
+            return line, None
+        content = self._texts.get(attachment.id)
+        if content is None:
             try:
-                text = (await attachment.read()).decode("utf-8", errors="replace")
+                data = await attachment.read()
             except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("could not read attachment %s: %s", attachment.filename, exc)
-                return note, None
-            self._texts.put(attachment.id, text)
-        return fenced_text(f"attached: {attachment.filename}", text), None
+                return line, None
+            content = str(content_block(attachment.filename, kind, data)["text"])
+            self._texts.put(attachment.id, content)
+        return f"{line}\n{content}", None
 
 
 def _up_to(

@@ -30,6 +30,7 @@ from typing import Any, cast
 
 import discord
 
+from bot.attachments import file_line
 from bot.config import ChannelOverride
 from bot.inbound import Inbound
 from bot.types import Principal, ThreadRef
@@ -233,10 +234,10 @@ def _classify(
 
 
 def message_text(message: discord.Message, bot_id: int) -> str:
-    """The message's text for the model (:func:`spoken_text`) and a line naming each attachment (their
-    content is read with the thread's history)."""
-    notes = [attachment_note(a.filename, a.content_type, a.size) for a in message.attachments]
-    return "\n".join([spoken_text(message, bot_id), *notes])
+    """The message's text for the model (:func:`spoken_text`) and a line naming each attachment
+    (``bot.attachments.file_line``; their content is read with the thread's history)."""
+    lines = [file_line(a.filename, a.content_type, a.size) for a in message.attachments]
+    return "\n".join([spoken_text(message, bot_id), *lines])
 
 
 def spoken_text(message: discord.Message, bot_id: int) -> str:
@@ -270,15 +271,6 @@ def clean_text(
     cleaned = _CHANNEL_MENTION.sub(lambda m: "#" + channels.get(int(m.group(1)), "channel"), cleaned)
     cleaned = _CUSTOM_EMOJI.sub(lambda m: m.group(1), cleaned).strip()
     return cleaned or f"@{bot_name}"
-
-
-def attachment_note(filename: str, content_type: str | None, size: int) -> str:
-    kind = content_type.split(";")[0] if content_type else "file"
-    return f"[attached: {filename} ({kind}, {_size(size)})]"
-
-
-def _size(size: int) -> str:
-    return f"{size} bytes" if size < 1024 else f"{size / 1024:.0f} KB"
 
 
 def thread_name(question: str, limit: int = THREAD_NAME_LIMIT) -> str:

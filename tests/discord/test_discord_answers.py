@@ -190,12 +190,14 @@ async def test_reply_chains_and_attachments_are_read_and_bots_and_system_message
     assert reply.content == "Code 51 means the card was declined by the bank."
     [request] = rig.model.message_requests
     [message] = request.body["messages"]
-    text = message["content"][0]["text"]
-    assert text.startswith(
-        "Team Lead: Checkout fails for me\n[attached: error.log]\n```\nERROR checkout: card"
+    # Each file has the line Slack's files have (bot.attachments.file_line); a text file's content follows.
+    assert message["content"][0]["text"] == (
+        "Team Lead: Checkout fails for me\n"
+        "[attached: error.log (text/plain, 40 bytes)]\n"
+        "[content of error.log]\n```\nERROR checkout: card declined (code 51)\n```\n"
+        "[attached: screenshot.png (image/png, 9 bytes)]\n\n"
+        "alice: same here, what is it?"
     )
-    assert "declined (code 51)\n```\n[attached: screenshot.png (image/png, 9 bytes)]" in text
-    assert text.endswith("alice: same here, what is it?")
     images = [block for block in message["content"] if block["type"] == "image"]
     assert [block["source"] for block in images] == [{"type": "url", "url": image["url"]}]
 
@@ -206,6 +208,33 @@ async def test_reply_chains_and_attachments_are_read_and_bots_and_system_message
     pinned["type"] = 6  # CHANNEL_PINNED_MESSAGE
     await rig.deliver(pinned)
     assert len(rig.model.message_requests) == 1
+
+
+async def test_files_past_the_shared_limits_are_only_named(discord_rig: RigFactory) -> None:
+    """Discord reads a message's files within bot.attachments' limits, as Slack does: an image too big for
+    the API (its size in MB) and the files after the first five are named, not read."""
+    rig = await discord_rig()
+    fake = rig.fake
+    photo = fake.attachment(fake.support, "photo.png", b"\x89PNG big", "image/png")
+    photo["size"] = 4_500_000  # more than LIMITS.image_bytes
+    notes = [fake.attachment(fake.support, f"note{n}.txt", f"note {n}\n".encode()) for n in range(5)]
+    rig.model.script(Reply.text("Four notes.", tokens_per_second=200))
+    question = await rig.say(
+        fake.support, fake.alice, f"{fake.bot_user.mention} what do these say?", attachments=[photo, *notes]
+    )
+
+    assert [reply.content for reply in rig.answers(rig.thread_of(question))] == ["Four notes."]
+    [request] = rig.model.message_requests
+    [message] = request.body["messages"]
+    read = "".join(
+        f"[attached: note{n}.txt (text/plain, 7 bytes)]\n[content of note{n}.txt]\n```\nnote {n}\n```\n"
+        for n in range(4)
+    )
+    [block] = message["content"]  # no image block
+    assert block["text"] == (
+        "alice: what do these say?\n[attached: photo.png (image/png, 4.3 MB)]\n"
+        f"{read}[attached: note4.txt (text/plain, 7 bytes)]"
+    )
 
 
 async def test_a_message_delivered_twice_is_answered_once_and_paused_channels_are_quiet(
