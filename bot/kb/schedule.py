@@ -108,10 +108,15 @@ class KnowledgeSync:
 
     async def start(self) -> list[SyncSummary]:
         """At start: sync the local (folder) sources, tidy the store, then catch the index up with it."""
+        summaries = await self.sync_local()
+        await self.follower.catch_up()
+        return summaries
+
+    async def sync_local(self) -> list[SyncSummary]:
+        """Sync the local (folder) sources and tidy the store: a start before the index catches up."""
         local = [item for item in self.sources if item.config.kind in LOCAL_KINDS]
         summaries = [await sync_source(item.source, self.store) for item in local]
         await self.tidy()
-        await self.follower.catch_up()
         return summaries
 
     async def tidy(self) -> None:

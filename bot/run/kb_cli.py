@@ -87,11 +87,13 @@ async def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
                 print(_clean(summary.line()))
             return 1 if any(summary.failed for summary in summaries) else 0
         if args.kb_command == "index":
-            for summary in await knowledge.start():  # the folder sources, as at start
+            for summary in await knowledge.sync_local():  # the folder sources, as at start
                 print(_clean(summary.line()))
-            if args.force:
+            if args.force:  # never read before it is emptied: a damaged index is rebuilt too
                 applied = await knowledge.follower.rebuild()
                 print(f"index rebuilt from the store: {applied} article(s)")
+            else:
+                await knowledge.follower.catch_up()
             return 0
         await knowledge.start()  # the folder sources synced, as the bot does when it starts
         return await run_search(args, knowledge.follower.kb)
