@@ -10,11 +10,13 @@ counted as rare) that the best lexical section holds; ``cosine``, the best simil
 asker may see; ``z``, that similarity as a standard score against the similarities of all the sections
 the asker may see (an off-topic query is about as near to the best section as to any, so it sits near
 the mean); ``agree``, whether the two halves' first three hits share an article; ``focus``, how much
-less of the query's rarity the best section holds than the whole index does. A query none of whose
-words is a word (not in the index, not in the model's vocabulary, no typing mistake of one) is never
-relevant; one all of whose words one section holds (``coverage`` 1) is; otherwise a logistic model of
-them (:data:`DENSE_MODEL`; :data:`LEXICAL_MODEL` on coverage alone when the dense half is off) scores
-the query; below 0 search returns ``[]`` ("nothing relevant"). The numbers are fitted by
+less of the query's rarity the best section holds than the whole index does; ``topical``, whether the
+index mentions every support topic the query names (``bot.kb.glossary``: "gift wrapping" asked of a
+knowledge base that never says "wrap"). A query none of whose words is a word (not in the index, not in
+the model's vocabulary, no typing mistake of one) is never relevant; otherwise a logistic model of them
+(:data:`DENSE_MODEL`; :data:`LEXICAL_MODEL` on coverage and topical when the dense half is off) scores
+the query; below 0 search returns ``[]`` ("nothing relevant"), unless one section holds every word of a
+query of two words or more. The numbers are fitted by
 ``bench/kb_quality.py --fit`` on its labelled questions (which also cross-validates the fit and prints
 what it would ship) and set here.
 """
@@ -33,21 +35,22 @@ RRF_K = 20
 LEXICAL_WEIGHT = 1.0
 DENSE_WEIGHT = 1.5
 
-#: Coverage that counts as every word of the query found in one section (rounding aside).
+#: Coverage that counts as every word of the query found in one section (rounding aside), and the fewest
+#: words for which that alone decides: one word found says little ("thanks, that's all!" is "thanks").
 FULL_COVERAGE = 0.999
+FULL_COVERAGE_WORDS = 2
 
 #: Weights over :meth:`Relevance.features` (intercept first). ``bench/kb_quality.py --fit`` fits a
 #: logistic regression (L2-regularised, on standardised features, each weight kept non-negative: every
 #: signal can only add evidence) of "answerable" on the main labelled set, then lowers its intercept by
-#: the decision threshold: the highest log-odds that keeps false abstentions at most 2 % of the
+#: the decision threshold: the highest log-odds that keeps false abstentions at most 3 % of the
 #: answerable questions, so a score below 0 means "nothing relevant". Fitted on
-#: bench/kb_questions/main.yaml (169 questions, 17 unanswerable) over the demo KB, with questions in
-#: other languages searched through the support glossary (bot.kb.glossary): the best similarity carries
-#: most of the weight, focus, coverage and z the rest, agreement none; cross-validated, it abstains on
-#: 65 % of the unanswerable questions with 3 % false abstentions. The lexical model abstains below a
-#: coverage of 0.13.
-DENSE_MODEL: tuple[float, ...] = (-4.292, 1.3042, 13.8604, 0.1838, 0.0, 2.3298)
-LEXICAL_MODEL: tuple[float, ...] = (-0.557, 4.2412)
+#: bench/kb_questions/main.yaml (399 questions, 63 unanswerable, 120 of them in eight other languages)
+#: over the demo KB: the best similarity carries most of the weight, then whether the index knows the
+#: topics the question names, then coverage and focus; z and agreement none. Cross-validated, it abstains
+#: on 62 % of the unanswerable questions with 3 % false abstentions.
+DENSE_MODEL: tuple[float, ...] = (-11.195, 1.5408, 14.2647, 0.0, 0.0, 1.0091, 6.8019)
+LEXICAL_MODEL: tuple[float, ...] = (-6.2244, 4.2016, 5.6625)
 
 
 #: The dense half ranks only the sections within this similarity of its best one (``VectorSnapshot.nearest``
@@ -66,13 +69,15 @@ class Relevance:
     agree: bool = False
     recognised: bool = True  # whether any query word is a word (bot.kb.search.Searcher._spelled)
     known: float = 1.0  # the share of the query's word rarity that any section holds (at least coverage)
+    topical: bool = True  # whether the index mentions every support topic the query names
+    words: int = 0  # how many distinct words the query was searched with (after the glossary and spelling)
 
     def features(self) -> tuple[float, ...]:
-        """The model's inputs: coverage alone without the dense half, else coverage, cosine, z, agree and
-        focus."""
+        """The model's inputs: coverage and topical without the dense half, else coverage, cosine, z,
+        agree, focus and topical."""
         if self.cosine is None or self.z is None:
-            return (self.coverage,)
-        return (self.coverage, self.cosine, self.z, float(self.agree), self.focus)
+            return (self.coverage, float(self.topical))
+        return (self.coverage, self.cosine, self.z, float(self.agree), self.focus, float(self.topical))
 
     @property
     def focus(self) -> float:
@@ -85,16 +90,20 @@ class Relevance:
         """The log-odds that the query has an answer, by ``model`` (by default the fitted one)."""
         values = self.features()
         if model is None:
-            model = LEXICAL_MODEL if len(values) == 1 else DENSE_MODEL
+            model = LEXICAL_MODEL if self.cosine is None or self.z is None else DENSE_MODEL
         return model[0] + sum(w * x for w, x in zip(model[1:], values, strict=True))
 
     def relevant(self, model: Sequence[float] | None = None) -> bool:
         """Whether the query has a relevant section: never when none of its words is a word (nonsense
-        has no answer, however near its pieces' vector falls); else every word in one section, or a score
-        of at least 0 (by default the fitted model's)."""
-        if not self.recognised:
-            return False
-        return self.coverage >= FULL_COVERAGE or self.score(model) >= 0.0
+        has no answer, however near its pieces' vector falls); else every word in one section
+        (:meth:`full`), or a score of at least 0 (by default the fitted model's)."""
+        return self.recognised and (self.full() or self.score(model) >= 0.0)
+
+    def full(self) -> bool:
+        """Whether one section holds every word of a query of at least :data:`FULL_COVERAGE_WORDS` words:
+        relevant whatever the model says, even when the section is long and its vector far from the
+        query's."""
+        return self.coverage >= FULL_COVERAGE and self.words >= FULL_COVERAGE_WORDS
 
 
 def fuse(lexical: Sequence[int], dense: Sequence[int]) -> list[tuple[int, float]]:

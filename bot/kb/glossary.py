@@ -26,12 +26,13 @@ Bounded: at most ``2 * MAX_QUERY_TERMS`` words of a query are read and a phrase 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from bot.kb.lexical import MAX_QUERY_TERMS, STOPWORDS, words
+from bot.kb.lexical import MAX_QUERY_TERMS, STOPWORDS, stem, words
 
 #: Inflection endings tried off a word (and off the glossary's words) before it is looked up: plural, case
 #: and verb endings of the glossary's languages. Only words keeping :data:`MIN_STEM` letters are cut.
@@ -42,8 +43,11 @@ ENDINGS = (
 )
 MIN_STEM = 4
 
-#: The columns of ``glossary.tsv``: English first, then the languages it translates from.
+#: The languages ``glossary.tsv`` translates from.
 LANGUAGES = ("de", "fr", "es", "it", "pt", "nl", "sv", "pl")
+
+#: The columns of ``glossary.tsv``: English first, the languages, informal English, and the topic mark.
+COLUMNS = ("en", *LANGUAGES, "chat", "topic")
 
 
 def _forms(word: str) -> list[str]:
@@ -65,6 +69,11 @@ class Translation:
     """Whether anything was translated or dropped (if not, the query is searched as written)."""
 
 
+#: A concept word shared by this many concepts or more says nothing about which one a question names
+#: ("gift": gift cards, presents, gift wrapping), so it is no evidence that the index covers a topic.
+SHARED_WORD_CONCEPTS = 3
+
+
 @dataclass(frozen=True)
 class Glossary:
     exact: dict[tuple[str, ...], tuple[str, ...]]
@@ -73,6 +82,13 @@ class Glossary:
     """A one-word phrase's forms with an ending cut (:func:`_forms`) -> its concept's English words."""
     function_words: frozenset[str]
     """The languages' function words, folded."""
+    informal: dict[tuple[str, ...], tuple[str, ...]]
+    """Folded informal English phrase ("acct", "showed up") -> its concept's English words."""
+    filler: frozenset[str]
+    """Informal English words that carry nothing to search for ("lol", "pls"), folded."""
+    topics: dict[tuple[str, ...], frozenset[str]]
+    """A support topic's English words -> the stems that show an index covers it (its words shared by
+    fewer than :data:`SHARED_WORD_CONCEPTS` concepts, or all of them if none is)."""
     longest: int
 
     @classmethod
@@ -80,76 +96,119 @@ class Glossary:
         """The glossary of a ``glossary.tsv`` text (see the file's header for its format)."""
         exact: dict[tuple[str, ...], tuple[str, ...]] = {}
         stems: dict[str, tuple[str, ...]] = {}
+        informal: dict[tuple[str, ...], tuple[str, ...]] = {}
         function_words: set[str] = set()
+        filler: set[str] = set()
+        concepts: list[tuple[tuple[str, ...], bool]] = []
         rows = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and line[0] != "#"]
         for number, line in rows[1:]:  # the first is the header
             cells = line.split("\t")
-            if len(cells) != 1 + len(LANGUAGES):
-                raise ValueError(f"glossary line {number}: {len(cells)} columns, not {1 + len(LANGUAGES)}")
+            if len(cells) != len(COLUMNS):
+                raise ValueError(f"glossary line {number}: {len(cells)} columns, not {len(COLUMNS)}")
             english = tuple(words(cells[0]))
-            for variant in (v for cell in cells[1:] for v in cell.split("|")):
-                phrase = tuple(words(variant))
-                if not english:
-                    function_words.update(phrase)
-                elif phrase:  # the first concept to claim a phrase keeps it
-                    exact.setdefault(phrase, english)
-                    if len(phrase) == 1:
-                        for form in _forms(phrase[0])[1:]:
-                            stems.setdefault(form, english)
-        return cls(exact, stems, frozenset(function_words), max((len(p) for p in exact), default=0))
+            foreign = [tuple(words(v)) for cell in cells[1 : 1 + len(LANGUAGES)] for v in cell.split("|")]
+            chat = [tuple(words(v)) for v in cells[-2].split("|")]
+            if not english:
+                function_words.update(word for phrase in foreign for word in phrase)
+                filler.update(word for phrase in chat if len(phrase) == 1 for word in phrase)
+                continue
+            concepts.append((english, cells[-1].strip() == "yes"))
+            for phrase in filter(None, foreign):  # the first concept to claim a phrase keeps it
+                exact.setdefault(phrase, english)
+                if len(phrase) == 1:
+                    for form in _forms(phrase[0])[1:]:
+                        stems.setdefault(form, english)
+            for phrase in filter(None, chat):
+                informal.setdefault(phrase, english)
+        shared = Counter(word for english, _ in concepts for word in set(english))
+        topics = {
+            english: frozenset(
+                stem(w) for w in ([w for w in english if shared[w] < SHARED_WORD_CONCEPTS] or english)
+            )
+            for english, topic in concepts
+            if topic
+        }
+        longest = max((len(p) for p in [*exact, *informal]), default=0)
+        return cls(exact, stems, frozenset(function_words), informal, frozenset(filler), topics, longest)
 
     def translate(self, query: str, holds: Callable[[Sequence[str]], set[str]]) -> Translation:
         """``query`` rewritten (see the module docstring). ``holds(words)`` says which of ``words``
         (folded) the index holds."""
         found = words(query)[: MAX_QUERY_TERMS * 2]  # function words count here: phrases hold them
-        english = sum(word in STOPWORDS and word not in self.function_words for word in found)
-        foreign = sum(word in self.function_words and word not in STOPWORDS for word in found)
-        if english > foreign:
-            return Translation(query, changed=False)
+        foreign, cut = self._language(found)
         held = holds(found)
         out: list[str] = []
         changed = False
         at = 0
         while at < len(found):
             word = found[at]
-            match = self._match(found, at, held, cut=foreign > english)
+            match = self._match(found, at, held, foreign=foreign, cut=cut)
             useful = holds(match[1]) if match is not None else set()
             if match is not None and useful:
                 out.extend(w for w in match[1] if w in useful)
                 changed = True
                 at += match[0]
                 continue
-            if word in self.function_words and word not in held:
+            if self._empty(word, foreign) and word not in held:
                 changed = True
             else:
                 out.append(word)
             at += 1
         return Translation(" ".join(out) if changed else query, changed)
 
+    def named_topics(self, query: str) -> list[frozenset[str]]:
+        """The support topics ``query`` names, one entry per phrase that names any: the stems that show
+        an index covers it (:attr:`topics`). A phrase is a foreign or informal one whose concept is a
+        topic, or an English word of topics; a word of several topics ("voucher": gift cards and
+        discount codes) is covered when any of them is, so its entry is all their stems."""
+        found = words(query)[: MAX_QUERY_TERMS * 2]
+        foreign, cut = self._language(found)
+        named: list[frozenset[str]] = []
+        at = 0
+        while at < len(found):
+            match = self._match(found, at, set(), foreign=foreign, cut=cut)
+            if match is not None and match[1] in self.topics:
+                named.append(self.topics[match[1]])
+            else:
+                word = stem(found[at])
+                evidence = [stems for stems in self.topics.values() if word in stems]
+                if evidence:
+                    named.append(frozenset().union(*evidence))
+            at += match[0] if match is not None else 1
+        return list(dict.fromkeys(named))
+
+    def _language(self, found: list[str]) -> tuple[bool, bool]:
+        """Whether ``found`` is read as another language (not more English function words than foreign
+        ones), and whether its words' endings may be cut (more foreign function words than English)."""
+        english = sum(word in STOPWORDS and word not in self.function_words for word in found)
+        foreign = sum(word in self.function_words and word not in STOPWORDS for word in found)
+        return english <= foreign, foreign > english
+
+    def _empty(self, word: str, foreign: bool) -> bool:
+        """Whether ``word`` carries nothing to search for: filler, or in another language a function word."""
+        return word in self.filler or (foreign and word in self.function_words)
+
     def _match(
-        self, found: list[str], at: int, held: set[str], *, cut: bool
+        self, found: list[str], at: int, held: set[str], *, foreign: bool, cut: bool
     ) -> tuple[int, tuple[str, ...]] | None:
         """The longest glossary phrase starting at ``found[at]`` made of words the index does not hold,
-        and its English words. A single word is a function word before it is a concept's; it is matched
-        as written first, then (with ``cut``) with an ending cut."""
+        and its English words: an informal English phrase, or (``foreign``) one of another language. A
+        single word is a function word or filler before it is a concept's; it is matched as written
+        first, then (with ``cut``) with an ending cut."""
         for length in range(min(self.longest, len(found) - at), 0, -1):
             phrase = tuple(found[at : at + length])
             if any(word in held for word in phrase):
                 continue
-            if length > 1:
-                meaning = self.exact.get(phrase)
-                if meaning is not None:
-                    return length, meaning
-                continue
-            if phrase[0] in self.function_words:
+            if self._empty(phrase[0], foreign) and length == 1:
                 return None
-            if not cut:
-                meaning = self.exact.get(phrase)
-                return None if meaning is None else (1, meaning)
-            for form in _forms(phrase[0]):
-                meaning = self.exact.get((form,)) or self.stems.get(form)
-                if meaning is not None:
-                    return 1, meaning
+            meaning = (self.exact.get(phrase) if foreign else None) or self.informal.get(phrase)
+            if meaning is not None:
+                return length, meaning
+            if length == 1 and cut:
+                for form in _forms(phrase[0]):
+                    meaning = self.exact.get((form,)) or self.stems.get(form)
+                    if meaning is not None:
+                        return 1, meaning
         return None
 
 

@@ -211,6 +211,7 @@ class Searcher:
         if "generation" not in meta:
             return None
         pool = max(MIN_POOL, POOL_FACTOR * limit)
+        topical = self._topical(conn, meta, query)
         terms, query = self._translated(conn, meta, terms, query)
         terms, query, recognised = self._spelled(conn, meta, terms, query)
         vectors = self._vectors(conn, meta)
@@ -236,14 +237,24 @@ class Searcher:
                 by_id[row_id] = _Candidate(row_id, source, key, title, url, heading, visibility, 0.0)
         ranked = [replace(by_id[section], score=score) for section, score in fused if section in by_id]
         if dense is None:
-            return ranked, Relevance(coverage), terms
+            return ranked, Relevance(coverage, topical=topical, words=len(terms)), terms
         lexical_top = {(c.source, c.key) for c in lexical[:AGREE_TOP]}
         agree = any(
             (by_id[s].source, by_id[s].key) in lexical_top for s, _ in ranking[:AGREE_TOP] if s in by_id
         )
         cosine = ranking[0][1] if ranking else 0.0
         z = dense.z if dense.z is not None else 0.0
-        return ranked, Relevance(coverage, cosine, z, agree, recognised, known), terms
+        return ranked, Relevance(coverage, cosine, z, agree, recognised, known, topical, len(terms)), terms
+
+    def _topical(self, conn: sqlite3.Connection, meta: dict[str, str], query: str) -> bool:
+        """Whether the index mentions every support topic ``query`` names (:meth:`Glossary.named_topics`):
+        a question about gift wrapping, asked of a knowledge base that never says "wrap", has no answer
+        there however near "gift cards" its vector falls."""
+        named = glossary().named_topics(query)
+        if not named:
+            return True
+        counts, _ = self._counts(conn, meta, sorted(set().union(*named)))
+        return all(any(counts[s] for s in topic) for topic in named)
 
     def _translated(
         self, conn: sqlite3.Connection, meta: dict[str, str], terms: list[str], query: str

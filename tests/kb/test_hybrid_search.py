@@ -45,10 +45,16 @@ def test_fusion_puts_a_section_both_halves_found_first() -> None:
 def test_relevance_is_decided_by_the_model_over_its_signals() -> None:
     assert Relevance(coverage=0.3, cosine=0.6, z=3.0, agree=True).relevant()
     assert not Relevance(coverage=0.1, cosine=0.05, z=1.0, agree=False).relevant()
-    assert Relevance(coverage=1.0, cosine=0.05, z=1.0).relevant()  # every word in one section
-    assert Relevance(0.3, 0.6, 3.0, True, known=0.5).features() == (0.3, 0.6, 3.0, 1.0, 0.3 - 0.5)
-    assert Relevance(0.2).features() == (0.2,)  # the dense half off: the lexical model on coverage
-    assert not Relevance(0.5, 0.9, 3.0, True).relevant((-1.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+    # Every word in one section is not enough when no section is near it ("thanks, that's all!").
+    assert not Relevance(coverage=1.0, cosine=0.05, z=1.0).relevant()
+    # A question naming a support topic the index never mentions needs more of the other evidence.
+    assert (
+        Relevance(0.3, 0.35, 3.0, True, known=0.3).score()
+        > Relevance(0.3, 0.35, 3.0, True, known=0.3, topical=False).score()
+    )
+    assert Relevance(0.3, 0.6, 3.0, True, known=0.5).features() == (0.3, 0.6, 3.0, 1.0, 0.3 - 0.5, 1.0)
+    assert Relevance(0.2, topical=False).features() == (0.2, 0.0)  # the dense half off: the lexical model
+    assert not Relevance(0.5, 0.9, 3.0, True).relevant((-1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
 
 
 def test_a_question_whose_words_the_index_holds_only_apart_is_less_relevant() -> None:
@@ -68,6 +74,33 @@ def test_a_question_in_the_articles_words_is_relevant_and_one_without_words_is_n
 def test_a_paraphrase_without_the_articles_words_is_found(demo: KnowledgeBase) -> None:
     hits = demo.search("my voucher got stolen", include_internal=False)
     assert hits and hits[0].slug == "gift-cards.md"
+
+
+def test_a_question_about_a_support_topic_the_knowledge_base_never_mentions_finds_nothing(
+    demo: KnowledgeBase, tmp_path: Path
+) -> None:
+    # The demo KB covers gift cards and never says "wrap" or "promo": these have no answer there.
+    assert demo.search("Can you gift wrap my order?", include_internal=False) == []
+    assert demo.search("Mein Rabattcode wird an der Kasse nicht akzeptiert", include_internal=False) == []
+    assert demo.search("Can I pay with two gift cards?", include_internal=False)[0].slug == "gift-cards.md"
+    # A knowledge base that covers the topic answers the same question.
+    kb = KnowledgeBase(tmp_path / "wrapping.sqlite3")
+    try:
+        kb.apply(
+            [
+                article("gift-wrap", "Gift wrapping", "We wrap any order in recycled paper for $5."),
+                article("gift-cards", "Gift cards", "Gift cards never expire and work on any order."),
+            ],
+            seq=1,
+        )
+        assert kb.search("Can you gift wrap my order?", include_internal=False)[0].slug == "gift-wrap"
+    finally:
+        kb.close()
+
+
+def test_informal_english_finds_the_article_in_its_own_words(demo: KnowledgeBase) -> None:
+    hits = demo.search("cant get into my acct smh", include_internal=False)
+    assert hits and hits[0].slug == "account-and-password-reset.md"
 
 
 def test_a_section_hit_links_to_its_anchor_under_the_articles_title(demo: KnowledgeBase) -> None:

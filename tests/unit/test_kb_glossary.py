@@ -11,18 +11,38 @@ from bot.kb.glossary import Glossary, glossary
 GLOSSARY = "\n".join(
     [
         "# a comment line",
-        "en\tde\tfr\tes\tit\tpt\tnl\tsv\tpl",
-        "order\tBestellung\tcommande\tpedido\tordine\tpedido\tbestelling\tbeställning\tzamówienie",
-        "password\tPasswort\tmot de passe\tcontraseña\t\tsenha\twachtwoord\tlösenord\thasło",
-        "track\tverfolgen\tsuivre\trastrear\ttracciare\trastrear\tvolgen\tspåra\tśledzić",
-        "refund money\tRückerstattung|Geld zurück\tremboursement\treembolso\trimborso\treembolso\t\t\t",
-        "assembly\t\t\t\t\tmontagem\t\t\t",
-        "monday\tMontag\tlundi\tlunes\tlunedì\tsegunda-feira\tmaandag\tmåndag\tponiedziałek",
-        "shoe\tSchonen\t\t\t\t\t\t\t",
-        "\two|ist|meine|sind|ich|will|mein|am|schon|die|da\tou|est|ma|j|ai|mon\tmi|como\t\tmeu\t\t\t",
+        "en\tde\tfr\tes\tit\tpt\tnl\tsv\tpl\tchat\ttopic",
+        "order\tBestellung\tcommande\tpedido\tordine\tpedido\tbestelling\tbeställning\tzamówienie\tstuff\t",
+        "password\tPasswort\tmot de passe\tcontraseña\t\tsenha\twachtwoord\tlösenord\thasło"
+        "\tpw|pass word\tyes",
+        "track\tverfolgen\tsuivre\trastrear\ttracciare\trastrear\tvolgen\tspåra\tśledzić\t\tyes",
+        "refund money\tRückerstattung|Geld zurück\tremboursement\treembolso\trimborso\treembolso\t\t\t"
+        "\tmoneyback\tyes",
+        "assembly\t\t\t\t\tmontagem\t\t\t\t\t",
+        "monday\tMontag\tlundi\tlunes\tlunedì\tsegunda-feira\tmaandag\tmåndag\tponiedziałek\t\t",
+        "shoe\tSchonen\t\t\t\t\t\t\t\t\t",
+        "gift card voucher\tGutschein\t\t\t\t\t\t\t\tgc\tyes",
+        "promo voucher\tRabattcode\t\t\t\t\t\t\t\t\tyes",
+        "gift present\tGeschenk\t\t\t\t\t\t\t\t\t",
+        "gift wrap wrapping\tGeschenkverpackung\t\t\t\t\t\t\t\t\tyes",
+        "\two|ist|meine|sind|ich|will|mein|am|schon|die|da\tou|est|ma|j|ai|mon\tmi|como\t\tmeu\t\t\t\tlol|pls\t",
     ]
 )
-INDEX = {"order", "password", "track", "refund", "money", "status", "my", "is", "monday", "assembly", "shoe"}
+INDEX = {
+    "order",
+    "password",
+    "track",
+    "refund",
+    "money",
+    "status",
+    "my",
+    "is",
+    "monday",
+    "assembly",
+    "shoe",
+    "gift",
+    "card",
+}
 """The words the (English) index holds in these tests."""
 
 
@@ -93,8 +113,8 @@ def test_english_words_the_index_lacks_are_not_added(small: Glossary) -> None:
 
 
 def test_a_malformed_line_names_its_number() -> None:
-    with pytest.raises(ValueError, match="glossary line 3: 2 columns"):
-        Glossary.parse("# header next\nen\tde\tfr\tes\tit\tpt\tnl\tsv\tpl\norder\tBestellung")
+    with pytest.raises(ValueError, match="glossary line 3: 2 columns, not 11"):
+        Glossary.parse("# header next\nen\tde\tfr\tes\tit\tpt\tnl\tsv\tpl\tchat\ttopic\norder\tBestellung")
 
 
 def test_the_packaged_glossary_loads_and_covers_every_language() -> None:
@@ -111,3 +131,22 @@ def test_the_packaged_glossary_loads_and_covers_every_language() -> None:
         "Gdzie jest moje zamówienie?",
     ]:
         assert packaged.translate(question, only_order).query == "order", question
+
+
+def test_informal_english_is_searched_with_the_words_of_a_help_article(small: Glossary) -> None:
+    assert small.translate("lol where my stuff at", holds).query == "where my order at"
+    assert small.translate("forgot my pw pls", holds).query == "forgot my password"
+    # A phrase of several words, and a word the index holds, which is never rewritten.
+    assert small.translate("I want my moneyback", holds).query == "i want my refund money"
+    assert not small.translate("where is my stuff", lambda found: set(found)).changed
+
+
+def test_a_question_names_the_support_topics_it_asks_about(small: Glossary) -> None:
+    wrapping = small.topics[("gift", "wrap", "wrapping")]
+    assert wrapping == {"wrap"}  # stems; "gift" names three concepts: it is evidence of none
+    assert small.named_topics("Can you gift wrap my order?") == [wrapping]
+    assert small.named_topics("Gibt es eine Geschenkverpackung?") == [wrapping]
+    assert small.named_topics("I lost my pw") == [small.topics[("password",)]]
+    # A word of two topics is covered by either of them.
+    assert small.named_topics("my voucher got stolen") == [{"voucher", "promo", "card"}]
+    assert small.named_topics("Where is my order on Monday?") == []
