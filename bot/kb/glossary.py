@@ -89,6 +89,9 @@ class Glossary:
     topics: dict[tuple[str, ...], frozenset[str]]
     """A support topic's English words -> the stems that show an index covers it (its words shared by
     fewer than :data:`SHARED_WORD_CONCEPTS` concepts, or all of them if none is)."""
+    topic_phrases: dict[tuple[str, ...], frozenset[str]]
+    """A foreign or informal phrase of one or more topics -> all their stems (German "Gutschein" is a
+    gift card and a discount code: either topic covers it)."""
     longest: int
 
     @classmethod
@@ -100,6 +103,7 @@ class Glossary:
         function_words: set[str] = set()
         filler: set[str] = set()
         concepts: list[tuple[tuple[str, ...], bool]] = []
+        listed: dict[tuple[str, ...], list[tuple[str, ...]]] = {}  # phrase -> every concept listing it
         rows = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and line[0] != "#"]
         for number, line in rows[1:]:  # the first is the header
             cells = line.split("\t")
@@ -113,6 +117,8 @@ class Glossary:
                 filler.update(word for phrase in chat if len(phrase) == 1 for word in phrase)
                 continue
             concepts.append((english, cells[-1].strip() == "yes"))
+            for phrase in filter(None, [*foreign, *chat]):
+                listed.setdefault(phrase, []).append(english)
             for phrase in filter(None, foreign):  # the first concept to claim a phrase keeps it
                 exact.setdefault(phrase, english)
                 if len(phrase) == 1:
@@ -128,8 +134,22 @@ class Glossary:
             for english, topic in concepts
             if topic
         }
+        topic_phrases = {
+            phrase: frozenset().union(*(topics[c] for c in claimants if c in topics))
+            for phrase, claimants in listed.items()
+            if any(c in topics for c in claimants)
+        }
         longest = max((len(p) for p in [*exact, *informal]), default=0)
-        return cls(exact, stems, frozenset(function_words), informal, frozenset(filler), topics, longest)
+        return cls(
+            exact,
+            stems,
+            frozenset(function_words),
+            informal,
+            frozenset(filler),
+            topics,
+            topic_phrases,
+            longest,
+        )
 
     def translate(self, query: str, holds: Callable[[Sequence[str]], set[str]]) -> Translation:
         """``query`` rewritten (see the module docstring). ``holds(words)`` says which of ``words``
@@ -167,14 +187,16 @@ class Glossary:
         at = 0
         while at < len(found):
             match = self._match(found, at, set(), foreign=foreign, cut=cut)
-            if match is not None and match[1] in self.topics:
-                named.append(self.topics[match[1]])
-            else:
+            length = match[0] if match is not None else 1
+            evidence = self.topic_phrases.get(tuple(found[at : at + length]))
+            if evidence is None and match is not None:  # a form with its ending cut: its concept's only
+                evidence = self.topics.get(match[1])
+            if evidence is None:
                 word = stem(found[at])
-                evidence = [stems for stems in self.topics.values() if word in stems]
-                if evidence:
-                    named.append(frozenset().union(*evidence))
-            at += match[0] if match is not None else 1
+                evidence = frozenset().union(*(stems for stems in self.topics.values() if word in stems))
+            if evidence:
+                named.append(evidence)
+            at += length
         return list(dict.fromkeys(named))
 
     def _language(self, found: list[str]) -> tuple[bool, bool]:

@@ -22,7 +22,7 @@ GLOSSARY = "\n".join(
         "monday\tMontag\tlundi\tlunes\tlunedì\tsegunda-feira\tmaandag\tmåndag\tponiedziałek\t\t",
         "shoe\tSchonen\t\t\t\t\t\t\t\t\t",
         "gift card voucher\tGutschein\t\t\t\t\t\t\t\tgc\tyes",
-        "promo voucher\tRabattcode\t\t\t\t\t\t\t\t\tyes",
+        "promo voucher\tRabattcode|Gutschein\t\t\t\t\t\t\t\t\tyes",
         "gift present\tGeschenk\t\t\t\t\t\t\t\t\t",
         "gift wrap wrapping\tGeschenkverpackung\t\t\t\t\t\t\t\t\tyes",
         "\two|ist|meine|sind|ich|will|mein|am|schon|die|da\tou|est|ma|j|ai|mon\tmi|como\t\tmeu\t\t\t\tlol|pls\t",
@@ -149,4 +149,6 @@ def test_a_question_names_the_support_topics_it_asks_about(small: Glossary) -> N
     assert small.named_topics("I lost my pw") == [small.topics[("password",)]]
     # A word of two topics is covered by either of them.
     assert small.named_topics("my voucher got stolen") == [{"voucher", "promo", "card"}]
+    assert small.named_topics("Wo ist mein Gutschein?") == [{"voucher", "promo", "card"}]
+    assert small.named_topics("Mein Rabattcode geht nicht") == [{"voucher", "promo"}]
     assert small.named_topics("Where is my order on Monday?") == []
