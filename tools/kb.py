@@ -3,21 +3,25 @@
 Results go back to Claude as `search_result` blocks so answers cite their sources natively; `public`
 articles are for everyone, `internal` ones for staff only, and in a channel with a ``kb`` list only the
 articles of those sources (``ToolContext.kb_sources``; both filters are in the index query). When no
-article is relevant enough the model is told so, and not to guess (:data:`NOTHING_FOUND`).
+article is relevant enough the model is told so, and not to guess (:data:`NOTHING_FOUND`); so it is when
+the index file is damaged (logged, one line per search, until an operator deletes it to rebuild it).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.agent.toolbox import ToolContext, ToolResult
 from bot.kb.hits import KbHit
-from bot.kb.index import KnowledgeBase
+from bot.kb.index import KnowledgeBase, UnreadableIndex
 from bot.store import SearchRecord
 from bot.store.records import SCORES_KEPT
 from bot.types import Principal, Source
+
+log = logging.getLogger(__name__)
 
 NOTHING_FOUND = (
     "No help-center article matches this search. Do not guess or answer from general knowledge: tell the "
@@ -65,7 +69,11 @@ class SearchKb:
 
     async def run(self, args: BaseModel, ctx: ToolContext) -> ToolResult:
         assert isinstance(args, SearchKbInput)
-        hits = await self.hits(args.query, ctx.principal, sources=ctx.kb_sources)
+        try:
+            hits = await self.hits(args.query, ctx.principal, sources=ctx.kb_sources)
+        except UnreadableIndex as exc:  # the turn goes on: the answer is the one for no article found
+            log.error("search_kb: %s", exc)
+            hits = []
         found = SearchRecord(args.query, len(hits), tuple(hit.score for hit in hits[:SCORES_KEPT]))
         if not hits:
             return ToolResult(NOTHING_FOUND, outcome="not_found", search=found)

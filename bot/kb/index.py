@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 #: Idle read connections kept for the next searches (more are opened while searches overlap).
 MAX_IDLE_READERS = 4
+
+
+class UnreadableIndex(ConfigError):
+    """The index file is not an SQLite database, or is damaged: every use of the index stops with this
+    one line naming the file (exit status 2 in a command, and a start refused), and the file is kept."""
 
 
 def _shared_embedder() -> Embedder | None:
@@ -128,22 +133,37 @@ class KnowledgeBase:
     # -- the file -------------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        """A connection to the index file; :class:`ConfigError` if that file is not an SQLite database."""
+        """A connection to the index file; :class:`UnreadableIndex` if that file is not an SQLite database
+        or is damaged."""
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.index_path, check_same_thread=False, isolation_level=None)
         try:
-            conn.execute("PRAGMA busy_timeout=5000")
-            conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:
+            with self._readable():
+                conn.execute("PRAGMA busy_timeout=5000")
+                conn.execute("PRAGMA journal_mode=WAL")
+        except BaseException:
             conn.close()
-            if "not a database" not in str(exc):
-                raise
-            # Not deleted automatically: the path may point at someone else's file by mistake.
-            raise ConfigError(
-                f"KB_INDEX_PATH: {self.index_path} is not an SQLite database; delete it to rebuild "
-                "the knowledge-base index, or choose another path"
-            ) from None
+            raise
         return conn
+
+    @contextmanager
+    def _readable(self) -> Iterator[None]:
+        """SQLite's "not a database" and "malformed" errors inside, as :class:`UnreadableIndex` naming the
+        file. The file is not deleted automatically: the path may point at someone else's file by
+        mistake, and a damaged one may be wanted to find out what damaged it."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one
+            if code == sqlite3.SQLITE_NOTADB:
+                problem = "is not an SQLite database"
+                remedy = "delete it to rebuild the knowledge-base index, or choose another path"
+            elif code == sqlite3.SQLITE_CORRUPT:
+                problem = "is a damaged SQLite database"  # SQLite's words vary with what it read
+                remedy = "delete it to rebuild the knowledge-base index"
+            else:
+                raise
+            raise UnreadableIndex(f"KB_INDEX_PATH: {self.index_path} {problem}; {remedy}") from None
 
     def _read_meta(self) -> dict[str, str] | None:
         """The ``kb_meta`` table, or None when there is no index yet."""
@@ -189,7 +209,7 @@ class KnowledgeBase:
         layout is created anew and must name its model."""
         embedder = None
         conn = self._connect()
-        try:
+        with closing(conn), self._readable():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 create = fresh or not self._schema_current(conn)
@@ -212,10 +232,9 @@ class KnowledgeBase:
                 conn.executemany("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", meta.items())
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may have rolled it back itself (a damaged file)
+                    conn.execute("ROLLBACK")
                 raise
-        finally:
-            conn.close()
         if not fresh and before.get("embedding") and self._searcher is not None:
             added = vectors.added if vectors is not None else []
             self._search.take_patch(before.get("generation"), generation, writer.removed, added)
@@ -236,7 +255,8 @@ class KnowledgeBase:
 
         ``internal`` sections only when ``include_internal`` is true (staff); only sections of
         ``sources`` when it is given. Both are filtered before ranking. At most ``per_article`` sections
-        of one article. Never raises for odd query text; finds nothing while no article was applied.
+        of one article. Never raises for odd query text; finds nothing while no article was applied;
+        :class:`UnreadableIndex` when the index file is damaged (``search_kb`` then finds nothing).
         """
         return self._search.search(
             query, include_internal=include_internal, sources=sources, limit=limit, per_article=per_article
@@ -262,13 +282,16 @@ class KnowledgeBase:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        """A read connection for the caller alone: an idle one, or a new one; given back afterwards."""
+        """A read connection for the caller alone: an idle one, or a new one; given back afterwards. What
+        the caller reads of a file that is not an index, or a damaged one, raises :class:`UnreadableIndex`
+        (searches included: they read through these connections)."""
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
             conn = self._connect()
         try:
-            yield conn
+            with self._readable():
+                yield conn
         finally:
             with self._lock:
                 if len(self._idle) < MAX_IDLE_READERS:

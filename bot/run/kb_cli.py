@@ -7,6 +7,9 @@
   the store (``--force``: rebuild it from the store).
 - ``kb search QUERY``: search as a given principal (the folder sources synced first, as at start).
 
+A ``KB_INDEX_PATH`` file that is not an SQLite database, or a damaged one, stops ``kb index`` and
+``kb search`` with exit status 2 and one line naming it (``bot.kb.index.UnreadableIndex``); it is kept.
+
 Kept out of ``bot.run.cli`` so the other commands import none of it.
 """
 
@@ -89,7 +92,7 @@ async def run_kb_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.kb_command == "index":
             for summary in await knowledge.sync_local():  # the folder sources, as at start
                 print(_clean(summary.line()))
-            if args.force:  # never read before it is emptied: a damaged index is rebuilt too
+            if args.force:  # never read before it is emptied: an index missing a table is rebuilt too
                 applied = await knowledge.follower.rebuild()
                 print(f"index rebuilt from the store: {applied} article(s)")
             else:

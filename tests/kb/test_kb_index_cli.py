@@ -1,8 +1,9 @@
 """`supportbot kb index [--force]` as an operator runs it on a machine that follows the store
 (bot/run/kb_cli.py, bot/kb/follow.py): without ``--force`` the index is caught up from the change it says it
 has applied, and is not rebuilt; with it, an index that is stale, missing or damaged is filled anew from the
-store, and ``supportbot kb search`` then finds the store's articles. A file that is not an SQLite database
-is refused, not deleted."""
+store, and ``supportbot kb search`` then finds the store's articles. A file that is not an SQLite database,
+or a damaged one (cut short, a page overwritten), is refused with one line and exit status 2 by ``kb index``,
+``kb search`` and the bot's start, and kept."""
 
 from __future__ import annotations
 
@@ -178,3 +179,55 @@ async def test_force_refuses_a_file_that_is_not_an_index_and_leaves_it(tmp_path:
     assert result.stdout.splitlines() == [SYNCED_HELP]  # into the store, before the index is opened
     assert f"KB_INDEX_PATH: {machine.index} is not an SQLite database; delete it to rebuild" in result.stderr
     assert machine.index.read_text(encoding="utf-8") == "my notes, not an index\n"
+
+
+def cut_short(path: Path) -> None:
+    """The index cut to half its size (a disk that filled up, a copy stopped half way)."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def page_overwritten(path: Path) -> None:
+    """A page in the middle of the index overwritten with other bytes (a bad disk block)."""
+    data = path.read_bytes()
+    page_size = int.from_bytes(data[16:18], "big")  # the SQLite header's page size
+    start = len(data) // page_size // 2 * page_size
+    path.write_bytes(data[:start] + b"\x5a" * page_size + data[start + page_size :])
+
+
+KB_INDEX_FORCE = ("kb", "index", "--force")
+KB_SEARCH = ("kb", "search", "return", "the", "parcel")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "command"),
+    [
+        (cut_short, ("kb", "index")),
+        (cut_short, KB_INDEX_FORCE),
+        (cut_short, KB_SEARCH),
+        (cut_short, ("serve",)),  # the bot's start
+        (page_overwritten, KB_INDEX_FORCE),
+        (page_overwritten, KB_SEARCH),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else value.__name__,
+)
+async def test_a_damaged_index_is_refused_in_one_line_and_kept(
+    tmp_path: Path, spoil: Callable[[Path], None], command: tuple[str, ...]
+) -> None:
+    """Refused as a file that is not an index is: the operator deletes it to rebuild it (or looks into
+    what damaged it first); nothing deletes it for them."""
+    machine = Machine(tmp_path, f"sqlite:///{tmp_path / 'store.db'}")
+    await website_synced(f"sqlite:///{tmp_path / 'store.db'}")
+    await machine.kb_index()  # a real index of the store's articles, then damaged
+    spoil(machine.index)
+
+    result = await machine.supportbot(*command)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    refusal = [line for line in result.stderr.splitlines() if line.startswith("supportbot: ")]
+    assert refusal == [
+        f"supportbot: KB_INDEX_PATH: {machine.index} is a damaged SQLite database; delete it to rebuild "
+        "the knowledge-base index"
+    ], result.stderr
+    assert machine.index.exists()  # kept (a start may have recorded its change number in it first)
