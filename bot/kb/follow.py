@@ -8,7 +8,9 @@ every instance within seconds.
 
 The store forgets removals after a while (``bot.kb.schedule.REMOVALS_KEPT``); an index that has not
 followed it for that long is told to start again (``ChangeBatch.restart``), and is emptied and filled anew
-from the store, so that no article removed meanwhile stays searchable.
+from the store, so that no article removed meanwhile stays searchable. So is an index that has applied
+more changes than the store has made (``ChangeBatch.ahead``): it followed another database, or this one
+before it was restored from an older backup, and may hold articles the store no longer has.
 """
 
 from __future__ import annotations
@@ -59,10 +61,14 @@ class KnowledgeFollower:
         while True:
             batch = await self._store.article_changes(seq, self._batch)
             if batch.restart:
+                why = (
+                    "past the store's newest change: it followed another database, or the store was "
+                    "restored from an older backup"
+                    if batch.ahead
+                    else "older than the removals the store keeps"
+                )
                 log.warning(
-                    "knowledge base: the index is older than the removals the store keeps (at %d); "
-                    "filling it anew from the store",
-                    seq,
+                    "knowledge base: the index is at change %d, %s; filling it anew from the store", seq, why
                 )
                 await asyncio.to_thread(self._kb.clear)
                 seq = 0

@@ -133,15 +133,22 @@ def change(row: Row) -> ArticleChange:
     return ArticleChange(row["source"], row["key"], None if row["removed"] else article(row))
 
 
-def change_batch(rows: Sequence[Row], after: int, limit: int, pruned_through: int) -> ChangeBatch:
-    """The changes ``rows`` read after ``after`` (at most ``limit``), as a follower gets them.
+def change_batch(
+    rows: Sequence[Row], after: int, limit: int, pruned_through: int, newest: int
+) -> ChangeBatch:
+    """The changes ``rows`` read after ``after`` (at most ``limit``), as a follower gets them; ``newest``
+    is the store's last change number.
 
     A follower past 0 but behind ``pruned_through`` may have missed a removal whose row is deleted: it gets
     ``restart`` and no changes. One that starts from 0 needs none of the deleted rows (they were
     removals), so the batch that reaches the newest change carries it to ``pruned_through`` at least.
-    ``pruned_through`` must be read after ``rows``: a pass that deletes rows in between then makes the
-    follower start again rather than miss them.
+    ``pruned_through`` and ``newest`` must be read after ``rows``: a pass that deletes rows in between
+    then makes the follower start again rather than miss them, and a change numbered meanwhile never
+    makes a follower look ahead of the store. A follower past ``newest`` followed another store (or this
+    one before it was restored from an older backup): it gets ``restart`` and ``ahead``.
     """
+    if after > newest:
+        return ChangeBatch((), after, restart=True, ahead=True)
     if 0 < after < pruned_through:
         return ChangeBatch((), after, restart=True)
     seq = rows[-1]["seq"] if rows else after

@@ -1051,8 +1051,10 @@ class PostgresStore:
         rows = await self._db.fetch(
             "SELECT * FROM kb_articles WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit
         )
-        pruned_through = await self._db.fetchval("SELECT pruned_through FROM kb_sequence WHERE id = 1")
-        return knowledge.change_batch(rows, after, limit, int(pruned_through))  # read after the rows
+        [sequence] = await self._db.fetch("SELECT seq, pruned_through FROM kb_sequence WHERE id = 1")
+        return knowledge.change_batch(  # read after the rows
+            rows, after, limit, int(sequence["pruned_through"]), int(sequence["seq"])
+        )
 
     async def source_statuses(self) -> list[SourceStatus]:
         rows = await self._db.fetch("SELECT * FROM kb_source_status ORDER BY source")

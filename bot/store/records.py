@@ -263,8 +263,11 @@ class ChangeBatch:
     seq: int
     restart: bool = False
     """The changes after the number asked after are no longer all kept (removals older than the store
-    keeps were forgotten): no changes come, and the caller must empty what it built from them and ask
-    again after 0."""
+    keeps were forgotten), or the number is past the store's newest change (``ahead``): no changes come,
+    and the caller must empty what it built from them and ask again after 0."""
+    ahead: bool = False
+    """The number asked after is past the store's newest change: what the caller built came from another
+    store (another database, or this one before it was restored from an older backup). ``restart`` too."""
 
 
 @dataclass(frozen=True)

@@ -1036,8 +1036,10 @@ class SQLiteStore:
         rows = await self._read(
             "SELECT * FROM kb_articles WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         )
-        [sequence] = await self._read("SELECT pruned_through FROM kb_sequence WHERE id = 1")  # after the rows
-        return knowledge.change_batch(rows, after, limit, sequence["pruned_through"])
+        [sequence] = await self._read(  # after the rows
+            "SELECT seq, pruned_through FROM kb_sequence WHERE id = 1"
+        )
+        return knowledge.change_batch(rows, after, limit, sequence["pruned_through"], sequence["seq"])
 
     async def source_statuses(self) -> list[SourceStatus]:
         rows = await self._read("SELECT * FROM kb_source_status ORDER BY source")

@@ -1,9 +1,10 @@
 """`supportbot kb index [--force]` as an operator runs it on a machine that follows the store
 (bot/run/kb_cli.py, bot/kb/follow.py): without ``--force`` the index is caught up from the change it says it
-has applied, and is not rebuilt; with it, an index that is stale, missing or damaged is filled anew from the
-store, and ``supportbot kb search`` then finds the store's articles. A file that is not an SQLite database,
-or a damaged one (cut short, a page overwritten), is refused with one line and exit status 2 by ``kb index``,
-``kb search`` and the bot's start, and kept."""
+has applied, unless it says more than the store has made (another database's index, or a store restored
+from an older backup): then it is filled anew, and says why; with ``--force``, an index that is stale,
+missing or missing a table is filled anew from the store, and ``supportbot kb search`` then finds the
+store's articles. A file that is not an SQLite database, or a damaged one (cut short, a page overwritten),
+is refused with one line and exit status 2 by ``kb index``, ``kb search`` and the bot's start, and kept."""
 
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ WEBSITE = [
 SYNCED_HELP = "help: 1 articles; 1 added, 0 updated, 0 removed, 0 skipped"
 UNCHANGED_HELP = "help: 1 articles; 0 added, 0 updated, 0 removed, 0 skipped"
 REBUILT = "index rebuilt from the store: 3 article(s)"  # help's article and the website's two
+AHEAD = (
+    "knowledge base: the index is at change 50, past the store's newest change: it followed another "
+    "database, or the store was restored from an older backup; filling it anew from the store"
+)
 
 
 class Machine:
@@ -70,6 +75,7 @@ class Machine:
         )
         (tmp_path / "bot.toml").write_text(BOT_TOML, encoding="utf-8")
         self.cwd = tmp_path
+        self.logged = ""  # what the last `kb index` logged (its stderr)
         self.index = tmp_path / "index" / "kb.sqlite3"
         self.env = {
             **os.environ,
@@ -89,6 +95,7 @@ class Machine:
         """``supportbot kb index ARGS``: what it printed, line by line (it must succeed)."""
         result = await self.supportbot("kb", "index", *args)
         assert result.returncode == 0, result.stderr
+        self.logged = result.stderr
         return result.stdout.splitlines()
 
     async def titles(self, query: str) -> list[str]:
@@ -120,16 +127,18 @@ def index_left_from_another_store(path: Path) -> None:
         kb.close()
 
 
-async def test_force_rebuilds_a_stale_index_from_the_store_and_without_it_nothing_is_rebuilt(
+async def test_an_index_ahead_of_the_store_is_filled_anew_and_force_rebuilds_it(
     tmp_path: Path, store_url: str
 ) -> None:
     machine = Machine(tmp_path, store_url)
     await website_synced(store_url)
     index_left_from_another_store(machine.index)
 
-    # Without --force the index is caught up from the change it says it has applied: nothing is rebuilt.
+    # Without --force: it is at change 50, the store has made 3: it is filled anew, and says so.
     assert await machine.kb_index() == [SYNCED_HELP]
-    assert "Renting a kayak" not in await machine.titles("kayak rental")
+    assert machine.logged.count(AHEAD) == 1, machine.logged
+    assert (await machine.titles("kayak rental"))[:1] == ["Renting a kayak"]
+    assert "Kayak insurance" not in await machine.titles("kayak insurance")
 
     assert await machine.kb_index("--force") == [UNCHANGED_HELP, REBUILT]
     assert (await machine.titles("kayak rental"))[:1] == ["Renting a kayak"]
@@ -138,6 +147,7 @@ async def test_force_rebuilds_a_stale_index_from_the_store_and_without_it_nothin
 
     # Up to date now: again without --force, no rebuild, and the store's articles are still found.
     assert await machine.kb_index() == [UNCHANGED_HELP]
+    assert AHEAD not in machine.logged
     assert (await machine.titles("customs duties Germany"))[:1] == ["Customs fees"]
 
 

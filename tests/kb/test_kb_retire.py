@@ -1,7 +1,8 @@
 """What the store keeps of knowledge no longer wanted (bot/kb/schedule.py ``KnowledgeSync.tidy``,
 bot/kb/follow.py), on SQLite and PostgreSQL: a source taken out of bot.toml stops being found after the next
 start (published KB drafts stay), and an index that has not followed the store for longer than the store
-keeps removals is filled anew, without the articles removed meanwhile."""
+keeps removals is filled anew, without the articles removed meanwhile; so is, at start, an index past the
+store's newest change (it followed another database, or the store was restored from an older backup)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from bot.coordination.sync_claims import LocalSyncClaims
 from bot.kb.follow import KnowledgeFollower
 from bot.kb.index import KnowledgeBase
 from bot.kb.schedule import REMOVALS_KEPT, RETIRE_AFTER, ConfiguredSource, KnowledgeSync
-from bot.kb.sources.base import SourceArticle
+from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.kb.sources.config import FolderSourceConfig
 from bot.kb.sources.kinds import DRAFTS_SOURCE
 from tests.kb.test_kb_follow import Instance  # an instance's sync and index, as there
@@ -161,6 +162,33 @@ async def test_an_index_behind_the_removals_the_store_keeps_is_filled_anew_witho
     assert away.titles("customs duties Germany") == ["Customs fees"]
     assert away.titles("kayak rental") == ["Renting a kayak"]
     assert await away.knowledge.follower.catch_up() == 0  # caught up: not filled anew at every look
+
+
+async def test_an_index_past_the_stores_newest_change_is_filled_anew_at_start(
+    tmp_path: Path, instance: tuple[Clock, Start], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its own change number says it is up to date; the store's says it cannot be: it may hold articles
+    this store never had or no longer has."""
+    _, start = instance
+    help_and_partner(tmp_path)
+    insurance = SourceArticle(
+        "insurance", "Kayak insurance", "https://partner.example/insurance", "Insure your kayak.", "public"
+    )
+    left = KnowledgeBase(tmp_path / "restored.sqlite3")
+    left.apply([ArticleChange("partner", "insurance", insurance)], seq=50)  # the store makes 3 changes
+    left.close()
+    machine = await start(folders(tmp_path, "help", "partner"), "restored")
+
+    with caplog.at_level(logging.WARNING, logger="bot.kb.follow"):
+        await machine.knowledge.start()
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "knowledge base: the index is at change 50, past the store's newest change: it followed another "
+        "database, or the store was restored from an older backup; filling it anew from the store"
+    ]
+    assert "Kayak insurance" not in machine.titles("kayak insurance")
+    assert machine.titles("kayak rental")[:1] == ["Renting a kayak"]
+    assert await machine.knowledge.follower.catch_up() == 0  # caught up: not filled anew at every look
 
 
 async def test_kb_search_no_longer_finds_a_source_taken_out_of_bot_toml(

@@ -1,6 +1,7 @@
 """The knowledge sources' articles on every store backend (``conftest.BACKENDS``): replacing a source's
-articles says what changed, every change (removals too) is numbered once, and followers read them back; a
-source no instance syncs any more is retired, and old removals are forgotten."""
+articles says what changed, every change (removals too) is numbered once, and followers read them back (one
+past the newest change is told to start again); a source no instance syncs any more is retired, and old
+removals are forgotten."""
 
 from __future__ import annotations
 
@@ -61,6 +62,15 @@ async def test_an_unchanged_resync_changes_nothing(store: Store) -> None:
     again = await store.replace_articles("help", articles, skipped=0)
     assert (again.added, again.updated, again.removed, again.seq) == ((), (), (), 2)
     assert (await store.article_changes(2, limit=10)).changes == ()
+
+
+async def test_a_follower_past_the_newest_change_starts_again(store: Store) -> None:
+    """It followed another database, or this one before it was restored from an older backup."""
+    await store.replace_articles("help", [art("returns"), art("shipping")], skipped=0)  # 1, 2
+    assert (await store.article_changes(2, limit=10)).restart is False  # caught up
+    ahead = await store.article_changes(3, limit=10)
+    assert (ahead.changes, ahead.seq, ahead.restart, ahead.ahead) == ((), 3, True, True)
+    assert (await store.article_changes(0, limit=10)).ahead is False
 
 
 async def test_a_removed_article_comes_back_and_a_repeated_key_keeps_the_first(store: Store) -> None:
