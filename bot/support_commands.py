@@ -15,6 +15,7 @@ platforms comes in two parts:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.dashboard.auth import DashboardAccess
-from bot.kb.index import KnowledgeBase
+from bot.kb.index import KnowledgeBase, UnreadableIndex
 from bot.kb.schedule import KnowledgeSync
 from bot.markup import Markup
 from bot.privacy import describe_forget
@@ -31,6 +32,8 @@ from bot.quality.gaps import GapReport, describe_reasons, find_gaps
 from bot.stats import Figures, Stats, gather_stats, seconds
 from bot.store import CommandsStore, Escalation, LeadAction
 from bot.types import Principal, ThreadRef
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -601,7 +604,14 @@ class SupportCommands:
     async def _kb_search(self, query: str, caller: Principal) -> str:
         markup = self._markup
         shown = markup.italic(markup.plain(query))
-        hits = await self._kb.asearch(query, include_internal=caller.is_staff, limit=KB_RESULTS)
+        try:
+            hits = await self._kb.asearch(query, include_internal=caller.is_staff, limit=KB_RESULTS)
+        except UnreadableIndex as exc:
+            log.error("%s", exc)
+            return (
+                "The knowledge base cannot be searched right now: its index file is damaged. "
+                "`supportbot doctor` says how to rebuild it."
+            )
         if not hits:
             return f"No articles matched {shown}."
         lines = [

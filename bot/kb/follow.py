@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.kb.index import KnowledgeBase
+from bot.kb.index import KnowledgeBase, UnreadableIndex
 from bot.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -85,15 +85,24 @@ class KnowledgeFollower:
                 return applied
 
     async def run(self, every: float = FOLLOW_EVERY_SECONDS) -> None:
-        """Catch up every ``every`` seconds until cancelled; a failed look is logged and tried again."""
+        """Catch up every ``every`` seconds until cancelled; a failed look is tried again, and logged as a
+        warning when it fails anew or differently (the same failure again only at debug level)."""
+        failing: str | None = None
         while True:
             try:
                 await self.catch_up()
             except Exception as exc:  # the store or the index file briefly out of reach
-                log.warning(
-                    "knowledge base: could not apply the store's changes (%s); trying again",
-                    type(exc).__name__,
+                # An unreadable index names its file; other errors only their kind (they may quote a URL).
+                reason = str(exc) if isinstance(exc, UnreadableIndex) else type(exc).__name__
+                level = logging.DEBUG if reason == failing else logging.WARNING
+                log.log(
+                    level, "knowledge base: could not apply the store's changes (%s); trying again", reason
                 )
+                failing = reason
+            else:
+                if failing is not None:
+                    log.info("knowledge base: applying the store's changes again")
+                failing = None
             await asyncio.sleep(every)
 
 

@@ -159,11 +159,24 @@ class KnowledgeBase:
                 problem = "is not an SQLite database"
                 remedy = "delete it to rebuild the knowledge-base index, or choose another path"
             elif code == sqlite3.SQLITE_CORRUPT:
-                problem = "is a damaged SQLite database"  # SQLite's words vary with what it read
-                remedy = "delete it to rebuild the knowledge-base index"
+                raise self._damaged() from None  # SQLite's words vary with what it read
             else:
                 raise
             raise UnreadableIndex(f"KB_INDEX_PATH: {self.index_path} {problem}; {remedy}") from None
+
+    def _damaged(self) -> UnreadableIndex:
+        return UnreadableIndex(
+            f"KB_INDEX_PATH: {self.index_path} is a damaged SQLite database; "
+            "delete it to rebuild the knowledge-base index"
+        )
+
+    def check(self) -> None:
+        """Read every page of the index file (SQLite's quick check): :class:`UnreadableIndex` if any
+        cannot be, so that ``supportbot doctor`` finds a damaged file before a search does."""
+        with self._reading() as conn:
+            problems = conn.execute("PRAGMA quick_check(1)").fetchall()
+        if problems != [("ok",)]:
+            raise self._damaged()
 
     def _read_meta(self) -> dict[str, str] | None:
         """The ``kb_meta`` table, or None when there is no index yet."""

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot.agent.llm import AnthropicLLM, ModelMisconfigured, ModelRejected, ModelUnavailable
@@ -18,6 +19,9 @@ from bot.run.app import build_llm, open_orders
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.open import StoreUnavailable, open_store
+
+if TYPE_CHECKING:
+    from bot.kb.index import KnowledgeBase
 
 MODEL_TIMEOUT = 10.0
 PROBE_ORDER_ID = "ORD-DOCTOR-CHECK"
@@ -48,7 +52,7 @@ def core_checks(settings: Settings) -> list[Check]:
         Check("system prompt", system_prompt),
         Check("store", lambda: _store(settings)),
         Check("knowledge base", lambda: _knowledge_base(settings)),
-        Check("knowledge search", _knowledge_search),
+        Check("knowledge search", lambda: _knowledge_search(settings)),
         Check("orders", lambda: _orders(settings)),
         Check("model", lambda: _model(settings)),
         Check("hand-off", lambda: _handoff(settings)),
@@ -127,10 +131,20 @@ async def _knowledge_base(settings: Settings) -> Result:
     return Result("ok", detail)
 
 
-async def _knowledge_search() -> Result:
-    """Whether search is hybrid, or lexical only because the embedding model cannot load (and why)."""
+async def _knowledge_search(settings: Settings) -> Result:
+    """Whether the index file can be read, and whether search is hybrid or lexical only because the
+    embedding model cannot load (and why)."""
     from bot.kb.embeddings import MODEL_NAME, shared_embedder, unavailable_reason
+    from bot.kb.index import KnowledgeBase, UnreadableIndex
 
+    path = settings.kb_index_path
+    if path.exists():
+        try:
+            await asyncio.to_thread(_read_index, KnowledgeBase(path))
+        except UnreadableIndex as exc:
+            return Result(
+                "fail", str(exc), "stop the bot, delete the file and start it: it is filled from the store"
+            )
     if await asyncio.to_thread(shared_embedder) is None:
         return Result(
             "warn",
@@ -138,6 +152,14 @@ async def _knowledge_search() -> Result:
             "reinstall supportbot's dependencies (the wordllama package carries the model)",
         )
     return Result("ok", f"hybrid: full text and {MODEL_NAME} vectors")
+
+
+def _read_index(kb: KnowledgeBase) -> None:
+    """Read every page of the index (:meth:`KnowledgeBase.check`), then close it."""
+    try:
+        kb.check()
+    finally:
+        kb.close()
 
 
 async def _orders(settings: Settings) -> Result:

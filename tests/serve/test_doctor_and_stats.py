@@ -24,6 +24,7 @@ from bot.store import ReplyRecord, UsageRecord
 from bot.store.open import open_store
 from bot.store.sqlite import SQLiteStore
 from bot.types import ThreadRef
+from tests.kb.test_kb_index_cli import page_overwritten
 from tests.serve.rig import ROOT, environment, free_port, run, slack_environment
 from tests.slack.rig import toml_text
 
@@ -61,6 +62,19 @@ async def test_doctor_all_good(tmp_path: Path, fake_slack: FakeSlack, fake_anthr
     assert "auth.test: @support" in output and "events over HTTP" in output
     assert fake_slack.bot_token not in output and env["ANTHROPIC_API_KEY"] not in output
     assert [r.path for r in fake_anthropic.requests] == ["/v1/messages/count_tokens"] * 2  # both models
+
+
+async def test_doctor_reads_the_whole_index_and_names_a_damaged_one(tmp_path: Path) -> None:
+    assert (await run(tmp_path, "kb", "sync"))[0] == 0
+    assert marks((await run(tmp_path, "doctor"))[1])["knowledge search"] == "✓"
+    index = tmp_path / "kb.sqlite3"
+    page_overwritten(index)  # a page no start-up read touches
+    status, output, _ = await run(tmp_path, "doctor")
+    assert status == 1, output
+    assert marks(output)["knowledge search"] == "✗", output
+    assert f"KB_INDEX_PATH: {index} is a damaged SQLite database" in output
+    assert "delete the file and start it" in output and "Traceback" not in output
+    assert index.exists()
 
 
 async def test_doctor_on_a_fresh_machine_without_tokens_passes_with_notes(tmp_path: Path) -> None:

@@ -200,6 +200,19 @@ async def test_support_commands_for_a_lead(slack_rig: RigFactory) -> None:
     ) == f"Use `/support link @user CUSTOMER_ID` (a customer id like `C-1001`).\n\n{HELP}"
 
 
+async def test_kb_search_on_a_damaged_index_tells_the_lead_what_to_do(slack_rig: RigFactory) -> None:
+    rig, lead = await leads_rig(slack_rig)
+    kb = rig.core.kb
+    assert "Returns policy" in (await rig.command(lead, "kb search return policy") or "")
+    kb.close()
+    data = kb.index_path.read_bytes()
+    kb.index_path.write_bytes(data[: len(data) // 2])  # the disk filled up
+    assert await rig.command(lead, "kb search return policy") == (
+        "The knowledge base cannot be searched right now: its index file is damaged. "
+        "`supportbot doctor` says how to rebuild it."
+    )
+
+
 async def test_support_commands_for_everyone_else(slack_rig: RigFactory) -> None:
     rig, _ = await leads_rig(slack_rig)
     ann = rig.user("ann")
