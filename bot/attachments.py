@@ -3,26 +3,36 @@
 A front end downloads a shared file (within :data:`LIMITS`) and turns it into Messages API content that
 goes with the asker's turn: an image (PNG, JPEG, GIF, WebP) as an ``image`` block, a PDF as a
 ``document`` block, a text or code file as a ``text`` block with its content in a fence (masked like
-people's text, cut to :data:`MAX_TEXT_CHARS`). A file that is not read (too big, of a type the model
-does not take, failed to download) becomes a short ``text`` note saying so, so the answer can tell the
-asker. The kind of an image or PDF is read from its first bytes, not taken from the name or the claimed
-type (the API refuses an image whose declared type is not its real one).
+people's text, cut to :data:`MAX_TEXT_CHARS`). A file that is not read (too big, past the first
+``LIMITS.files`` of a message, of a type the model does not take, failed to download) becomes a short
+``text`` note saying why, so the answer can tell the asker. :class:`FileReading` is that reading for
+every front end: each file is checked against the limits before it is downloaded (its size as the
+platform gives it) and while it is read (:func:`read_within`), so a file that lied about its size costs
+at most the limit and one more chunk; the files read for one answer share ``LIMITS.message_bytes`` and
+:data:`READING_SECONDS`. The kind of an image or PDF is read from its first bytes, not taken from the
+name or the claimed type (the API refuses an image whose declared type is not its real one).
 
 Files are never stored: the turn's text keeps a line naming each file (:func:`file_line`), so later
-turns know a file was shared and what it was called; its content goes to the model only with the
-answer to the message that shared it.
+turns know a file was shared and what it was called; its content goes to the model only while the
+platform has it: on Slack with the answer to the message that shared it, on Discord with the answers in
+its thread (read again from Discord's CDN, or from ``integrations.discord.history``'s bounded cache).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import re
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.masking import mask
+
+log = logging.getLogger(__name__)
 
 Block = dict[str, Any]
 
@@ -57,6 +67,12 @@ MAX_PDF_PAGES = 100
 _PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 MAX_TEXT_CHARS = 8000
 """Characters of one text file given to the model."""
+DOWNLOAD_SECONDS = 20.0
+"""Seconds one file may take to download."""
+READING_SECONDS = 30.0
+"""Seconds all the files read for one answer may take (the answer waits for them)."""
+CHUNK_BYTES = 64 * 1024
+"""Bytes read from a download at a time."""
 
 
 def fenced_text(heading: str, text: str) -> str:
@@ -158,3 +174,90 @@ def size_text(size: int) -> str:
 def _base64_block(kind: str, media: str, data: bytes) -> Block:
     encoded = base64.b64encode(data).decode("ascii")
     return {"type": kind, "source": {"type": "base64", "media_type": media, "data": encoded}}
+
+
+class DownloadError(Exception):
+    """A file could not be downloaded (said briefly, for the model's note)."""
+
+
+class SharedFile(Protocol):
+    """A file shared on a platform, as the platform describes it (before it is downloaded)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def mimetype(self) -> str | None: ...
+
+    @property
+    def size(self) -> int: ...
+
+
+F = TypeVar("F", bound=SharedFile)
+
+
+class FileReading(Generic[F]):
+    """The files read for one answer (see the module docstring), downloaded by ``download(file, limit,
+    seconds)``: at most ``limit`` bytes (:func:`read_within`) within ``seconds``, or :class:`DownloadError`.
+
+    :meth:`blocks` may be called for several messages; they share what is left of
+    ``limits.message_bytes`` and of the time, so read the message answered first."""
+
+    def __init__(
+        self,
+        download: Callable[[F, int, float], Awaitable[bytes]],
+        *,
+        limits: FileLimits = LIMITS,
+        seconds: float = READING_SECONDS,
+    ) -> None:
+        self._download = download
+        self._limits = limits
+        self._left = limits.message_bytes
+        self._clock = asyncio.get_running_loop().time
+        self._deadline = self._clock() + seconds
+
+    async def blocks(self, files: Sequence[F]) -> list[Block]:
+        """A block for each of one message's files, in order: its content, or a note why it was not read."""
+        out: list[Block] = []
+        for index, file in enumerate(files):
+            kind = claimed_kind(file.name, file.mimetype)
+            limit = min(self._limits.for_kind(kind), self._left)
+            why = self._not_read(index, file, kind, limit)
+            if why is not None:
+                out.append(skipped_note(file.name, why))
+                continue
+            try:
+                seconds = min(DOWNLOAD_SECONDS, self._deadline - self._clock())
+                data = await self._download(file, limit, seconds)
+            except DownloadError as exc:
+                log.warning("could not download a shared file: %s", exc)
+                out.append(skipped_note(file.name, f"the download failed ({exc})"))
+                continue
+            self._left -= len(data)
+            out.append(content_block(file.name, kind, data))
+        return out
+
+    def _not_read(self, index: int, file: F, kind: FileKind, limit: int) -> str | None:
+        """Why ``file`` (the ``index``-th of its message) is not downloaded at all, or None."""
+        if index >= self._limits.files:
+            return f"only {self._limits.files} files are read per message"
+        if kind is FileKind.OTHER:
+            return f"the type {file.mimetype or 'unknown'} cannot be read"
+        most = self._limits.for_kind(kind)
+        if file.size > most:
+            return f"it is too big ({size_text(file.size)}; the limit is {size_text(most)})"
+        if file.size > limit:
+            return "the files read for this answer together are too big"
+        if self._clock() >= self._deadline:
+            return "the time for reading the shared files ran out"
+        return None
+
+
+async def read_within(chunks: AsyncIterable[bytes], limit: int) -> bytes:
+    """The bytes of a download, or :class:`DownloadError` as soon as they pass ``limit``."""
+    data = bytearray()
+    async for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            raise DownloadError(f"larger than {size_text(limit)}")
+    return bytes(data)

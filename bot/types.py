@@ -73,8 +73,8 @@ class Turn:
 
     ``exchange`` is set on the bot's own turns that used tools: the Messages API messages of that turn
     (assistant tool_use, user tool_result, …, final assistant text), so that a later turn can replay them.
-    ``attachments`` are Messages API content blocks that go with a person's text (the images they
-    attached, by URL), read from the platform with the history; they are not stored.
+    ``attachments`` are Messages API content blocks that go with a person's text (the images and PDFs
+    they attached, ``bot.attachments``), read from the platform with the history; they are not stored.
     ``answered_for`` is the user id of the person a bot turn answered: its ``exchange`` holds what the
     tools let that person see, so it is replayed only in answers to that same person.
     ``user_id`` is the platform user id of the person who wrote a user turn, when the core knows it (the

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4
 IMAGE_TOKENS = 1600
-"""An attached image (by URL), as the API counts a large one: about width x height / 750 tokens."""
+"""An attached image, as the API counts a large one: about width x height / 750 tokens."""
 LOAD_FACTOR = 4
 """Turns loaded to build the history: ``LOAD_FACTOR`` times the turn budget, so that the turns after the
 summary are all there (a fold happens long before); older turns of a thread never summarised are left out."""

@@ -14,22 +14,36 @@ The bot's messages become assistant turns (the core puts back their tool rounds 
 else's user turns with their display names (guild nicknames where the client saw the message come in);
 the bot's mention is stripped; system messages are left out; consecutive turns of one role are merged.
 Each file attached to a message is named in its text by the line Slack's files get too
-(``bot.attachments.file_line``); the first ``LIMITS.files`` of them are read within ``bot.attachments``'
-limits: a text file's content follows its line, fenced and masked (``bot.attachments.content_block``), an
-image goes to the model as an image block by URL; other files are only named. Messages that came after the
-one being answered are left for their own answer, so the history ends with it. If Discord cannot be read,
-the store's record of the thread is the history.
+(``bot.attachments.file_line``) and read as Slack reads them (``bot.attachments.FileReading``: the first
+``LIMITS.files`` of a message, within its limits, the message answered first): it is downloaded from
+Discord's CDN with discord.py's own HTTP session (at most the limit, so a file that lied about its size
+costs at most the limit and one more chunk), then an image whose first bytes show one goes to the model
+as an image block and a PDF as a document block, a text file's content follows its line (fenced, masked),
+and a file not read has a note after its line saying why (too big, past the fifth, a failed download, a
+type the model does not take, content that is not what its type says). The bytes downloaded are kept for
+an hour, at most :data:`MAX_CACHED_FILE_BYTES` together, for the thread's next answers. Messages that came
+after the one being answered are left for their own answer, so the history ends with it. If Discord cannot
+be read, the store's record of the thread is the history.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import aiohttp
 import discord
 
-from bot.attachments import LIMITS, FileKind, claimed_kind, content_block, file_line
+from bot.attachments import (
+    CHUNK_BYTES,
+    Block,
+    DownloadError,
+    FileReading,
+    file_line,
+    read_within,
+    size_text,
+)
 from bot.cache import TTLCache
 from bot.store import Conversations
 from bot.turns import merge_turns
@@ -42,6 +56,27 @@ MAX_CHAIN = 10
 """At most this many messages are followed up a reply chain."""
 ATTACHMENT_TTL = 3600.0
 MAX_CACHED_ATTACHMENTS = 500
+MAX_CACHED_FILE_BYTES = 32 * 1024 * 1024
+"""The bytes of downloaded attachments kept together (the oldest go first)."""
+
+
+@dataclass(frozen=True)
+class _File:
+    """An attachment as ``bot.attachments.FileReading`` reads it."""
+
+    attachment: discord.Attachment
+
+    @property
+    def name(self) -> str:
+        return self.attachment.filename
+
+    @property
+    def mimetype(self) -> str | None:
+        return self.attachment.content_type
+
+    @property
+    def size(self) -> int:
+        return self.attachment.size
 
 
 class ThreadHistory:
@@ -51,7 +86,9 @@ class ThreadHistory:
         self._bot_id = bot_id
         self._store = store
         self._limit = max(1, min(100, limit))
-        self._texts: TTLCache[int, str] = TTLCache(ATTACHMENT_TTL, MAX_CACHED_ATTACHMENTS)
+        self._files: TTLCache[int, bytes] = TTLCache(
+            ATTACHMENT_TTL, MAX_CACHED_ATTACHMENTS, weigh=len, max_weight=MAX_CACHED_FILE_BYTES
+        )
 
     async def load(self, message: DiscordMessage) -> list[Turn]:
         """The history of ``message``'s conversation, ending with it (see the module docstring)."""
@@ -68,8 +105,10 @@ class ThreadHistory:
             return merge_turns(await self._store.load_turns(message.ref, self._limit))
         # Messages read over REST come without their authors' guild profiles; the gateway's have them.
         names = {m.id: m.author.display_name for m in self._client.cached_messages}
-        turns = [await self._turn(m, names) for m in _up_to(messages, source, self._bot_id)]
-        return merge_turns([turn for turn in turns if turn is not None])
+        reading = FileReading(self._download)
+        # Newest first, so that the files of the message answered are read before the older ones.
+        turns = [await self._turn(m, names, reading) for m in _up_to(messages, source, self._bot_id)[::-1]]
+        return merge_turns([turn for turn in turns[::-1] if turn is not None])
 
     async def _thread(self, thread: discord.Thread) -> list[discord.Message]:
         messages = await self._recent(thread)
@@ -121,46 +160,62 @@ class ThreadHistory:
             current = resolved
         return chain[::-1]
 
-    async def _turn(self, message: discord.Message, names: Mapping[int, str]) -> Turn | None:
-        """A message as a turn; None for a system message or one with nothing to read."""
+    async def _turn(
+        self, message: discord.Message, names: Mapping[int, str], reading: FileReading[_File]
+    ) -> Turn | None:
+        """A message as a turn; None for a system message or one with nothing to read. Each attachment's
+        line is followed by a text file's content or a note why it was not read; images and PDFs go with
+        the turn as blocks."""
         if message.type not in SPOKEN_TYPES:
             return None
         sent_at, message_id = message.created_at, str(message.id)
         if message.author.id == self._bot_id:
             return Turn("assistant", "bot", message.content, message_id, sent_at) if message.content else None
         parts = [spoken_text(message, self._bot_id)]
-        images: list[dict[str, object]] = []
-        for index, attachment in enumerate(message.attachments):
-            part, image = await self._attachment(attachment, read=index < LIMITS.files)
-            parts.append(part)
-            if image is not None:
-                images.append(image)
+        blocks: list[Block] = []
+        files = [_File(attachment) for attachment in message.attachments]
+        for file, block in zip(files, await reading.blocks(files), strict=True):
+            parts.append(file_line(file.name, file.mimetype, file.size))
+            if block["type"] == "text":
+                parts.append(block["text"])
+            else:
+                blocks.append(block)
         author = names.get(message.id) or message.author.display_name
-        return Turn("user", author, "\n".join(parts), message_id, sent_at, (), tuple(images))
+        return Turn("user", author, "\n".join(parts), message_id, sent_at, (), tuple(blocks))
 
-    async def _attachment(
-        self, attachment: discord.Attachment, *, read: bool
-    ) -> tuple[str, dict[str, object] | None]:
-        """The text that stands for an attachment (its line, then a text file's content), and the image
-        block that shows it, if any. ``read`` False: it is only named."""
-        line = file_line(attachment.filename, attachment.content_type, attachment.size)
-        kind = claimed_kind(attachment.filename, attachment.content_type)
-        if not read or attachment.size > LIMITS.for_kind(kind):
-            return line, None
-        if kind is FileKind.IMAGE:
-            return line, {"type": "image", "source": {"type": "url", "url": attachment.url}}
-        if kind is not FileKind.TEXT:
-            return line, None
-        content = self._texts.get(attachment.id)
-        if content is None:
-            try:
-                data = await attachment.read()
-            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("could not read attachment %s: %s", attachment.filename, exc)
-                return line, None
-            content = str(content_block(attachment.filename, kind, data)["text"])
-            self._texts.put(attachment.id, content)
-        return f"{line}\n{content}", None
+    async def _download(self, file: _File, limit: int, seconds: float) -> bytes:
+        """The attachment's bytes (at most ``limit``), kept for the thread's next answers."""
+        data = self._files.get(file.attachment.id)
+        if data is None:
+            data = await self._fetch(file.attachment.url, limit, seconds)
+            self._files.put(file.attachment.id, data)
+        if len(data) > limit:  # kept from an answer that had more room
+            raise DownloadError(f"larger than {size_text(limit)}")
+        return data
+
+    async def _fetch(self, url: str, limit: int, seconds: float) -> bytes:
+        """The bytes at ``url`` on Discord's CDN, read as ``discord.Attachment.read`` reads them (the
+        client's session and proxy) but at most ``limit`` of them."""
+        http = self._client.http
+        try:
+            async with _cdn_session(http).get(
+                url,
+                proxy=http.proxy,
+                proxy_auth=http.proxy_auth,
+                timeout=aiohttp.ClientTimeout(total=seconds),
+            ) as response:
+                if response.status != 200:
+                    raise DownloadError(f"HTTP {response.status}")
+                return await read_within(response.content.iter_chunked(CHUNK_BYTES), limit)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DownloadError(type(exc).__name__) from None
+
+
+def _cdn_session(http: discord.http.HTTPClient) -> aiohttp.ClientSession:
+    """The session discord.py downloads attachments with (``HTTPClient.get_from_cdn``). discord.py has no
+    download with a size limit (``Attachment.read`` reads the whole file), and keeps its session private."""
+    session: aiohttp.ClientSession = vars(http)["_HTTPClient__session"]
+    return session
 
 
 def _up_to(

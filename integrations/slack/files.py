@@ -7,45 +7,31 @@ by hand (at most :data:`MAX_REDIRECTS`): the header goes along only while the re
 origin, so a file host that sends the download elsewhere (a CDN) never hands the token on. A file
 whose address is on no such origin is not downloaded.
 
-The files of a message are read one after the other, within :data:`MESSAGE_DOWNLOAD_SECONDS` together.
-Each file is checked against the limits before it is downloaded (its ``size`` as Slack gives it) and
-while it is read, so a file that lied about its size costs at most the limit and one more chunk.
+The files of a message are read one after the other (``bot.attachments.FileReading``: the limits, the
+time, the notes for the files not read).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Sequence
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
 from bot.attachments import (
+    CHUNK_BYTES,
+    DOWNLOAD_SECONDS,
     LIMITS,
     Block,
-    FileKind,
+    DownloadError,
     FileLimits,
-    claimed_kind,
-    content_block,
-    size_text,
-    skipped_note,
+    FileReading,
+    read_within,
 )
 from integrations.slack.inbound import SlackFile
 
-log = logging.getLogger(__name__)
-
 SLACK_FILE_HOST = "https://files.slack.com"
 MAX_REDIRECTS = 3
-DOWNLOAD_TIMEOUT = 20.0
-"""Seconds one file may take, redirects included."""
-MESSAGE_DOWNLOAD_SECONDS = 30.0
-"""Seconds all the files of one message may take (the answer waits for them)."""
-_CHUNK = 64 * 1024
-
-
-class DownloadError(Exception):
-    """The file could not be downloaded (said briefly, for the model's note)."""
 
 
 class SlackFiles:
@@ -66,43 +52,14 @@ class SlackFiles:
 
     async def blocks(self, files: Sequence[SlackFile]) -> list[Block]:
         """A block for each file, in order: its content for the model, or a note why it was not read."""
-        out: list[Block] = []
-        left = self._limits.message_bytes
-        clock = asyncio.get_running_loop().time
-        deadline = clock() + MESSAGE_DOWNLOAD_SECONDS
-        for index, file in enumerate(files):
-            kind = claimed_kind(file.name, file.mimetype)
-            limit = min(self._limits.for_kind(kind), left)
-            why = self._not_read(index, file, kind, limit) or (
-                "the time for reading the message's files ran out" if clock() >= deadline else None
-            )
-            if why is not None or file.url is None:
-                out.append(skipped_note(file.name, why or "Slack gave no address to download it from"))
-                continue
-            try:
-                data = await self.download(file.url, limit, min(DOWNLOAD_TIMEOUT, deadline - clock()))
-            except DownloadError as exc:
-                log.warning("could not download a shared file: %s", exc)
-                out.append(skipped_note(file.name, f"the download failed ({exc})"))
-                continue
-            left -= len(data)
-            out.append(content_block(file.name, kind, data))
-        return out
+        return await FileReading(self._download_file, limits=self._limits).blocks(files)
 
-    def _not_read(self, index: int, file: SlackFile, kind: FileKind, limit: int) -> str | None:
-        """Why ``file`` (the ``index``-th of its message) is not downloaded at all, or None."""
-        if index >= self._limits.files:
-            return f"only {self._limits.files} files are read per message"
-        if kind is FileKind.OTHER:
-            return f"the type {file.mimetype or 'unknown'} cannot be read"
-        most = self._limits.for_kind(kind)
-        if file.size > most:
-            return f"it is too big ({size_text(file.size)}; the limit is {size_text(most)})"
-        if file.size > limit:
-            return "the message's files together are too big"
-        return None
+    async def _download_file(self, file: SlackFile, limit: int, seconds: float) -> bytes:
+        if file.url is None:
+            raise DownloadError("Slack gave no address to download it from")
+        return await self.download(file.url, limit, seconds)
 
-    async def download(self, url: str, limit: int, seconds: float = DOWNLOAD_TIMEOUT) -> bytes:
+    async def download(self, url: str, limit: int, seconds: float = DOWNLOAD_SECONDS) -> bytes:
         """The bytes at ``url`` (at most ``limit``, within ``seconds`` a request), the token sent only to
         Slack's file host."""
         if _origin(url) not in self._origins:
@@ -126,19 +83,10 @@ class SlackFiles:
                         raise DownloadError(f"HTTP {response.status}")
                     if "text/html" in response.headers.get("Content-Type", ""):
                         raise DownloadError("Slack answered with a page, not the file")  # a sign-in page
-                    return await _read(response, limit)
+                    return await read_within(response.content.iter_chunked(CHUNK_BYTES), limit)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise DownloadError(type(exc).__name__) from None
         raise DownloadError("too many redirects")
-
-
-async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
-    data = bytearray()
-    async for chunk in response.content.iter_chunked(_CHUNK):
-        data += chunk
-        if len(data) > limit:
-            raise DownloadError(f"larger than {size_text(limit)}")
-    return bytes(data)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

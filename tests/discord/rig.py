@@ -32,6 +32,9 @@ from integrations.discord.app import DiscordFrontEnd
 from tests.slack.rig import toml_text
 
 ROOT = Path(__file__).resolve().parents[2]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(40)
+"""Bytes that start as a PNG's do (the model client checks no more)."""
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
 FAST_FACTS = {
     "max_message_chars": 1900,
     "edit_interval_seconds": 0.05,

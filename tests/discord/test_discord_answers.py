@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+from typing import Any
 
 from fakes.anthropic import Reply
 from fakes.discord import FakeDiscord
@@ -10,7 +12,7 @@ from fakes.discord import FakeDiscord
 from bot.store import PendingReply
 from bot.streaming.reply import INTERRUPTED_NOTICE
 from integrations.discord.inbound import thread_ref
-from tests.discord.rig import RigFactory, assert_settled, sources_line
+from tests.discord.rig import PDF, PNG, RigFactory, assert_settled, sources_line
 
 RETURNS_URL = "https://help.northwind.example/articles/returns-policy"
 
@@ -179,7 +181,7 @@ async def test_reply_chains_and_attachments_are_read_and_bots_and_system_message
     rig = await discord_rig()
     fake = rig.fake
     log = fake.attachment(fake.support, "error.log", b"ERROR checkout: card declined (code 51)\n")
-    image = fake.attachment(fake.support, "screenshot.png", b"\x89PNG fake", "image/png")
+    image = fake.attachment(fake.support, "screenshot.png", PNG, "image/png")
     first = await rig.say(fake.support, fake.lead, "Checkout fails for me", attachments=[log, image])
     rig.model.script(Reply.text("Code 51 means the card was declined by the bank.", tokens_per_second=200))
     question = await rig.say(
@@ -195,11 +197,12 @@ async def test_reply_chains_and_attachments_are_read_and_bots_and_system_message
         "Team Lead: Checkout fails for me\n"
         "[attached: error.log (text/plain, 40 bytes)]\n"
         "[content of error.log]\n```\nERROR checkout: card declined (code 51)\n```\n"
-        "[attached: screenshot.png (image/png, 9 bytes)]\n\n"
+        "[attached: screenshot.png (image/png, 56 bytes)]\n\n"
         "alice: same here, what is it?"
     )
+    # The image was downloaded from Discord's CDN and its first bytes checked, as Slack's are.
     images = [block for block in message["content"] if block["type"] == "image"]
-    assert [block["source"] for block in images] == [{"type": "url", "url": image["url"]}]
+    assert [block["source"] for block in images] == [base64_source("image/png", PNG)]
 
     bot = fake.add_user("helper-bot", bot=True)
     fake.add_member(fake.guild, bot)
@@ -210,9 +213,12 @@ async def test_reply_chains_and_attachments_are_read_and_bots_and_system_message
     assert len(rig.model.message_requests) == 1
 
 
-async def test_files_past_the_shared_limits_are_only_named(discord_rig: RigFactory) -> None:
+async def test_files_past_the_shared_limits_are_named_with_why_they_were_not_read(
+    discord_rig: RigFactory,
+) -> None:
     """Discord reads a message's files within bot.attachments' limits, as Slack does: an image too big for
-    the API (its size in MB) and the files after the first five are named, not read."""
+    the API (its size in MB) and the files after the first five are not downloaded, and the model is told
+    why after each one's line, so the answer can say so."""
     rig = await discord_rig()
     fake = rig.fake
     photo = fake.attachment(fake.support, "photo.png", b"\x89PNG big", "image/png")
@@ -233,8 +239,73 @@ async def test_files_past_the_shared_limits_are_only_named(discord_rig: RigFacto
     [block] = message["content"]  # no image block
     assert block["text"] == (
         "alice: what do these say?\n[attached: photo.png (image/png, 4.3 MB)]\n"
-        f"{read}[attached: note4.txt (text/plain, 7 bytes)]"
+        "[photo.png was not read: it is too big (4.3 MB; the limit is 3.6 MB)]\n"
+        f"{read}[attached: note4.txt (text/plain, 7 bytes)]\n"
+        "[note4.txt was not read: only 5 files are read per message]"
     )
+    assert int(photo["id"]) not in fake.cdn_downloads and int(notes[4]["id"]) not in fake.cdn_downloads
+
+
+async def test_pdfs_and_images_are_downloaded_and_checked_and_the_rest_noted(discord_rig: RigFactory) -> None:
+    """As on Slack: a PDF goes to the model as a document block and a PNG as an image block, both read
+    from Discord's CDN; a file that says it is an image but is not one, a failed download, a file that
+    lied about its size (the download stops at the limit) and a type the model does not read are each
+    named with a note saying why."""
+    rig = await discord_rig()
+    fake = rig.fake
+    pdf = fake.attachment(fake.support, "invoice.pdf", PDF, "application/pdf")
+    png = fake.attachment(fake.support, "screen.png", PNG, "image/png")
+    fake_image = fake.attachment(fake.support, "virus.png", b"MZ\x90\x00 not an image", "image/png")
+    gone = fake.attachment(fake.support, "gone.txt", b"deleted from the CDN\n")
+    gone["url"] = gone["url"].replace(gone["id"], "1")  # the CDN answers 404
+    liar = fake.attachment(fake.support, "huge.log", b"x" * 300_000)
+    liar["size"] = 10
+    rig.model.script(Reply.text("Your invoice shows two charges.", tokens_per_second=200))
+    question = await rig.say(
+        fake.support,
+        fake.alice,
+        f"{fake.bot_user.mention} why was I charged twice?",
+        attachments=[pdf, png, fake_image, gone, liar],
+    )
+
+    assert [r.content for r in rig.answers(rig.thread_of(question))] == ["Your invoice shows two charges."]
+    [request] = rig.model.message_requests
+    [message] = request.body["messages"]
+    text, *blocks = message["content"]
+    assert text["text"] == (
+        "alice: why was I charged twice?\n"
+        "[attached: invoice.pdf (application/pdf, 48 bytes)]\n"
+        "[attached: screen.png (image/png, 56 bytes)]\n"
+        "[attached: virus.png (image/png, 17 bytes)]\n"
+        "[virus.png was not read: its content is not what its type says]\n"
+        "[attached: gone.txt (text/plain, 21 bytes)]\n"
+        "[gone.txt was not read: the download failed (HTTP 404)]\n"
+        "[attached: huge.log (text/plain, 10 bytes)]\n"
+        "[huge.log was not read: the download failed (larger than 256 KB)]"
+    )
+    assert [(block["type"], block["source"]) for block in blocks] == [
+        ("document", base64_source("application/pdf", PDF)),
+        ("image", base64_source("image/png", PNG)),
+    ]
+
+    archive = fake.attachment(fake.support, "logs.zip", b"PK\x03\x04", "application/zip")
+    rig.model.script(Reply.text("I cannot open archives.", tokens_per_second=200))
+    await rig.say(rig.thread_of(question), fake.alice, "and this one?", attachments=[archive])
+    follow_up = rig.model.message_requests[1].body["messages"][-1]["content"]
+    assert follow_up[0]["text"].endswith(
+        "alice: and this one?\n[attached: logs.zip (application/zip, 4 bytes)]\n"
+        "[logs.zip was not read: the type application/zip cannot be read]"
+    )
+    # The earlier message's PDF and image still go with the answers in its thread, from what the first
+    # answer downloaded (kept, within MAX_CACHED_FILE_BYTES): the CDN is not asked for them again.
+    again = [b["type"] for m in rig.model.message_requests[1].body["messages"] for b in m["content"]]
+    assert again.count("document") == again.count("image") == 1
+    assert fake.cdn_downloads.count(int(pdf["id"])) == fake.cdn_downloads.count(int(png["id"])) == 1
+    assert int(archive["id"]) not in fake.cdn_downloads  # a type the model does not read is not downloaded
+
+
+def base64_source(media_type: str, data: bytes) -> dict[str, Any]:
+    return {"type": "base64", "media_type": media_type, "data": base64.b64encode(data).decode("ascii")}
 
 
 async def test_a_message_delivered_twice_is_answered_once_and_paused_channels_are_quiet(

@@ -4,17 +4,20 @@ through discord.py, the anthropic SDK and the fakes."""
 
 from __future__ import annotations
 
+import base64
+
 from fakes.anthropic import RecordedRequest, Reply
 
 from bot.agent.loop import IMAGES_LEFT_OUT, REJECTED_IMAGE_NOTICE
-from tests.discord.rig import RigFactory, assert_settled
+from tests.discord.rig import PNG, RigFactory, assert_settled
 
 BAD_IMAGE = "messages.0.content.1.image.source: Unable to process the image: too large"
 
 
-def image_urls(request: RecordedRequest) -> list[str]:
+def image_data(request: RecordedRequest) -> list[str]:
+    """The base64 data of the images sent with ``request``."""
     return [
-        block["source"]["url"]
+        block["source"]["data"]
         for message in request.messages
         for block in message["content"]
         if isinstance(block, dict) and block.get("type") == "image"
@@ -35,7 +38,7 @@ async def test_an_image_the_model_refused_is_not_sent_again_with_the_follow_ups(
 ) -> None:
     rig = await discord_rig()
     fake = rig.fake
-    huge = fake.attachment(fake.support, "huge.png", b"\x89PNG fake", "image/png")
+    huge = fake.attachment(fake.support, "huge.png", PNG + b"huge", "image/png")
     rig.model.script(
         Reply.status(400, message=BAD_IMAGE),
         Reply.text("Error 51 means the bank declined the card.", tokens_per_second=200),
@@ -47,7 +50,7 @@ async def test_an_image_the_model_refused_is_not_sent_again_with_the_follow_ups(
     )
     thread = rig.thread_of(question)
     await rig.say(thread, fake.alice, "it says error 51 at checkout")
-    small = fake.attachment(thread, "small.png", b"\x89PNG small", "image/png")
+    small = fake.attachment(thread, "small.png", PNG + b"small", "image/png")
     await rig.say(thread, fake.alice, "and this one?", attachments=[small])
 
     refused, answered, last = rig.answers(thread)
@@ -56,7 +59,7 @@ async def test_an_image_the_model_refused_is_not_sent_again_with_the_follow_ups(
     assert answered.content == "Error 51 means the bank declined the card."
     assert last.content == "That screenshot shows the same error."
     first, second, third = rig.model.message_requests
-    assert image_urls(first) == [huge["url"]]
-    assert image_urls(second) == [] and IMAGES_LEFT_OUT in texts(second)
-    assert image_urls(third) == [small["url"]]  # a new image is sent; the refused one is not
+    assert image_data(first) == [base64.b64encode(PNG + b"huge").decode()]
+    assert image_data(second) == [] and IMAGES_LEFT_OUT in texts(second)
+    assert image_data(third) == [base64.b64encode(PNG + b"small").decode()]  # not the refused one
     assert texts(third).count(IMAGES_LEFT_OUT) == 1

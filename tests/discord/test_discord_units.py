@@ -1,4 +1,5 @@
-"""The Discord budgets tuned from headers, discord.py's errors as the core's, and who is asking."""
+"""The Discord budgets tuned from headers, discord.py's errors as the core's, who is asking, and the
+cache of downloaded attachments."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import discord
 import pytest
 from fakes.discord import FakeDiscord, discord_client_against
 
+from bot.cache import TTLCache
 from bot.config import DiscordRoles, PlatformFacts
 from bot.store import Store
 from bot.store.sqlite import MEMORY, SQLiteStore
@@ -19,6 +21,7 @@ from bot.streaming.protocol import DeliveryError, MessageGone, RateLimited, Repl
 from bot.types import Role
 from integrations.discord.app import Endpoints, intents
 from integrations.discord.budgets import SLACK, DiscordBudgets, tuned
+from integrations.discord.history import MAX_CACHED_FILE_BYTES
 from integrations.discord.principals import PrincipalResolver
 from integrations.discord.stream import Destination, DiscordReplyStream, Refused, delivery_error
 from tests.recording_stream import FakeClock
@@ -190,3 +193,25 @@ async def test_members_leads_admins_and_people_in_dms(fake_discord: FakeDiscord,
         assert (await elsewhere.resolve(client.received[2].author)).roles == {Role.CUSTOMER}
         anyone = PrincipalResolver(client, store, DiscordRoles())
         assert (await anyone.resolve(client.received[2].author)).roles == {Role.ADMIN}
+
+
+def test_the_downloaded_attachments_kept_stay_within_their_bytes() -> None:
+    """The history keeps downloaded files by their bytes together: the oldest go first to make room, and a
+    file bigger than the whole allowance is not kept."""
+    now = [0.0]
+    cache: TTLCache[int, bytes] = TTLCache(
+        3600.0, 500, lambda: now[0], weigh=len, max_weight=MAX_CACHED_FILE_BYTES
+    )
+    third = MAX_CACHED_FILE_BYTES // 3
+    for key in range(3):
+        cache.put(key, bytes(third))
+    cache.put(3, bytes(third))
+    assert [cache.get(key) is not None for key in range(4)] == [False, True, True, True]
+    cache.put(4, bytes(MAX_CACHED_FILE_BYTES + 1))
+    assert cache.get(4) is None and cache.get(3) is not None
+    cache.put(2, bytes(third))  # replacing an entry frees its bytes first (and makes it the newest)
+    assert [cache.get(key) is not None for key in (1, 2, 3)] == [True, True, True]
+    cache.put(5, b"small")  # the three thirds leave no room: the oldest goes
+    assert [cache.get(key) is not None for key in (1, 2, 3, 5)] == [False, True, True, True]
+    now[0] = 3600.0
+    assert cache.get(5) is None

@@ -198,7 +198,7 @@ async def test_a_message_s_files_together_stay_within_the_message_limit(wall_clo
         )
         blocks = await files.blocks(files_of(post.message_event))
     assert blocks[0]["type"] == "image"
-    assert blocks[1]["text"] == "[b.png was not read: the message's files together are too big]"
+    assert blocks[1]["text"] == "[b.png was not read: the files read for this answer together are too big]"
     assert blocks[2]["text"] == "[c.txt was not read: the download failed (larger than 50 bytes)]"
 
 

@@ -112,7 +112,9 @@ class MessageRoutes:
         }
 
     async def _serve_attachment(self, request: web.Request) -> web.Response:
-        found = self._attachment_data.get(_as_int(request.match_info["attachment"]) or 0)
+        attachment_id = _as_int(request.match_info["attachment"]) or 0
+        self.cdn_downloads.append(attachment_id)
+        found = self._attachment_data.get(attachment_id)
         if found is None:
             return web.Response(status=404, text="Not Found")
         data, content_type = found

@@ -109,6 +109,8 @@ class FakeDiscord(
         self._interactions_by_token: dict[str, FakeInteraction] = {}
         self._typing: dict[int, list[float]] = {}
         self._attachment_data: dict[int, tuple[bytes, str]] = {}
+        self.cdn_downloads: list[int] = []
+        """The ids of the attachments the CDN was asked for, oldest first (a 404 included)."""
 
         self._calls: list[RecordedCall] = []
         self._changed = asyncio.Event()
