@@ -194,28 +194,21 @@ class ThreadHistory:
         return data
 
     async def _fetch(self, url: str, limit: int, seconds: float) -> bytes:
-        """The bytes at ``url`` on Discord's CDN, read as ``discord.Attachment.read`` reads them (the
-        client's session and proxy) but at most ``limit`` of them."""
+        """The bytes at ``url`` on Discord's CDN, at most ``limit`` of them, through the client's proxy.
+
+        Not ``discord.Attachment.read``: it reads the whole file, whatever its size. A session of its own
+        per download (a few per answer at most) rather than discord.py's, which it keeps private."""
         http = self._client.http
         try:
-            async with _cdn_session(http).get(
-                url,
-                proxy=http.proxy,
-                proxy_auth=http.proxy_auth,
-                timeout=aiohttp.ClientTimeout(total=seconds),
-            ) as response:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=seconds)) as session,
+                session.get(url, proxy=http.proxy, proxy_auth=http.proxy_auth) as response,
+            ):
                 if response.status != 200:
                     raise DownloadError(f"HTTP {response.status}")
                 return await read_within(response.content.iter_chunked(CHUNK_BYTES), limit)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DownloadError(type(exc).__name__) from None
-
-
-def _cdn_session(http: discord.http.HTTPClient) -> aiohttp.ClientSession:
-    """The session discord.py downloads attachments with (``HTTPClient.get_from_cdn``). discord.py has no
-    download with a size limit (``Attachment.read`` reads the whole file), and keeps its session private."""
-    session: aiohttp.ClientSession = vars(http)["_HTTPClient__session"]
-    return session
 
 
 def _up_to(
