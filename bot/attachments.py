@@ -141,7 +141,7 @@ def content_block(name: str, kind: FileKind, data: bytes) -> Block:
     if kind is FileKind.IMAGE and media is not None and media.startswith("image/"):
         return _base64_block("image", media, data)
     if kind is FileKind.PDF and media == "application/pdf":
-        if len(_PDF_PAGE.findall(data)) > MAX_PDF_PAGES:  # pages in compressed object streams are not seen
+        if pdf_pages(data) > MAX_PDF_PAGES:
             return skipped_note(name, f"it has more than {MAX_PDF_PAGES} pages")
         return _base64_block("document", media, data)
     if kind is FileKind.TEXT and b"\x00" not in data:
@@ -150,6 +150,11 @@ def content_block(name: str, kind: FileKind, data: bytes) -> Block:
             "text": fenced_text(f"content of {name}", mask(data.decode("utf-8", errors="replace"))),
         }
     return skipped_note(name, "its content is not what its type says")
+
+
+def pdf_pages(data: bytes) -> int:
+    """The pages a PDF's bytes show (pages in compressed object streams are not seen)."""
+    return len(_PDF_PAGE.findall(data))
 
 
 def skipped_note(name: str, why: str) -> Block:
@@ -213,6 +218,7 @@ class FileReading(Generic[F]):
         self._download = download
         self._limits = limits
         self._left = limits.message_bytes
+        self._pages_left = MAX_PDF_PAGES  # the API's limit is per request, not per file
         self._clock = asyncio.get_running_loop().time
         self._deadline = self._clock() + seconds
 
@@ -234,6 +240,12 @@ class FileReading(Generic[F]):
                 out.append(skipped_note(file.name, f"the download failed ({exc})"))
                 continue
             self._left -= len(data)
+            pages = pdf_pages(data) if kind is FileKind.PDF else 0
+            if self._pages_left < pages <= MAX_PDF_PAGES:
+                together = f"the PDFs read for this answer together have more than {MAX_PDF_PAGES} pages"
+                out.append(skipped_note(file.name, together))
+                continue
+            self._pages_left -= min(pages, self._pages_left)
             out.append(content_block(file.name, kind, data))
         return out
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
-from bot.attachments import FileKind, claimed_kind, content_block, file_line, sniffed_type
+from bot.attachments import FileKind, FileReading, claimed_kind, content_block, file_line, sniffed_type
 from integrations.slack.inbound import SlackFile, files_of, said_text
 
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(20)
@@ -68,11 +69,38 @@ def test_the_text_names_each_file_and_a_file_alone_is_its_line() -> None:
     assert said_text("<@U0BOT>", [], bot_user_id="U0BOT", names={}) == "@Support"
 
 
+def pdf_of(pages: int) -> bytes:
+    """A PDF's bytes with ``pages`` page objects."""
+    objects = b"".join(b"%d 0 obj << /Type /Page /Parent 1 0 R >> endobj\n" % i for i in range(pages))
+    return b"%%PDF-1.4\n1 0 obj << /Type /Pages /Count %d >> endobj\n" % pages + objects
+
+
 def test_a_pdf_of_more_pages_than_the_api_takes_is_noted() -> None:
-    pages = b"".join(b"%d 0 obj << /Type /Page /Parent 1 0 R >> endobj\n" % i for i in range(101))
-    pdf = b"%PDF-1.4\n1 0 obj << /Type /Pages /Count 101 >> endobj\n" + pages
+    pdf = pdf_of(101)
     assert content_block("big.pdf", FileKind.PDF, pdf) == {
         "type": "text",
         "text": "[big.pdf was not read: it has more than 100 pages]",
     }
     assert content_block("ok.pdf", FileKind.PDF, pdf[: pdf.index(b"100 0 obj")])["type"] == "document"
+
+
+@dataclass(frozen=True)
+class Shared:
+    name: str
+    mimetype: str
+    size: int
+    data: bytes
+
+
+async def test_the_pdfs_of_one_answer_share_the_pages_one_request_takes() -> None:
+    files = [Shared(f"{n}.pdf", "application/pdf", len(pdf_of(40)), pdf_of(40)) for n in "abc"]
+
+    async def download(file: Shared, limit: int, seconds: float) -> bytes:
+        return file.data
+
+    blocks = await FileReading(download).blocks(files)
+    assert [block["type"] for block in blocks] == ["document", "document", "text"]
+    assert (
+        blocks[2]["text"]
+        == "[c.pdf was not read: the PDFs read for this answer together have more than 100 pages]"
+    )
