@@ -201,10 +201,17 @@ class Glossary:
 
     def _language(self, found: list[str]) -> tuple[bool, bool]:
         """Whether ``found`` is read as another language (not more English function words than foreign
-        ones), and whether its words' endings may be cut (more foreign function words than English)."""
+        ones), and whether its words' endings may be cut (more foreign function words than English).
+        Chat English counts for neither: "u" and "q" are Dutch and Spanish function words too."""
         english = sum(word in STOPWORDS and word not in self.function_words for word in found)
-        foreign = sum(word in self.function_words and word not in STOPWORDS for word in found)
+        foreign = sum(
+            word in self.function_words and word not in STOPWORDS and not self._chat(word) for word in found
+        )
         return english <= foreign, foreign > english
+
+    def _chat(self, word: str) -> bool:
+        """Whether ``word`` is informal English: filler, or an informal word of a concept."""
+        return word in self.filler or (word,) in self.informal
 
     def _empty(self, word: str, foreign: bool) -> bool:
         """Whether ``word`` carries nothing to search for: filler, or in another language a function word."""
