@@ -25,6 +25,11 @@ MAX_CHANGES = 1_000
 """The most changes one ``article_changes`` call returns, whatever its caller asks for."""
 SOURCE_ERROR_CHARS = 500
 """A source's last error is kept up to this many characters."""
+READ_SEQUENCE = (
+    "SELECT seq, pruned_through, store_id FROM kb_sequence, store_identity WHERE kb_sequence.id = 1"
+)
+"""The row :func:`change_batch` takes: the change numbers and the store's identity (the same SQL on every
+store, both tables holding one row)."""
 
 
 def content_hash(article: SourceArticle) -> str:
@@ -133,11 +138,10 @@ def change(row: Row) -> ArticleChange:
     return ArticleChange(row["source"], row["key"], None if row["removed"] else article(row))
 
 
-def change_batch(
-    rows: Sequence[Row], after: int, limit: int, pruned_through: int, newest: int
-) -> ChangeBatch:
-    """The changes ``rows`` read after ``after`` (at most ``limit``), as a follower gets them; ``newest``
-    is the store's last change number.
+def change_batch(rows: Sequence[Row], after: int, limit: int, sequence: Row) -> ChangeBatch:
+    """The changes ``rows`` read after ``after`` (at most ``limit``), as a follower gets them; ``sequence``
+    is the store's row of ``kb_sequence`` (``seq``, its last change number, and ``pruned_through``) with
+    its ``store_id``.
 
     A follower past 0 but behind ``pruned_through`` may have missed a removal whose row is deleted: it gets
     ``restart`` and no changes. One that starts from 0 needs none of the deleted rows (they were
@@ -147,14 +151,16 @@ def change_batch(
     makes a follower look ahead of the store. A follower past ``newest`` followed another store (or this
     one before it was restored from an older backup): it gets ``restart`` and ``ahead``.
     """
+    newest, pruned_through = int(sequence["seq"]), int(sequence["pruned_through"])
+    store_id = str(sequence["store_id"])
     if after > newest:
-        return ChangeBatch((), after, restart=True, ahead=True)
+        return ChangeBatch((), after, store_id, restart=True, ahead=True)
     if 0 < after < pruned_through:
-        return ChangeBatch((), after, restart=True)
+        return ChangeBatch((), after, store_id, restart=True)
     seq = rows[-1]["seq"] if rows else after
     if len(rows) < limit:
         seq = max(seq, pruned_through)
-    return ChangeBatch(tuple(change(row) for row in rows), seq)
+    return ChangeBatch(tuple(change(row) for row in rows), seq, store_id)
 
 
 def status_params(source: str, now: Any, plan: Plan, skipped: int) -> tuple[Any, ...]:

@@ -1051,10 +1051,8 @@ class PostgresStore:
         rows = await self._db.fetch(
             "SELECT * FROM kb_articles WHERE seq > $1 ORDER BY seq LIMIT $2", after, limit
         )
-        [sequence] = await self._db.fetch("SELECT seq, pruned_through FROM kb_sequence WHERE id = 1")
-        return knowledge.change_batch(  # read after the rows
-            rows, after, limit, int(sequence["pruned_through"]), int(sequence["seq"])
-        )
+        [sequence] = await self._db.fetch(knowledge.READ_SEQUENCE)  # after the rows
+        return knowledge.change_batch(rows, after, limit, sequence)
 
     async def source_statuses(self) -> list[SourceStatus]:
         rows = await self._db.fetch("SELECT * FROM kb_source_status ORDER BY source")

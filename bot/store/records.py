@@ -261,6 +261,9 @@ class ChangeBatch:
 
     changes: tuple[ArticleChange, ...]
     seq: int
+    store_id: str
+    """The store's identity (a random UUID made once per database, migration 16): a follower that
+    recorded another one built what it has from another database, whatever its change number."""
     restart: bool = False
     """The changes after the number asked after are no longer all kept (removals older than the store
     keeps were forgotten), or the number is past the store's newest change (``ahead``): no changes come,

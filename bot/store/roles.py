@@ -283,7 +283,8 @@ class KnowledgeStore(Protocol):
 
     async def article_changes(self, after: int, limit: int) -> ChangeBatch:
         """The changes numbered after ``after``, oldest first, at most ``limit`` (bounded by the store);
-        ``restart`` when some of them were forgotten (:meth:`forget_removals`)."""
+        ``restart`` when some of them were forgotten (:meth:`forget_removals`); with the store's identity
+        (``store_id``, the same for every instance on this database, another for any other database)."""
         ...
 
     async def retire_sources(self, keep: Collection[str], idle_for: timedelta) -> dict[str, int]:

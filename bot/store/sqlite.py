@@ -1036,10 +1036,8 @@ class SQLiteStore:
         rows = await self._read(
             "SELECT * FROM kb_articles WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         )
-        [sequence] = await self._read(  # after the rows
-            "SELECT seq, pruned_through FROM kb_sequence WHERE id = 1"
-        )
-        return knowledge.change_batch(rows, after, limit, sequence["pruned_through"], sequence["seq"])
+        [sequence] = await self._read(knowledge.READ_SEQUENCE)  # after the rows
+        return knowledge.change_batch(rows, after, limit, sequence)
 
     async def source_statuses(self) -> list[SourceStatus]:
         rows = await self._read("SELECT * FROM kb_source_status ORDER BY source")

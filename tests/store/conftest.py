@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from local_services import create_schema, drop_schema
 
 from bot.store import Store
 from bot.store.open import open_store, parse_sqlite_url, url_scheme
@@ -33,6 +34,22 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if backend == "postgres":
         return str(request.getfixturevalue("pg_schema_url"))
     raise AssertionError(f"no store_url for backend {backend!r}")
+
+
+@pytest.fixture
+async def another_store_url(
+    store_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """A URL of a second empty database of ``store_url``'s backend: another SQLite file, or another
+    PostgreSQL schema (dropped after the test), which the store cannot tell from another database."""
+    if url_scheme(store_url) == "sqlite":
+        yield f"sqlite:///{tmp_path / 'another.db'}"
+        return
+    url = await create_schema(request.getfixturevalue("postgres_url"))
+    try:
+        yield url
+    finally:
+        await drop_schema(url)
 
 
 async def open_store_at(url: str, clock: Callable[[], datetime]) -> Store:

@@ -1,20 +1,28 @@
 """The knowledge sources' articles on every store backend (``conftest.BACKENDS``): replacing a source's
 articles says what changed, every change (removals too) is numbered once, and followers read them back (one
-past the newest change is told to start again); a source no instance syncs any more is retired, and old
-removals are forgotten."""
+past the newest change is told to start again), with the identity of the store they come from (one per
+database, made once, kept); a source no instance syncs any more is retired, and old removals are
+forgotten."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.store import Store
 from bot.store.knowledge import MAX_CHANGES
+from bot.store.migrations import postgres as postgres_migrations
+from bot.store.migrations import sqlite as sqlite_migrations
+from bot.store.open import open_store, parse_sqlite_url, url_scheme
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import SQLiteStore
 from tests.store.conftest import OpenStore, open_store_at
 
 
@@ -71,6 +79,50 @@ async def test_a_follower_past_the_newest_change_starts_again(store: Store) -> N
     ahead = await store.article_changes(3, limit=10)
     assert (ahead.changes, ahead.seq, ahead.restart, ahead.ahead) == ((), 3, True, True)
     assert (await store.article_changes(0, limit=10)).ahead is False
+
+
+STORE_IDENTITY = 16  # the migration that gives each database its identity
+
+
+async def open_before_identity(url: str) -> Store:
+    """The store at ``url`` with its schema brought only to the version before :data:`STORE_IDENTITY`:
+    a database of an older build."""
+    if url_scheme(url) == "sqlite":
+        older = [m for m in sqlite_migrations.MIGRATIONS if m.version < STORE_IDENTITY]
+        return await SQLiteStore.open(Path(parse_sqlite_url(url).path), migrations=older)
+    older = [m for m in postgres_migrations.MIGRATIONS if m.version < STORE_IDENTITY]
+    return await PostgresStore.open(url, migrations=older)
+
+
+async def store_id(url: str) -> str:
+    """The identity the store at ``url`` gives followers, read by a handle of its own (a restart)."""
+    store = await open_store(url)
+    try:
+        batches = [await store.article_changes(after, limit=10) for after in (0, 1, 99)]  # 99: ahead
+    finally:
+        await store.close()
+    [identity] = {batch.store_id for batch in batches}
+    return identity
+
+
+async def test_each_database_has_an_identity_made_once_and_its_own(
+    store_url: str, another_store_url: str
+) -> None:
+    """A database of an older build gets one when migrated, and keeps it; another database has another,
+    so that an index built from one is told apart from the other's (bot/kb/follow.py)."""
+    older = await open_before_identity(store_url)
+    try:
+        await older.replace_articles("help", [art("returns")], skipped=0)
+    finally:
+        await older.close()
+
+    migrated = await store_id(store_url)
+    assert uuid.UUID(migrated).version == 4
+    assert str(uuid.UUID(migrated)) == migrated  # the usual spelling: lower case, with hyphens
+    assert await store_id(store_url) == migrated  # reopened: the same
+    another = await store_id(another_store_url)
+    assert uuid.UUID(another).version == 4
+    assert another != migrated
 
 
 async def test_a_removed_article_comes_back_and_a_repeated_key_keeps_the_first(store: Store) -> None:

@@ -462,6 +462,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX solved_threads_by ON solved_threads (solved_by)",
         ),
     ),
+    Migration(
+        version=16,
+        name="store_identity",
+        statements=(
+            # This database's identity, made once: a random UUID (version 4). A knowledge-base index
+            # records the store it follows (``ChangeBatch.store_id``), so that an index built from another
+            # database is filled anew from this one rather than served (``bot.kb.follow``).
+            "CREATE TABLE store_identity (id INTEGER PRIMARY KEY CHECK (id = 1), store_id TEXT NOT NULL)",
+            "INSERT INTO store_identity (id, store_id) VALUES (1, gen_random_uuid()::text)",
+        ),
+    ),
 )
 
 __all__ = ["MIGRATIONS"]
