@@ -1,16 +1,18 @@
 """Keeping this process's search index current from the store's article changes (docs/architecture.md §6).
 
 The store holds every source's articles and numbers each change (``KnowledgeStore.article_changes``); the
-local index (``KnowledgeBase``) records the number it has applied through (``seq``). Following is
-applying the changes after that number, in bounded batches, each batch in one index transaction; in
-``supportbot serve`` it runs every few seconds, so that an article synced on any instance is searchable on
-every instance within seconds.
+local index (``KnowledgeBase``) records the number it has applied through (``seq``) and the identity of the
+store it applied them from (``ChangeBatch.store_id``). Following is applying the changes after that number,
+in bounded batches, each batch in one index transaction; in ``supportbot serve`` it runs every few seconds,
+so that an article synced on any instance is searchable on every instance within seconds.
 
-The store forgets removals after a while (``bot.kb.schedule.REMOVALS_KEPT``); an index that has not
-followed it for that long is told to start again (``ChangeBatch.restart``), and is emptied and filled anew
-from the store, so that no article removed meanwhile stays searchable. So is an index that has applied
-more changes than the store has made (``ChangeBatch.ahead``): it followed another database, or this one
-before it was restored from an older backup, and may hold articles the store no longer has.
+An index is emptied and filled anew from the store, with one warning saying why, when what it holds may not
+be the store's: when it followed another database (its recorded identity is another store's: a copied data
+folder, a changed ``DATABASE_URL``), or has applied changes without recording a store (an index from before
+stores had an identity); when the store forgot removals it has not applied yet (``ChangeBatch.restart``:
+removals are kept for ``bot.kb.schedule.REMOVALS_KEPT``), so that no article removed meanwhile stays
+searchable; and when it has applied more changes than the store has made (``ChangeBatch.ahead``: another
+database, or this one before it was restored from an older backup).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 
 from bot.kb.index import KnowledgeBase, UnreadableIndex
 from bot.store import KnowledgeStore
+from bot.store.records import ChangeBatch
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,23 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: Seconds between looks at the store in ``supportbot serve``.
 FOLLOW_EVERY_SECONDS = 2.0
+
+
+def _why_fill_anew(batch: ChangeBatch, seq: int, followed: str | None) -> str | None:
+    """Why an index at change ``seq`` that followed the store ``followed`` may hold what this store does
+    not have, given the store's answer ``batch`` (and so must be filled anew); None when it need not be."""
+    if followed is not None and followed != batch.store_id:
+        return f"the index followed another database (store {followed}, not this store {batch.store_id})"
+    if batch.ahead:
+        return (
+            f"the index is at change {seq}, past the store's newest change: it followed another database, "
+            "or the store was restored from an older backup"
+        )
+    if batch.restart:
+        return f"the index is at change {seq}, older than the removals the store keeps"
+    if followed is None and seq > 0:
+        return f"the index is at change {seq} and does not record which database it followed"
+    return None
 
 
 class KnowledgeFollower:
@@ -54,29 +74,24 @@ class KnowledgeFollower:
         """Apply every change the index has not seen yet; return how many were applied.
 
         The first call marks the index as fed from the store even when there is nothing to apply, so
-        that it never falls back to indexing a folder by itself.
+        that it never falls back to indexing a folder by itself; an index that records no store yet
+        records this one then, whatever it applies.
         """
-        seq = await asyncio.to_thread(lambda: self._kb.seq)
+        seq, followed = await asyncio.to_thread(self._kb.followed)
         applied = 0
         while True:
             batch = await self._store.article_changes(seq, self._batch)
-            if batch.restart:
-                why = (
-                    "past the store's newest change: it followed another database, or the store was "
-                    "restored from an older backup"
-                    if batch.ahead
-                    else "older than the removals the store keeps"
-                )
-                log.warning(
-                    "knowledge base: the index is at change %d, %s; filling it anew from the store", seq, why
-                )
+            why = _why_fill_anew(batch, seq, followed)
+            if why is not None:
+                log.warning("knowledge base: %s; filling it anew from the store", why)
                 await asyncio.to_thread(self._kb.clear)
-                seq = 0
+                seq, followed = 0, None
                 continue
-            if not batch.changes and self._fed:
+            if not batch.changes and self._fed and followed is not None:
                 return applied
-            await self._kb.aapply(batch.changes, seq=batch.seq)
+            await self._kb.aapply(batch.changes, seq=batch.seq, store_id=batch.store_id)
             self._fed = True
+            followed = batch.store_id
             applied += len(batch.changes)
             seq = batch.seq
             if len(batch.changes) < self._batch:

@@ -3,7 +3,8 @@
 Articles reach it one way: the store's article changes (every source's, in the store's change order,
 ``seq``), applied by :meth:`KnowledgeBase.apply` as :mod:`bot.kb.follow` reads them. Each article is split
 into sections (:mod:`bot.kb.sections`) written to its own SQLite file (:mod:`bot.kb.layout`) and ranked by
-:mod:`bot.kb.search`. A ``kb_meta`` row keeps the store's change number applied through.
+:mod:`bot.kb.search`. ``kb_meta`` rows keep the store's change number applied through and the store's
+identity (``ChangeBatch.store_id``), so that an index built from another database is told apart.
 
 Applying and searching are synchronous and CPU-bound; async callers use :meth:`KnowledgeBase.aapply` and
 :meth:`KnowledgeBase.asearch`, which run them in a worker thread. Searches run side by side on
@@ -100,34 +101,44 @@ class KnowledgeBase:
     @property
     def seq(self) -> int:
         """The store's change sequence number this index has applied through; 0 for a new index."""
+        return self.followed()[0]
+
+    def followed(self) -> tuple[int, str | None]:
+        """The change number this index has applied through (as :attr:`seq`) and the identity of the store
+        it applied them from (None for a new index, or one that never recorded it), read together."""
         meta = self._read_meta()
         if meta is None or meta.get("schema_version") != str(SCHEMA_VERSION):
-            return 0
-        return int(meta.get("seq", "0"))
+            return 0, None
+        return int(meta.get("seq", "0")), meta.get("store_id")
 
-    def apply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
-        """Index the changed articles only (a ``None`` article is removed) and record ``seq``.
+    def apply(self, changes: Iterable[ArticleChange], *, seq: int, store_id: str | None = None) -> None:
+        """Index the changed articles only (a ``None`` article is removed) and record ``seq``, and
+        ``store_id`` as the store they came from when it is given.
 
         One transaction: a reader sees all of it or none of it. An index file of an older layout is
         emptied first (its ``seq`` reads 0, so the caller replays the store from the start).
         """
 
         changes = list(changes)
+        meta = {"seq": str(seq)} if store_id is None else {"seq": str(seq), "store_id": store_id}
 
         def write(conn: sqlite3.Connection, writer: SectionWriter) -> dict[str, str]:
             for change in changes:
                 writer.remove(change.source, change.key)
                 if change.article is not None:
                     writer.add(change.source, change.article)
-            return {"seq": str(seq)}
+            return meta
 
         self._transaction(write, fresh=False, embeds=any(c.article is not None for c in changes))
 
-    async def aapply(self, changes: Iterable[ArticleChange], *, seq: int) -> None:
-        await asyncio.to_thread(self.apply, changes, seq=seq)
+    async def aapply(
+        self, changes: Iterable[ArticleChange], *, seq: int, store_id: str | None = None
+    ) -> None:
+        await asyncio.to_thread(self.apply, changes, seq=seq, store_id=store_id)
 
     def clear(self) -> None:
-        """Empty the index and set its ``seq`` back to 0, so that the store is applied from its start."""
+        """Empty the index and set its ``seq`` back to 0, forgetting the store it followed, so that a
+        store is applied from its start."""
         self._transaction(lambda conn, writer: {"seq": "0"}, fresh=True)
 
     # -- the file -------------------------------------------------------------------------------------

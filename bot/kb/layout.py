@@ -1,10 +1,10 @@
 """The index file's tables, and the writer that puts an article's sections into them.
 
 One SQLite file per instance, beside nothing else: ``kb_meta`` (layout version, the store's ``seq``
-applied through, counts, a generation that changes with every write), ``kb_sections`` (what a hit shows:
-source, article key, title, section heading, ``url#anchor``, visibility, plain text), ``kb_fts`` (an FTS5
-table of the same rows' stemmed words, :mod:`bot.kb.lexical`) and ``kb_vocab`` (its per-word row counts,
-for the rarity of a word).
+applied through and the store's identity, counts, a generation that changes with every write),
+``kb_sections`` (what a hit shows: source, article key, title, section heading, ``url#anchor``,
+visibility, plain text), ``kb_fts`` (an FTS5 table of the same rows' stemmed words, :mod:`bot.kb.lexical`)
+and ``kb_vocab`` (its per-word row counts, for the rarity of a word).
 
 Row ids split by visibility: public sections below :data:`INTERNAL_ID_BASE`, internal ones from it up,
 so "public only" is a rowid range that FTS5 applies while it walks its index, and a CHECK constraint

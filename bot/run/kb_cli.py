@@ -4,8 +4,8 @@
   terminal, one summary line per source; exit status 1 when a source failed (its last good articles stay),
   2 for a name no source has.
 - ``kb index [--force]``: sync the folder sources and bring this machine's search index up to date with
-  the store (``--force``: rebuild it from the store; an index past the store's newest change is rebuilt
-  without it, with a warning that says why).
+  the store (``--force``: rebuild it from the store; an index past the store's newest change, or one that
+  followed another database, is rebuilt without it, with a warning that says why).
 - ``kb search QUERY``: search as a given principal (the folder sources synced first, as at start).
 
 A ``KB_INDEX_PATH`` file that is not an SQLite database, or a damaged one, stops ``kb index`` and

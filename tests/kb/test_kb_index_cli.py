@@ -1,7 +1,8 @@
 """`supportbot kb index [--force]` as an operator runs it on a machine that follows the store
 (bot/run/kb_cli.py, bot/kb/follow.py): without ``--force`` the index is caught up from the change it says it
 has applied, unless it says more than the store has made (another database's index, or a store restored
-from an older backup): then it is filled anew, and says why; with ``--force``, an index that is stale,
+from an older backup), or it followed another database whatever its change number (the index records the
+store's identity): then it is filled anew, and says why; with ``--force``, an index that is stale,
 missing or missing a table is filled anew from the store, and ``supportbot kb search`` then finds the
 store's articles. A file that is not an SQLite database, or a damaged one (cut short, a page overwritten),
 is refused with one line and exit status 2 by ``kb index``, ``kb search`` and the bot's start, and kept."""
@@ -23,6 +24,7 @@ import pytest
 from bot.kb.index import KnowledgeBase
 from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.store.open import open_store
+from tests.store.conftest import another_store_url as another_store_url
 from tests.store.conftest import store_url as store_url  # both backends, as the store's own tests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,6 +127,69 @@ def index_left_from_another_store(path: Path) -> None:
         kb.apply([ArticleChange("website", "insurance", old)], seq=50)
     finally:
         kb.close()
+
+
+#: Another database's website: the store the machine is pointed at next.
+OTHER_WEBSITE = [
+    SourceArticle(
+        "insurance",
+        "Kayak insurance",
+        "https://help.example.com/insurance",
+        "Insure your kayak against theft and damage.",
+        "public",
+    ),
+    SourceArticle(
+        "paddles",
+        "Choosing a paddle",
+        "https://help.example.com/paddles",
+        "A paddle should be as long as you are tall, plus a hand.",
+        "public",
+    ),
+    SourceArticle(
+        "storage",
+        "Storing a kayak in winter",
+        "https://help.example.com/storage",
+        "Store the kayak upside down, out of the sun and frost.",
+        "public",
+    ),
+]
+OTHER_DATABASE = "knowledge base: the index followed another database"
+REFILLED = "filling it anew from the store"
+
+
+@pytest.mark.parametrize("articles", [2, 3], ids=["as many changes", "more changes"])
+async def test_an_index_of_another_database_is_filled_anew_from_this_one(
+    tmp_path: Path, store_url: str, another_store_url: str, articles: int
+) -> None:
+    """A copied data folder, or DATABASE_URL changed to another database: the index's change number
+    (3 here) would look current, or in the middle of this store's changes; the store's identity tells."""
+    machine = Machine(tmp_path, store_url)
+    await website_synced(store_url)
+    assert await machine.kb_index() == [SYNCED_HELP]  # a new index: filled, nothing to say
+    assert REFILLED not in machine.logged, machine.logged
+    assert await machine.kb_index() == [UNCHANGED_HELP]  # a restart on the same store: nothing to do
+    assert REFILLED not in machine.logged, machine.logged
+    assert (await machine.titles("kayak rental"))[:1] == ["Renting a kayak"]
+
+    store = await open_store(another_store_url)
+    try:
+        await store.replace_articles("website", OTHER_WEBSITE[:articles], skipped=0)
+    finally:
+        await store.close()
+    machine.env["DATABASE_URL"] = another_store_url  # with help's article: 3 or 4 changes, the index's 3
+
+    assert await machine.kb_index() == [SYNCED_HELP]
+    warnings = [line for line in machine.logged.splitlines() if REFILLED in line]
+    assert len(warnings) == 1, machine.logged
+    assert OTHER_DATABASE in warnings[0]
+    assert (await machine.titles("kayak insurance theft"))[:1] == ["Kayak insurance"]
+    assert (await machine.titles("paddle length"))[:1] == ["Choosing a paddle"]
+    assert (await machine.titles("return the parcel"))[:1] == ["Returning an order"]
+    assert "Renting a kayak" not in await machine.titles("kayak rental")
+    assert "Customs fees" not in await machine.titles("customs duties Germany")
+
+    assert await machine.kb_index() == [UNCHANGED_HELP]  # it follows this store now
+    assert REFILLED not in machine.logged, machine.logged
 
 
 async def test_an_index_ahead_of_the_store_is_filled_anew_and_force_rebuilds_it(

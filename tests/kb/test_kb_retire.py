@@ -2,7 +2,9 @@
 bot/kb/follow.py), on SQLite and PostgreSQL: a source taken out of bot.toml stops being found after the next
 start (published KB drafts stay), and an index that has not followed the store for longer than the store
 keeps removals is filled anew, without the articles removed meanwhile; so is, at start, an index past the
-store's newest change (it followed another database, or the store was restored from an older backup)."""
+store's newest change (it followed another database, or the store was restored from an older backup), one
+that followed another database whatever its change number (the store's identity tells), and one of an
+older build that recorded no store."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +29,9 @@ from bot.kb.schedule import REMOVALS_KEPT, RETIRE_AFTER, ConfiguredSource, Knowl
 from bot.kb.sources.base import ArticleChange, SourceArticle
 from bot.kb.sources.config import FolderSourceConfig
 from bot.kb.sources.kinds import DRAFTS_SOURCE
+from bot.store.open import open_store
 from tests.kb.test_kb_follow import Instance  # an instance's sync and index, as there
+from tests.store.conftest import another_store_url as another_store_url
 from tests.store.conftest import open_store_at
 from tests.store.conftest import store_url as store_url  # both backends, as the store's own tests
 
@@ -189,6 +194,75 @@ async def test_an_index_past_the_stores_newest_change_is_filled_anew_at_start(
     assert "Kayak insurance" not in machine.titles("kayak insurance")
     assert machine.titles("kayak rental")[:1] == ["Renting a kayak"]
     assert await machine.knowledge.follower.catch_up() == 0  # caught up: not filled anew at every look
+
+
+INSURANCE = SourceArticle(
+    "insurance", "Kayak insurance", "https://partner.example/insurance", "Insure your kayak.", "public"
+)
+
+
+async def test_an_index_of_another_database_is_filled_anew_at_start_and_kept_after(
+    tmp_path: Path,
+    instance: tuple[Clock, Start],
+    another_store_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A copied data folder: its index followed another database through change 3, and this store makes 3
+    changes too, so the change number alone looks current."""
+    _, start = instance
+    help_and_partner(tmp_path)
+    other = await open_store(another_store_url)
+    try:
+        extras = [replace(INSURANCE, key=f"insurance-{n}") for n in (2, 3)]
+        await other.replace_articles("partner", [INSURANCE, *extras], skipped=0)
+        copied = KnowledgeBase(tmp_path / "copied.sqlite3")
+        assert await KnowledgeFollower(copied, other).catch_up() == 3
+        copied.close()
+        other_id = (await other.article_changes(0, 1)).store_id
+    finally:
+        await other.close()
+    machine = await start(folders(tmp_path, "help", "partner"), "copied")
+    this_id = (await machine.knowledge.store.article_changes(0, 1)).store_id
+
+    with caplog.at_level(logging.WARNING, logger="bot.kb.follow"):
+        await machine.knowledge.start()
+        assert [record.getMessage() for record in caplog.records] == [
+            f"knowledge base: the index followed another database (store {other_id}, not this store "
+            f"{this_id}); filling it anew from the store"
+        ]
+        assert "Kayak insurance" not in machine.titles("kayak insurance")
+        assert machine.titles("kayak rental")[:1] == ["Renting a kayak"]
+
+        caplog.clear()
+        restarted = await start(folders(tmp_path, "help", "partner"), "copied")
+        await restarted.knowledge.start()
+        assert await restarted.knowledge.follower.catch_up() == 0
+        assert caplog.records == []  # the same store: nothing filled anew
+        assert restarted.titles("kayak rental")[:1] == ["Renting a kayak"]
+
+
+async def test_an_index_that_records_no_store_is_filled_anew_once(
+    tmp_path: Path, instance: tuple[Clock, Start], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An index of a build from before stores had an identity, at a change number this store has
+    passed: it may be another database's, so it is filled anew once, and records this store then."""
+    _, start = instance
+    help_and_partner(tmp_path)
+    older = KnowledgeBase(tmp_path / "older.sqlite3")
+    older.apply([ArticleChange("partner", "insurance", INSURANCE)], seq=2)  # the store makes 3 changes
+    older.close()
+    machine = await start(folders(tmp_path, "help", "partner"), "older")
+
+    with caplog.at_level(logging.WARNING, logger="bot.kb.follow"):
+        await machine.knowledge.start()
+        await machine.knowledge.follower.catch_up()
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "knowledge base: the index is at change 2 and does not record which database it followed; "
+        "filling it anew from the store"
+    ]
+    assert "Kayak insurance" not in machine.titles("kayak insurance")
+    assert machine.titles("kayak deposit refunded")[:1] == ["Kayak deposit"]
 
 
 async def test_kb_search_no_longer_finds_a_source_taken_out_of_bot_toml(
