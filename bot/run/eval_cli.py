@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
@@ -167,14 +168,22 @@ async def _run(cases: Sequence[LoadedCase], settings: Settings, args: argparse.N
         judge = ModelJudge(batch or judge_llm, settings.answer_model)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory(prefix="supportbot-eval-") as work:
         folder = Path(work)
-        base = settings.model_copy(update={"kb_index_path": folder / "kb.sqlite3", "redis_url": None})
+        base = settings.model_copy(update={"redis_url": None})
+        template = folder / "template"
 
         @contextlib.asynccontextmanager
-        async def open_app() -> AsyncIterator[App]:
-            case_folder = Path(tempfile.mkdtemp(dir=folder))
+        async def open_app(case_folder: Path | None = None) -> AsyncIterator[App]:
+            """An app of its own for one case: a copy of the template's store (its articles, and the
+            store's identity that the index records) and of its index, so no case indexes again."""
+            if case_folder is None:
+                case_folder = Path(tempfile.mkdtemp(dir=folder))
+                for name in ("store.db", "store.db-wal", "kb.sqlite3", "kb.sqlite3-wal"):
+                    if (template / name).exists():  # a write-ahead log not yet checkpointed goes along
+                        shutil.copyfile(template / name, case_folder / name)
             case_settings = base.model_copy(
                 update={
                     "database_url": f"sqlite:///{case_folder / 'store.db'}",
+                    "kb_index_path": case_folder / "kb.sqlite3",
                     "orders_db_path": case_folder / "orders.sqlite3",
                 }
             )
@@ -186,7 +195,8 @@ async def _run(cases: Sequence[LoadedCase], settings: Settings, args: argparse.N
                     await app.close()
 
         try:
-            async with open_app():  # one app first: it indexes the knowledge base the cases share
+            template.mkdir()
+            async with open_app(template):  # the template: the knowledge base synced and indexed once
                 pass
             return await run_suite(
                 cases,
