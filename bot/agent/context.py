@@ -8,15 +8,14 @@ tools, summary, and the turns after it, which only grow at the end) stays the sa
 is served from the prompt cache; a thread of hundreds of messages costs about what a short one costs.
 
 Tokens are estimated locally, without a model call: characters / 4 (``CHARS_PER_TOKEN``), counting a tool
-exchange by the length of its JSON, plus a few tokens per message, ``IMAGE_TOKENS`` per attached image,
-``PDF_PAGE_TOKENS`` per page of an attached PDF and the characters of an attached text block.
+exchange by the length of its JSON, plus a few tokens per message, ``IMAGE_TOKENS`` per attached image or
+document and the characters of an attached text block.
 That is close for English prose and errs on the high side for JSON; the budget is a cost control, not a
 hard context limit (an overflow still ends in the agent's "trim harder" retry).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from typing import Any
 
 from bot.agent.llm import LLM, ModelError, ModelRequest
 from bot.agent.pricing import priced
-from bot.attachments import pdf_pages
 from bot.config import BotConfig
 from bot.store import ContextStore, ThreadSummary, UsageRecord
 from bot.types import ThreadRef, Turn, Usage
@@ -37,9 +35,6 @@ CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4
 IMAGE_TOKENS = 1600
 """An attached image, as the API counts a large one: about width x height / 750 tokens."""
-PDF_PAGE_TOKENS = 2500
-"""A page of an attached PDF: its text (about 1,500 to 3,000 tokens) and its picture, as the API counts
-them for a page of text."""
 LOAD_FACTOR = 4
 """Turns loaded to build the history: ``LOAD_FACTOR`` times the turn budget, so that the turns after the
 summary are all there (a fold happens long before); older turns of a thread never summarised are left out."""
@@ -82,17 +77,11 @@ def estimate_tokens(turn: Turn) -> int:
         size = len(json.dumps(list(turn.exchange), ensure_ascii=False, separators=(",", ":")))
     else:
         size = len(turn.text) + len(turn.author) + 2
-    attached = sum(_attached_tokens(block) for block in turn.attachments)
+    attached = sum(
+        len(block.get("text", "")) // CHARS_PER_TOKEN if block.get("type") == "text" else IMAGE_TOKENS
+        for block in turn.attachments
+    )
     return size // CHARS_PER_TOKEN + MESSAGE_OVERHEAD_TOKENS + attached
-
-
-def _attached_tokens(block: dict[str, Any]) -> int:
-    if block.get("type") == "text":
-        return len(block.get("text", "")) // CHARS_PER_TOKEN
-    if block.get("type") == "document":
-        data = base64.b64decode(block.get("source", {}).get("data", ""))
-        return max(1, pdf_pages(data)) * PDF_PAGE_TOKENS
-    return IMAGE_TOKENS
 
 
 def estimate_total(turns: Sequence[Turn]) -> int:

@@ -3,17 +3,13 @@ and when the stored summary is reused (bot.agent.context)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.agent.context import (
-    IMAGE_TOKENS,
-    PDF_PAGE_TOKENS,
     ContextBudget,
     ContextBuilder,
     Summarizer,
@@ -68,19 +64,6 @@ def test_tokens_are_estimated_from_characters_and_a_tool_exchange_from_its_json(
     assert estimate_tokens(plain) == (400 + 3 + 2) // 4 + 4
     with_tools = Turn("assistant", "bot", "It shipped.", "b", T0, LOOKUP)
     assert estimate_tokens(with_tools) > 400  # the tool result counts, not only the visible text
-
-
-def test_an_attached_pdf_counts_by_its_pages_and_an_image_as_a_large_one() -> None:
-    pages = b"".join(b"%d 0 obj << /Type /Page >> endobj\n" % i for i in range(10))
-    pdf = {
-        "type": "document",
-        "source": {"type": "base64", "data": base64.b64encode(b"%PDF-1.4\n" + pages).decode()},
-    }
-    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
-    plain = Turn("user", "Ada", "see attached", "m", T0)
-    base = estimate_tokens(plain)
-    assert estimate_tokens(replace(plain, attachments=(pdf,))) == base + 10 * PDF_PAGE_TOKENS
-    assert estimate_tokens(replace(plain, attachments=(image,))) == base + IMAGE_TOKENS
 
 
 def test_a_thread_within_the_budget_goes_word_for_word() -> None:
