@@ -56,6 +56,18 @@ def help_and_partner(tmp_path: Path) -> None:
     write(tmp_path / "partner", "deposit.md", "Kayak deposit", "The kayak deposit is refunded on return.")
 
 
+INSURANCE = SourceArticle(
+    "insurance", "Kayak insurance", "https://partner.example/insurance", "Insure your kayak.", "public"
+)
+
+
+def index_of_insurance(path: Path, *, seq: int) -> None:
+    """An index file holding one partner article, at change number ``seq`` of whatever store it followed."""
+    index = KnowledgeBase(path)
+    index.apply([ArticleChange("partner", "insurance", INSURANCE)], seq=seq)
+    index.close()
+
+
 def folders(tmp_path: Path, *names: str) -> tuple[ConfiguredSource, ...]:
     """Folder sources, each named as its folder under ``tmp_path``: what a bot.toml names."""
     configs = [FolderSourceConfig(name=name, kind="folder", path=Path(name)) for name in names]
@@ -176,12 +188,7 @@ async def test_an_index_past_the_stores_newest_change_is_filled_anew_at_start(
     this store never had or no longer has."""
     _, start = instance
     help_and_partner(tmp_path)
-    insurance = SourceArticle(
-        "insurance", "Kayak insurance", "https://partner.example/insurance", "Insure your kayak.", "public"
-    )
-    left = KnowledgeBase(tmp_path / "restored.sqlite3")
-    left.apply([ArticleChange("partner", "insurance", insurance)], seq=50)  # the store makes 3 changes
-    left.close()
+    index_of_insurance(tmp_path / "restored.sqlite3", seq=50)  # the store makes 3 changes
     machine = await start(folders(tmp_path, "help", "partner"), "restored")
 
     with caplog.at_level(logging.WARNING, logger="bot.kb.follow"):
@@ -194,11 +201,6 @@ async def test_an_index_past_the_stores_newest_change_is_filled_anew_at_start(
     assert "Kayak insurance" not in machine.titles("kayak insurance")
     assert machine.titles("kayak rental")[:1] == ["Renting a kayak"]
     assert await machine.knowledge.follower.catch_up() == 0  # caught up: not filled anew at every look
-
-
-INSURANCE = SourceArticle(
-    "insurance", "Kayak insurance", "https://partner.example/insurance", "Insure your kayak.", "public"
-)
 
 
 async def test_an_index_of_another_database_is_filled_anew_at_start_and_kept_after(
@@ -248,9 +250,7 @@ async def test_an_index_that_records_no_store_is_filled_anew_once(
     passed: it may be another database's, so it is filled anew once, and records this store then."""
     _, start = instance
     help_and_partner(tmp_path)
-    older = KnowledgeBase(tmp_path / "older.sqlite3")
-    older.apply([ArticleChange("partner", "insurance", INSURANCE)], seq=2)  # the store makes 3 changes
-    older.close()
+    index_of_insurance(tmp_path / "older.sqlite3", seq=2)  # the store makes 3 changes
     machine = await start(folders(tmp_path, "help", "partner"), "older")
 
     with caplog.at_level(logging.WARNING, logger="bot.kb.follow"):
