@@ -15,10 +15,15 @@ words, and English words the index does not hold are not added (they could only 
 Matching folds case and accents (:func:`bot.kb.lexical.fold`) and tolerates a few inflection endings
 (:data:`ENDINGS`), so "Bestellungen" and "pedidos" are found.
 
-An English question is searched as written: when more of its words are English function words than
-another language's, nothing is rewritten; when neither outnumbers the other (a question of one or two
-words), only phrases written exactly as the glossary has them are, since a cut ending could turn an
-English word into a foreign one ("carta" cut is "cart").
+An English question keeps its words: when more of them are English function words than another
+language's, only its informal English is rewritten (the ``chat`` column: "acct" is "account", "lol" is
+dropped); when neither outnumbers the other (a question of one or two words), only phrases written
+exactly as the glossary has them are, since a cut ending could turn an English word into a foreign one
+("carta" cut is "cart").
+
+:meth:`Glossary.named_topics` tells which support topics a question names (the ``topic`` column: gift
+wrapping, promo codes, invoices...), for search to check that the index mentions them at all
+(``bot.kb.fusion.Relevance.topical``).
 
 Bounded: at most ``2 * MAX_QUERY_TERMS`` words of a query are read and a phrase is at most
 :attr:`Glossary.longest` words, so one query costs at most that many lookups per word.
@@ -92,6 +97,9 @@ class Glossary:
     topic_phrases: dict[tuple[str, ...], frozenset[str]]
     """A foreign or informal phrase of one or more topics -> all their stems (German "Gutschein" is a
     gift card and a discount code: either topic covers it)."""
+    topic_stems: dict[str, frozenset[str]]
+    """A stem of the topics' English words -> the stems of every topic it shows ("voucher": gift cards
+    and discount codes)."""
     longest: int
 
     @classmethod
@@ -139,6 +147,10 @@ class Glossary:
             for phrase, claimants in listed.items()
             if any(c in topics for c in claimants)
         }
+        topic_stems: dict[str, frozenset[str]] = {}
+        for evidence in topics.values():
+            for word in evidence:
+                topic_stems[word] = topic_stems.get(word, frozenset()) | evidence
         longest = max((len(p) for p in [*exact, *informal]), default=0)
         return cls(
             exact,
@@ -148,6 +160,7 @@ class Glossary:
             frozenset(filler),
             topics,
             topic_phrases,
+            topic_stems,
             longest,
         )
 
@@ -192,8 +205,7 @@ class Glossary:
             if evidence is None and match is not None:  # a form with its ending cut: its concept's only
                 evidence = self.topics.get(match[1])
             if evidence is None:
-                word = stem(found[at])
-                evidence = frozenset().union(*(stems for stems in self.topics.values() if word in stems))
+                evidence = self.topic_stems.get(stem(found[at]))
             if evidence:
                 named.append(evidence)
             at += length
