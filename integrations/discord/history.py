@@ -16,7 +16,7 @@ the bot's mention is stripped; system messages are left out; consecutive turns o
 Each file attached to a message is named in its text by the line Slack's files get too
 (``bot.attachments.file_line``) and read as Slack reads them (``bot.attachments.FileReading``: the first
 ``LIMITS.files`` of a message, within its limits, the message answered first): it is downloaded from
-Discord's CDN with discord.py's own HTTP session (at most the limit, so a file that lied about its size
+Discord's CDN through the client's proxy (at most the limit, so a file that lied about its size
 costs at most the limit and one more chunk), then an image whose first bytes show one goes to the model
 as an image block and a PDF as a document block, a text file's content follows its line (fenced, masked),
 and a file not read has a note after its line saying why (too big, past the fifth, a failed download, a
